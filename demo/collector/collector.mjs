@@ -1,0 +1,312 @@
+import { createServer } from 'node:http';
+import { readBody } from './body.mjs';
+import { createFeed, handleFeed } from './feed.mjs';
+import { normalizeFaults } from './faults.mjs';
+import { handleIngest } from './ingest.mjs';
+import { handleLive } from './live.mjs';
+import { applyCors, sendError, sendJson } from './reply.mjs';
+import { normalizeRules } from './rules.mjs';
+import { normalizeAuthKeys } from './signature.mjs';
+import { createStats } from './stats.mjs';
+import { createEventStore } from './store.mjs';
+
+/**
+ * The reference collector: wire format v1 ingest, de-duplication, drop rules, signatures,
+ * fault injection, stats, and a ZeroEventHub feed of what it stored. Used by the demo, the
+ * benchmarks and the end-to-end tests.
+ *
+ * @typedef {object} CollectorOptions
+ * @property {number} [port] 0 (default) picks a free port
+ * @property {string} [host] default '127.0.0.1'
+ * @property {string} [ndjsonPath] append every stored event to this file, one JSON line each
+ * @property {number} [partitions] feed partitions, default 4
+ * @property {number} [maxBodyBytes] raw body limit, default 1 MiB
+ * @property {number} [maxDecompressedBytes] inflated body limit, default 8 MiB
+ * @property {number} [maxEvents] events per request, default 10,000
+ * @property {Record<string, string | Uint8Array>} [authKeys] stream → HMAC key, '*' for any stream
+ * @property {import('./rules.mjs').DropRule[]} [rules] server drop rules
+ * @property {import('./faults.mjs').Faults} [faults] initial faults
+ * @property {number | { events?: number, requests?: number }} [dedupeWindow] ids remembered:
+ *   a number sets the event id window (default 1,000,000); request ids default to 100,000
+ * @property {boolean} [quiet] no logging; default true under vitest or OUTBOX_COLLECTOR_QUIET=1
+ */
+
+const DEFAULTS = {
+  port: 0,
+  host: '127.0.0.1',
+  partitions: 4,
+  maxBodyBytes: 1024 ** 2,
+  maxDecompressedBytes: 8 * 1024 ** 2,
+  maxEvents: 10_000,
+  eventWindow: 1_000_000,
+  requestWindow: 100_000,
+};
+
+const ADMIN_BODY_LIMIT = 64 * 1024;
+const WAIT_FOR_POLL_MS = 20;
+
+/**
+ * Starts a collector and resolves once it listens.
+ * @param {CollectorOptions} [options]
+ */
+export async function startCollector(options = {}) {
+  const limits = {
+    maxBodyBytes: positiveInteger(options, 'maxBodyBytes', DEFAULTS.maxBodyBytes),
+    maxDecompressedBytes: positiveInteger(options, 'maxDecompressedBytes', DEFAULTS.maxDecompressedBytes),
+    maxEvents: positiveInteger(options, 'maxEvents', DEFAULTS.maxEvents),
+  };
+  const windows = typeof options.dedupeWindow === 'object' ? options.dedupeWindow : { events: options.dedupeWindow };
+  const quiet = options.quiet ?? (process.env.VITEST !== undefined || process.env.OUTBOX_COLLECTOR_QUIET === '1');
+
+  const stats = createStats();
+  const feed = createFeed(positiveInteger(options, 'partitions', DEFAULTS.partitions));
+  const store = createEventStore({
+    feed,
+    eventWindow: positiveInteger(windows, 'events', DEFAULTS.eventWindow),
+    requestWindow: positiveInteger(windows, 'requests', DEFAULTS.requestWindow),
+    ndjsonPath: options.ndjsonPath,
+  });
+  let faults = normalizeFaults(options.faults);
+  let refuseUntil = faults.refuseForMs ? Date.now() + faults.refuseForMs : 0;
+  let rules = normalizeRules(options.rules);
+  let authKeys = normalizeAuthKeys(options.authKeys);
+  // One signal ends everything long-lived: SSE timers, long polls, latency delays.
+  const closing = new AbortController();
+
+  /** @param {unknown} next */
+  const setFaults = (next) => {
+    faults = normalizeFaults(next);
+    refuseUntil = faults.refuseForMs ? Date.now() + faults.refuseForMs : 0;
+  };
+  const clearFaults = () => setFaults({});
+  const reset = () => {
+    store.reset();
+    stats.reset();
+    clearFaults();
+  };
+
+  /** @type {import('./ingest.mjs').IngestContext} */
+  const ingest = {
+    limits,
+    stats,
+    store,
+    faults: () => faults,
+    authKeys: () => authKeys,
+    rules: () => rules,
+    delay: (ms) => delay(ms, closing.signal),
+  };
+
+  /** @type {Record<string, Record<string, (req: import('node:http').IncomingMessage,
+   *   res: import('node:http').ServerResponse, url: URL) => unknown>>} */
+  const routes = {
+    '/v1/batch': { POST: (req, res, url) => handleIngest(req, res, url, ingest) },
+    '/feed/v1': { GET: (req, res, url) => handleFeed(req, res, url, feed, closing.signal) },
+    '/stats': { GET: (req, res) => sendJson(res, 200, stats.snapshot()) },
+    '/events': {
+      GET: (req, res, url) => {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        if (!Number.isInteger(since) || since < 0) return sendError(res, 400, 'bad_parameter', 'since must be an index');
+        const events = store.events();
+        sendJson(res, 200, { total: events.length, events: events.slice(since) });
+      },
+    },
+    '/faults': {
+      GET: (req, res) => sendJson(res, 200, faults),
+      POST: (req, res) => withJsonBody(req, res, (body) => (setFaults(body), faults)),
+      DELETE: (req, res) => (clearFaults(), sendJson(res, 200, faults)),
+    },
+    '/rules': {
+      GET: (req, res) => sendJson(res, 200, rules),
+      POST: (req, res) => withJsonBody(req, res, (body) => (rules = normalizeRules(body))),
+    },
+    '/reset': { POST: (req, res) => (reset(), sendJson(res, 200, { ok: true })) },
+    '/live': { GET: (req, res) => handleLive(req, res, stats.snapshot, closing.signal) },
+    '/health': { GET: (req, res) => sendJson(res, 200, { ok: true }) },
+  };
+
+  const server = createServer((req, res) => {
+    // Also on requests, not only new connections: a kept-alive socket must fail the same way.
+    if (Date.now() < refuseUntil) {
+      refused();
+      req.socket.destroy();
+      return;
+    }
+    applyCors(req, res);
+    if (req.method === 'OPTIONS') {
+      stats.counters().preflights++;
+      res.writeHead(204, { 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://collector');
+    const route = routes[url.pathname];
+    const handler = route?.[req.method ?? ''];
+    if (!route) return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
+    if (!handler) {
+      const allow = Object.keys(route).join(', ');
+      return sendError(res, 405, 'method_not_allowed', `${req.method} ${url.pathname}: use ${allow}`, { Allow: allow });
+    }
+    Promise.resolve()
+      .then(() => handler(req, res, url))
+      .catch((error) => {
+        if (!quiet) console.error('[collector] request failed:', error);
+        sendError(res, 500, 'internal', String(error?.message ?? error));
+      });
+  });
+  const refused = () => {
+    const counters = stats.counters();
+    counters.refusedConnections++;
+    counters.faultsInjected++;
+  };
+  server.on('connection', (socket) => {
+    if (Date.now() < refuseUntil) {
+      refused();
+      socket.destroy();
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, () => {
+      server.off('error', reject);
+      resolve(undefined);
+    });
+  });
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  /** @type {Promise<void> | undefined} */
+  let closed;
+  const collector = {
+    url,
+    port: address.port,
+    endpoint: `${url}/v1/batch`,
+    feedUrl: `${url}/feed/v1`,
+    /** Stored events in arrival order (a copy). */
+    events: () => store.events().slice(),
+    stats: () => stats.snapshot(),
+    faults: () => faults,
+    /** @param {import('./faults.mjs').Faults} next replaces the current faults */
+    setFaults: (next) => setFaults(next),
+    clearFaults,
+    rules: () => rules,
+    /** @param {import('./rules.mjs').DropRule[]} next */
+    setRules: (next) => {
+      rules = normalizeRules(next);
+    },
+    /** @param {Record<string, string | Uint8Array> | null | undefined} next */
+    setAuthKeys: (next) => {
+      authKeys = normalizeAuthKeys(next);
+    },
+    /** Forgets events, stats, id windows and faults; rules and auth keys stay. */
+    reset,
+    /**
+     * Resolves when `predicate(collector)` is true, checked every 20 ms.
+     * @param {(collector: Collector) => unknown} predicate
+     * @param {number} [timeoutMs]
+     */
+    waitFor: (predicate, timeoutMs = 5000) => waitFor(() => predicate(collector), timeoutMs, predicate),
+    /** Stops listening and ends every open connection; safe to call twice. */
+    close() {
+      closed ??= new Promise((resolve) => {
+        closing.abort();
+        // Give answers already under way (long polls, delayed replies) a moment, then cut.
+        const force = setTimeout(() => server.closeAllConnections(), 100);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closed;
+    },
+  };
+  return collector;
+}
+
+/** @typedef {Awaited<ReturnType<typeof startCollector>>} Collector */
+
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {(body: unknown) => unknown} apply returns what to answer; throws TypeError on bad input
+ */
+async function withJsonBody(req, res, apply) {
+  const read = await readBody(req, ADMIN_BODY_LIMIT);
+  if (read.kind === 'aborted') return;
+  if (read.kind === 'too_large') return sendError(res, 413, 'too_large', read.message);
+  let body;
+  try {
+    body = JSON.parse(read.body.toString('utf8'));
+  } catch (error) {
+    return sendError(res, 400, 'bad_json', `body is not valid JSON: ${/** @type {Error} */ (error).message}`);
+  }
+  try {
+    sendJson(res, 200, apply(body));
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    sendError(res, 400, 'bad_shape', error.message);
+  }
+}
+
+/**
+ * @param {() => unknown} check
+ * @param {number} timeoutMs
+ * @param {Function} predicate only for the error message
+ * @returns {Promise<void>}
+ */
+function waitFor(check, timeoutMs, predicate) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    /** @type {unknown} */
+    let lastError;
+    const poll = () => {
+      try {
+        if (check()) return resolve();
+        lastError = undefined;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() >= deadline) {
+        const source = String(predicate).replace(/\s+/g, ' ').slice(0, 200);
+        const cause = lastError ? `; it last threw: ${/** @type {Error} */ (lastError).message}` : '';
+        return reject(new Error(`[collector] waitFor timed out after ${timeoutMs} ms waiting for ${source}${cause}`));
+      }
+      setTimeout(poll, WAIT_FOR_POLL_MS);
+    };
+    poll();
+  });
+}
+
+/**
+ * @param {number} ms
+ * @param {AbortSignal} signal resolves early when aborted
+ * @returns {Promise<void>}
+ */
+function delay(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
+/**
+ * @param {Record<string, unknown> | undefined} options
+ * @param {string} name
+ * @param {number} fallback
+ */
+function positiveInteger(options, name, fallback) {
+  const value = options?.[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`[collector] ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

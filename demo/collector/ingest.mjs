@@ -1,0 +1,133 @@
+import { parseBatch } from './batch.mjs';
+import { discardRest, gunzipLimited, isGzip, readBody } from './body.mjs';
+import { decideFault } from './faults.mjs';
+import { sendJson } from './reply.mjs';
+import { keyForStream, verifySignature } from './signature.mjs';
+
+/**
+ * POST /v1/batch, wire format v1. The order of the checks is the cost order a real edge would
+ * use: size limits, then injected faults, then the signature over the raw bytes, and only then
+ * inflating and parsing, so an unauthenticated gzip bomb is never inflated.
+ *
+ * @typedef {object} IngestContext
+ * @property {{ maxBodyBytes: number, maxDecompressedBytes: number, maxEvents: number }} limits
+ * @property {import('./stats.mjs').Stats} stats
+ * @property {import('./store.mjs').EventStore} store
+ * @property {() => Readonly<import('./faults.mjs').Faults>} faults
+ * @property {() => import('./signature.mjs').AuthKeys} authKeys
+ * @property {() => readonly import('./rules.mjs').DropRule[]} rules
+ * @property {(ms: number) => Promise<void>} delay cut short when the collector closes
+ *
+ * @typedef {{ status: number, body: unknown, headers?: Record<string, string> }} Reply
+ */
+
+const KNOWN_ENCODINGS = new Set(['gzip', 'identity', 'none']);
+
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {IngestContext} ctx
+ */
+export async function handleIngest(req, res, url, ctx) {
+  const counters = ctx.stats.counters();
+  counters.requests++;
+  const read = await readBody(req, ctx.limits.maxBodyBytes, (bytes) => {
+    ctx.stats.counters().bytesIn += bytes;
+  });
+  if (read.kind === 'aborted') return;
+  const reply =
+    read.kind === 'too_large' ? error(413, 'too_large', read.message) : await decide(read.body, url, req, ctx);
+
+  // Latency goes after the decision: like a real server whose reply is slow, the events are
+  // already stored if the client gives up waiting, and de-duplication absorbs its retry.
+  const { latencyMs = 0 } = ctx.faults();
+  if (latencyMs > 0) await ctx.delay(latencyMs);
+
+  if (read.kind === 'too_large') discardRest(req, res);
+  if (reply.status >= 400) ctx.stats.reject(reply.status);
+  sendJson(res, reply.status, reply.body, reply.headers);
+}
+
+/**
+ * @param {Buffer} raw
+ * @param {URL} url
+ * @param {import('node:http').IncomingMessage} req
+ * @param {IngestContext} ctx
+ * @returns {Promise<Reply>}
+ */
+async function decide(raw, url, req, ctx) {
+  const counters = ctx.stats.counters();
+  const params = url.searchParams;
+
+  const fault = decideFault(ctx.faults(), raw.length, Math.random);
+  if (fault) {
+    counters.faultsInjected++;
+    const headers = fault.retryAfterSec !== undefined ? { 'Retry-After': String(fault.retryAfterSec) } : undefined;
+    return error(fault.status, fault.code, fault.message, headers);
+  }
+
+  const stream = params.get('stream') ?? undefined;
+  const key = keyForStream(ctx.authKeys(), stream);
+  if (key !== undefined && !verifySignature(key, raw, params.get('sig'))) {
+    counters.signatureFailures++;
+    const which = stream === undefined ? 'the default key' : `the key of stream "${stream}"`;
+    const message = params.has('sig') ? `sig does not match ${which}` : `sig is missing; requests need ${which}`;
+    return error(401, 'bad_signature', message);
+  }
+
+  const encoding = params.get('encoding') ?? headerEncoding(req);
+  if (encoding !== undefined && !KNOWN_ENCODINGS.has(encoding)) {
+    return error(400, 'bad_encoding', `unsupported encoding "${encoding}"; use gzip or none`);
+  }
+  let body = raw;
+  // Sniffing is safe: a JSON text can never start with byte 0x1f.
+  if (encoding === 'gzip' || isGzip(raw)) {
+    const inflated = await gunzipLimited(raw, ctx.limits.maxDecompressedBytes);
+    if (inflated.kind === 'too_large') return error(413, 'too_large', inflated.message);
+    if (inflated.kind === 'bad_gzip') return error(400, 'bad_gzip', inflated.message);
+    body = inflated.body;
+  }
+  counters.bytesInflated += body.length;
+
+  const parsed = parseBatch(body, ctx.limits.maxEvents);
+  if (!parsed.ok) return error(parsed.status, parsed.code, parsed.message);
+
+  const test = params.get('test');
+  if (test === '1' || test === 'true') {
+    counters.connectionTests++;
+    return { status: 200, body: { accepted: 0, test: true } };
+  }
+
+  const rid = params.get('rid');
+  if (rid && ctx.store.isDuplicateRequest(rid)) counters.duplicateRequests++;
+  const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);
+  counters.duplicates += result.duplicates;
+  counters.ruled += result.ruled;
+  ctx.stats.stored(result.accepted);
+  const { accepted, duplicates, ruled, matchedRules } = result;
+  return {
+    status: 200,
+    body: ruled > 0 ? { accepted, duplicates, ruled, rules: matchedRules } : { accepted, duplicates },
+  };
+}
+
+/**
+ * `Content-Encoding` is honoured too, for server-side senders that do not mind a preflight.
+ * @param {import('node:http').IncomingMessage} req
+ */
+function headerEncoding(req) {
+  const value = req.headers['content-encoding']?.trim().toLowerCase();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * @param {number} status
+ * @param {string} code
+ * @param {string} message
+ * @param {Record<string, string>} [headers]
+ * @returns {Reply}
+ */
+function error(status, code, message, headers) {
+  return { status, body: { error: code, message }, headers };
+}

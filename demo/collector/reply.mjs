@@ -1,0 +1,57 @@
+/**
+ * Response helpers shared by every route. CORS headers go on every response, errors included:
+ * a browser hides a CORS-less error response from the page, and the tracker then cannot tell
+ * a 413 (split the batch) from a network failure (retry it).
+ */
+
+/**
+ * Echoes the Origin (with credentials allowed) rather than `*`: a beacon whose Blob has a
+ * non-simple type is sent in credentials mode, and its preflight only passes that way.
+ * No cookies are ever read, so allowing credentials exposes nothing.
+ *
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+export function applyCors(req, res) {
+  const origin = req.headers.origin;
+  if (origin) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Vary', 'Origin, Access-Control-Request-Headers');
+  } else {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+  }
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] || '*');
+  res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+}
+
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ * @param {Record<string, string>} [headers]
+ */
+export function sendJson(res, status, body, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/**
+ * Errors are `{"error": code, "message": ...}` so clients can branch on a stable code.
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {string} code
+ * @param {string} message
+ * @param {Record<string, string>} [headers]
+ */
+export function sendError(res, status, code, message, headers) {
+  sendJson(res, status, { error: code, message }, headers);
+}

@@ -1,0 +1,91 @@
+/** What the deque needs of an item: its size, and a flag it sets when the item leaves. */
+export interface DequeItem {
+  bytes: number;
+  gone?: boolean;
+}
+
+/** Capacity of a {@link Deque}. */
+export interface DequeLimits {
+  maxEvents: number;
+  maxBytes: number;
+}
+
+/** A bounded FIFO with byte accounting that evicts its oldest items first. Pure: no I/O, no time. */
+export interface Deque<T extends DequeItem> {
+  /** Appends an item; returns the items evicted to make room (oldest first). */
+  push(item: T, canEvict: (item: T) => boolean): T[];
+  /** Puts older items (loaded from storage) in front, in order; returns the items evicted. */
+  prepend(items: readonly T[], canEvict: (item: T) => boolean): T[];
+  /** Removes an item wherever it is (acknowledged or dropped). */
+  remove(item: T): void;
+  /** The live items, oldest first. */
+  values(): IterableIterator<T>;
+  /** The oldest live item. */
+  first(): T | undefined;
+  readonly size: number;
+  readonly bytes: number;
+}
+
+/** Creates a {@link Deque}. Removal is O(1) (a tombstone); the array compacts as the head advances. */
+export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> {
+  let items: T[] = [];
+  let head = 0;
+  let size = 0;
+  let bytes = 0;
+
+  function remove(item: T): void {
+    if (item.gone) return;
+    item.gone = true;
+    size--;
+    bytes -= item.bytes;
+    while (head < items.length && items[head]!.gone) head++;
+    if (head > 1024 && head * 2 > items.length) {
+      items = items.slice(head);
+      head = 0;
+    }
+  }
+
+  // Evicts from the oldest end, skipping what may not go (events in flight), until within limits.
+  function evict(canEvict: (item: T) => boolean): T[] {
+    const evicted: T[] = [];
+    for (let i = head; i < items.length && (size > limits.maxEvents || bytes > limits.maxBytes); i++) {
+      const item = items[i]!;
+      if (item.gone || !canEvict(item)) continue;
+      remove(item);
+      evicted.push(item);
+    }
+    return evicted;
+  }
+
+  return {
+    push(item, canEvict) {
+      items.push(item);
+      size++;
+      bytes += item.bytes;
+      return evict(canEvict);
+    },
+    prepend(older, canEvict) {
+      items = [...older, ...items.slice(head)];
+      head = 0;
+      for (const item of older) {
+        size++;
+        bytes += item.bytes;
+      }
+      return evict(canEvict);
+    },
+    remove,
+    *values() {
+      for (let i = head; i < items.length; i++) if (!items[i]!.gone) yield items[i]!;
+    },
+    first() {
+      for (let i = head; i < items.length; i++) if (!items[i]!.gone) return items[i];
+      return undefined;
+    },
+    get size() {
+      return size;
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+}

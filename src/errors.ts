@@ -1,0 +1,67 @@
+/**
+ * Why an event left the outbox without being acknowledged. Every drop is counted under one of
+ * these in `stats().dropped` and reported through `onError`.
+ * - `overflow`: evicted (oldest first) because the queue hit `maxQueueEvents` / `maxQueueBytes`.
+ * - `invalid`: could not be serialized (cycle, function, symbol, bad name) or tracked after close.
+ * - `too_large`: bigger than `maxEventBytes`, or refused alone with HTTP 413.
+ * - `rejected`: the collector answered a non-retryable 4xx.
+ * - `ruled`: matched a drop rule the collector sent.
+ * - `expired`: the retry limit (`retry.limit`) ran out.
+ */
+export type DropReason = 'overflow' | 'invalid' | 'too_large' | 'rejected' | 'ruled' | 'expired';
+
+/** Every code an {@link OutboxError} can carry: a drop reason, or a problem that lost nothing. */
+export type OutboxErrorCode =
+  | DropReason
+  /** A request failed and will be retried; nothing was lost. */
+  | 'retry'
+  /** Storage failed; the tracker keeps events in memory. */
+  | 'storage'
+  /** The unload path could not send everything; the rest stays queued for the next page. */
+  | 'unload';
+
+/** Details attached to an {@link OutboxError}. */
+export interface OutboxErrorDetails {
+  /** The events concerned (their wire form), when the error is about events. */
+  events?: readonly OutboxEventRecord[];
+  /** The HTTP status, when the collector answered. */
+  status?: number;
+  /** What went wrong underneath (a network error, a storage exception...). */
+  cause?: unknown;
+}
+
+/** An event as it travels on the wire (wire format v1). */
+export interface OutboxEventRecord {
+  id: string;
+  name: string;
+  timestamp: number;
+  sourceId?: string;
+  stream?: string;
+  properties?: Record<string, unknown>;
+}
+
+/**
+ * The one error type outbox reports. It reaches you through `onError`; `track()` never throws it.
+ * Messages start with `[outbox]` and name the failing value.
+ */
+export class OutboxError extends Error {
+  override readonly name = 'OutboxError';
+  readonly code: OutboxErrorCode;
+  readonly status: number | undefined;
+  readonly events: readonly OutboxEventRecord[];
+
+  constructor(code: OutboxErrorCode, message: string, details: OutboxErrorDetails = {}) {
+    super(`[outbox] ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = details.status;
+    this.events = details.events ?? [];
+  }
+}
+
+/**
+ * True for an {@link OutboxError}, also one from another realm or another copy of the library
+ * (an iframe, a second bundle), where `instanceof` fails.
+ */
+export function isOutboxError(value: unknown): value is OutboxError {
+  return value instanceof OutboxError || (value instanceof Error && value.name === 'OutboxError');
+}

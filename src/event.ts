@@ -1,0 +1,128 @@
+import { OutboxError } from './errors.js';
+
+/** Per-call options of `track()`. */
+export interface TrackOptions {
+  /** Overrides the tracker's `sourceId` for this event. */
+  sourceId?: string;
+  /** Epoch milliseconds; defaults to now. Lets a snippet replay calls with their original time. */
+  timestamp?: number;
+  /** The stream (destination) of this event. */
+  stream?: string;
+  /** Your own unique event id, so the collector de-duplicates your own retries. */
+  id?: string;
+}
+
+/**
+ * An event waiting in the outbox. It is serialized once, at `track()`: `json` is a snapshot of
+ * the caller's object in its wire form, and `bytes` its UTF-8 size. Batches join these strings.
+ */
+export interface QueuedEvent {
+  id: string;
+  name: string;
+  sourceId: string;
+  stream: string;
+  json: string;
+  bytes: number;
+  /** Tracker-local arrival order, so `flush()` knows what was queued before it. */
+  seq: number;
+}
+
+const maxNameLength = 256;
+
+/**
+ * Serializes one event to its wire form. Throws an {@link OutboxError} (`invalid` or
+ * `too_large`) that `track()` turns into a counted drop; it never throws anything else.
+ */
+export function serializeEvent(
+  id: string,
+  name: unknown,
+  timestamp: number,
+  sourceId: string | undefined,
+  stream: string | undefined,
+  properties: unknown,
+  maxEventBytes: number,
+): { json: string; bytes: number } {
+  if (typeof name !== 'string' || !name || name.length > maxNameLength) {
+    throw new OutboxError('invalid', `event name must be a non-empty string of at most ${maxNameLength} characters, got ${describe(name)}`);
+  }
+  if (properties !== undefined && (properties === null || typeof properties !== 'object' || Array.isArray(properties))) {
+    throw new OutboxError('invalid', `event "${name}": properties must be an object, got ${describe(properties)}`);
+  }
+  if (!Number.isFinite(timestamp)) throw new OutboxError('invalid', `event "${name}": timestamp must be epoch milliseconds, got ${describe(timestamp)}`);
+  if (sourceId !== undefined && typeof sourceId !== 'string') throw new OutboxError('invalid', `event "${name}": sourceId must be a string`);
+  if (stream !== undefined && typeof stream !== 'string') throw new OutboxError('invalid', `event "${name}": stream must be a string`);
+  let json: string;
+  try {
+    json = JSON.stringify({ id, name, timestamp, sourceId, stream, properties }, replacer);
+  } catch (error) {
+    throw new OutboxError('invalid', `event "${name}" cannot be serialized: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+  const bytes = utf8Length(json);
+  if (bytes > maxEventBytes) {
+    throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`);
+  }
+  return { json, bytes };
+}
+
+// JSON.stringify calls toJSON (Dates) before this. BigInts become strings rather than throwing,
+// Maps and Sets keep their content, and what JSON would silently drop is refused instead.
+function replacer(key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'bigint':
+      return value.toString();
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`property "${key}" is a ${typeof value}`);
+    case 'object':
+      if (value instanceof Map) return Object.fromEntries(value);
+      if (value instanceof Set) return [...value];
+      if (value instanceof Error) return { name: value.name, message: value.message };
+      return value;
+    default:
+      return value;
+  }
+}
+
+/** UTF-8 byte length of a string, without allocating an encoded copy. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value);
+}
+
+/**
+ * Makes event ids: a random prefix drawn once per tracker (80 bits from `crypto.getRandomValues`,
+ * which also works outside secure contexts) plus a counter. Unique across tabs, reloads and
+ * processes, short on the wire, and ~20x cheaper than a UUID per event.
+ */
+export function createIdGenerator(): () => string {
+  let prefix = '';
+  let counter = 0;
+  return () => {
+    // Drawn lazily: Workers forbid randomness at import (global) time.
+    if (!prefix) prefix = randomId(16);
+    return prefix + (counter++).toString(36);
+  };
+}
+
+/** `length` random base-32 characters. */
+export function randomId(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  let id = '';
+  for (const byte of bytes) id += (byte & 31).toString(32);
+  return id;
+}

@@ -1,0 +1,41 @@
+import type { OutboxError } from './errors.js';
+import type { QueuedEvent } from './event.js';
+import type { ResolvedOptions } from './options.js';
+import type { StatsCounters } from './stats.js';
+import type { StorageAdapter } from './storage/storage.js';
+
+/**
+ * What a platform integration (page lifecycle, tab coordination) may do with a tracker. Not for
+ * application code: it is the seam between the portable core and browser-only files.
+ */
+export interface TrackerCore {
+  readonly options: ResolvedOptions;
+  /** The storage in use, once resolved (undefined: memory only). */
+  readonly storage: StorageAdapter | undefined;
+  readonly counters: StatsCounters;
+  /** Events not yet acknowledged, oldest first; `inFlight` marks those in a request under way. */
+  pending(): { event: QueuedEvent; inFlight: boolean }[];
+  /**
+   * The unload path handed these events to the browser (a beacon: queued, not delivered). They
+   * stay in the outbox, held back until `until`, and leased in storage so the next page does
+   * not resend them at once.
+   */
+  holdBack(events: readonly QueuedEvent[], until: number): void;
+  /** Tries to send now: resets backoff when `resetBackoff` (the `online` event), else just pumps. */
+  wake(resetBackoff?: boolean): void;
+  /** Whether this tracker sends (false: another tab sends for it; it only appends). */
+  setSending(sending: boolean): void;
+  /** Reads events other writers appended to storage (a nudge from another tab). */
+  rescan(): Promise<void>;
+  /** Drops what memory holds of persisted events and reloads storage: for a new sender. */
+  resync(): Promise<void>;
+  /** Forgets events another tab got acknowledged (memory only; that tab updated storage). */
+  forget(ids: readonly string[]): void;
+  /** Called with the ids of every acknowledged batch. Returns the unsubscribe. */
+  onAcknowledged(listener: (ids: readonly string[]) => void): () => void;
+  /** Reports an error through `onError`. */
+  report(error: OutboxError): void;
+}
+
+/** A platform integration: started with the tracker, and the function it returns stops it. */
+export type Integration = (core: TrackerCore) => (() => void) | void;

@@ -1,0 +1,158 @@
+import type { OutboxError } from './errors.js';
+import type { StorageAdapter } from './storage/storage.js';
+import type { Transport } from './transport/transport.js';
+
+/** Retry policy for failed deliveries (network errors, timeouts, 408, 429, 5xx). */
+export interface RetryOptions {
+  /**
+   * Retries per batch before its events are dropped as `expired`. By default retryable failures
+   * never drop: the queue caps bound memory instead.
+   * @default Infinity
+   */
+  limit?: number;
+  /** First backoff ceiling; the n-th retry waits a random time in [0, baseMs * 2^n) (full jitter). @default 1000 */
+  baseMs?: number;
+  /** Ceiling of one backoff delay, and of a server's `Retry-After`. @default 300000 */
+  maxDelayMs?: number;
+}
+
+/**
+ * Signs the exact bytes of a request body. It must be synchronous, because the unload path has
+ * no time to await `crypto.subtle`. `createHmacSigner(key)` from `outbox/sign` makes one.
+ */
+export type Signer = (body: Uint8Array) => string;
+
+/** Options of one stream (a named destination, like an ironSource atom stream). */
+export interface StreamOptions {
+  /** Where this stream's batches go. @default the tracker's `endpoint` */
+  endpoint?: string;
+  /** Signs this stream's requests. @default the tracker's `signer` */
+  signer?: Signer;
+}
+
+/** Options of {@link createTracker}. Only `endpoint` is required. */
+export interface TrackerOptions {
+  /** The collector URL that receives wire format v1 batches (POST). */
+  endpoint: string;
+  /** Source of every event that names none (a device, customer or user id). @default undefined */
+  sourceId?: string;
+  /**
+   * Where queued events are kept until acknowledged. `false` keeps them in memory only.
+   * @default IndexedDB in browsers where usable, else memory
+   */
+  storage?: StorageAdapter | false;
+  /** Separates trackers that share one storage (and, in browsers, one IndexedDB database). @default 'outbox' */
+  name?: string;
+  /** The timer sends every this many milliseconds when at least `minBatchEvents` wait. @default 5000 */
+  flushIntervalMs?: number;
+  /** The timer sends only when at least this many events wait. A full batch always goes at once. @default 1 */
+  minBatchEvents?: number;
+  /** Events per request. @default 100 */
+  maxBatchEvents?: number;
+  /** Bytes of events per request (before compression). @default 65536 */
+  maxBatchBytes?: number;
+  /** One serialized event larger than this is refused as `too_large`. @default 32768 */
+  maxEventBytes?: number;
+  /** Queue capacity in events; the oldest are evicted first (`overflow`). @default 10000 */
+  maxQueueEvents?: number;
+  /** Queue capacity in bytes of serialized events; the oldest are evicted first. @default 5242880 */
+  maxQueueBytes?: number;
+  /** Batches in flight at once. Events of one `sourceId` (and stream) are never in two at once, so they keep their order. @default 2 */
+  concurrency?: number;
+  /** Body compression. @default 'gzip' */
+  compression?: 'gzip' | 'none';
+  /** Bodies smaller than this are sent uncompressed: gzip does not pay for them. @default 1024 */
+  compressAboveBytes?: number;
+  /** Per-request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Retry policy, or just its `limit`. @default { limit: Infinity, baseMs: 1000, maxDelayMs: 300000 } */
+  retry?: number | RetryOptions;
+  /**
+   * Extra request headers (an API key). Opt-in: custom headers make cross-origin requests need a
+   * CORS preflight, and the unload path (which cannot set headers) omits them.
+   * @default {}
+   */
+  headers?: Record<string, string>;
+  /** Signs every request body (`?sig=` HMAC). @default undefined */
+  signer?: Signer;
+  /** Per-stream endpoints and signers; streams not listed use the tracker's. @default {} */
+  streams?: Record<string, StreamOptions>;
+  /** Delivers batches instead of HTTP (for example a Cloudflare Queue). @default HTTP through ky */
+  transport?: Transport;
+  /** Emit an `outbox.client_stats` event every this many milliseconds; 0 turns it off. @default 0 */
+  clientStatsIntervalMs?: number;
+  /** In browsers, send what is queued when the page is hidden or unloaded. @default true */
+  unload?: boolean;
+  /** In browsers, let one tab of an origin send for all (Web Locks). @default true */
+  coordinateTabs?: boolean;
+  /** Receives every error: drops (with the events), retries, storage and unload problems. @default undefined */
+  onError?: (error: OutboxError) => void;
+  /** The clock, injectable for tests. @default Date.now */
+  now?: () => number;
+  /** Randomness for backoff jitter, injectable for tests. @default Math.random */
+  random?: () => number;
+}
+
+/** {@link TrackerOptions} with every default filled in. */
+export interface ResolvedOptions
+  extends Required<Omit<TrackerOptions, 'sourceId' | 'storage' | 'signer' | 'transport' | 'onError' | 'retry'>> {
+  sourceId: string | undefined;
+  storage: StorageAdapter | false | undefined;
+  signer: Signer | undefined;
+  transport: Transport | undefined;
+  onError: ((error: OutboxError) => void) | undefined;
+  retry: Required<RetryOptions>;
+}
+
+/** The defaults, in one place. */
+export const defaults = {
+  name: 'outbox',
+  flushIntervalMs: 5000,
+  minBatchEvents: 1,
+  maxBatchEvents: 100,
+  maxBatchBytes: 64 * 1024,
+  maxEventBytes: 32 * 1024,
+  maxQueueEvents: 10_000,
+  maxQueueBytes: 5 * 1024 ** 2,
+  concurrency: 2,
+  compression: 'gzip',
+  compressAboveBytes: 1024,
+  timeoutMs: 10_000,
+  retry: { limit: Infinity, baseMs: 1000, maxDelayMs: 300_000 },
+  headers: {},
+  streams: {},
+  clientStatsIntervalMs: 0,
+  unload: true,
+  coordinateTabs: true,
+} as const;
+
+/** Fills in defaults and checks values, throwing on a misconfiguration (at setup, never in `track()`). */
+export function resolveOptions(options: TrackerOptions): ResolvedOptions {
+  if (!options || typeof options.endpoint !== 'string' || !options.endpoint) {
+    throw new TypeError('[outbox] createTracker needs an `endpoint` URL');
+  }
+  const retry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry;
+  const resolved: ResolvedOptions = {
+    ...defaults,
+    sourceId: undefined,
+    storage: undefined,
+    signer: undefined,
+    transport: undefined,
+    onError: undefined,
+    now: Date.now,
+    random: Math.random,
+    ...stripUndefined(options),
+    retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
+  } as ResolvedOptions;
+  for (const key of ['flushIntervalMs', 'maxBatchEvents', 'maxBatchBytes', 'maxEventBytes', 'maxQueueEvents', 'maxQueueBytes', 'concurrency', 'timeoutMs'] as const) {
+    if (!(resolved[key] > 0)) throw new RangeError(`[outbox] option ${key} must be a positive number, got ${String(resolved[key])}`);
+  }
+  // A min batch above the max could never be reached; Samsara sanitizes the same way.
+  resolved.minBatchEvents = Math.min(Math.max(1, resolved.minBatchEvents), resolved.maxBatchEvents);
+  resolved.maxEventBytes = Math.min(resolved.maxEventBytes, resolved.maxBatchBytes, resolved.maxQueueBytes);
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

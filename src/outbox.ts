@@ -1,0 +1,207 @@
+import type { QueuedEvent } from './event.js';
+import type { ActiveRule } from './rules.js';
+import type { StorageAdapter } from './storage/storage.js';
+
+/** An event the durable outbox knows, with the chunk (storage key) that holds it. */
+export interface StoredEvent extends QueuedEvent {
+  chunk?: string;
+}
+
+/** The durable queue over a {@link StorageAdapter} (see {@link createOutbox}). */
+export interface Outbox {
+  /** Queues an event for writing; all appends of one tick become one chunk, one write. */
+  append(event: StoredEvent): void;
+  /** Forgets events for good (acknowledged or dropped): their chunks are deleted or rewritten. */
+  remove(events: readonly StoredEvent[]): void;
+  /**
+   * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
+   * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
+   */
+  load(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
+  /** Forgets which chunks are known, so the next `load()` reads everything (a new sender). */
+  forgetKnown(): void;
+  /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
+  lease(leaseId: string, ids: readonly string[], until: number): void;
+  /** Ends a lease (the request finished, whatever its outcome). */
+  release(leaseId: string): void;
+  saveRules(rules: readonly ActiveRule[]): void;
+  loadRules(): Promise<ActiveRule[]>;
+  /** Resolves when every write queued so far has reached storage. */
+  idle(): Promise<void>;
+}
+
+const chunkPrefix = 'c:';
+const leasePrefix = 'l:';
+const rulesKey = 'rules';
+
+/**
+ * Creates the durable queue over any storage adapter. Keys sort in arrival order
+ * (`c:<time>:<writer>:<seq>`), one chunk per tick per writer, so a crash loses at most the
+ * events of the current tick. Only acknowledged or dropped events are ever deleted.
+ */
+export function createOutbox(
+  storage: StorageAdapter,
+  writerId: string,
+  now: () => number,
+  onError: (error: unknown) => void,
+): Outbox {
+  // chunk key → events of it not yet removed
+  const chunks = new Map<string, Set<StoredEvent>>();
+  let appended: StoredEvent[] = [];
+  const sets = new Map<string, string>();
+  const deletes = new Set<string>();
+  const dirty = new Set<string>();
+  let chunkSeq = 0;
+  let scheduled = false;
+  let writing: Promise<void> = Promise.resolve();
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      writing = writing.then(writeTick, writeTick);
+    });
+  }
+
+  function writeTick(): Promise<void> {
+    if (appended.length) {
+      const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
+      const live = new Set(appended);
+      for (const event of appended) event.chunk = key;
+      chunks.set(key, live);
+      sets.set(key, serializeChunk(live));
+      appended = [];
+    }
+    for (const key of dirty) {
+      const live = chunks.get(key);
+      if (!live) continue;
+      if (live.size) sets.set(key, serializeChunk(live));
+      else {
+        chunks.delete(key);
+        sets.delete(key);
+        deletes.add(key);
+      }
+    }
+    dirty.clear();
+    const setList = [...sets];
+    const deleteList = [...deletes];
+    sets.clear();
+    deletes.clear();
+    if (!setList.length && !deleteList.length) return Promise.resolve();
+    const done = storage.apply
+      ? storage.apply(setList, deleteList)
+      : Promise.all([...setList.map(([k, v]) => storage.set(k, v)), ...deleteList.map((k) => storage.delete(k))]);
+    return done.then(() => undefined, onError);
+  }
+
+  return {
+    append(event) {
+      appended.push(event);
+      schedule();
+    },
+    remove(events) {
+      for (const event of events) {
+        if (event.chunk === undefined) {
+          // Not written yet: drop it from the pending chunk.
+          const index = appended.indexOf(event);
+          if (index >= 0) appended.splice(index, 1);
+          continue;
+        }
+        const live = chunks.get(event.chunk);
+        if (live?.delete(event)) dirty.add(event.chunk);
+      }
+      schedule();
+    },
+    async load() {
+      const time = now();
+      const [chunkKeys, leaseKeys] = await Promise.all([storage.keys(chunkPrefix), storage.keys(leasePrefix)]);
+      const leased = new Set<string>();
+      let nextLeaseExpiry: number | undefined;
+      for (const key of leaseKeys) {
+        const lease = parseJson<{ until: number; ids: string[] }>(await storage.get(key));
+        if (!lease || !(lease.until > time)) {
+          void storage.delete(key).catch(onError);
+          continue;
+        }
+        for (const id of lease.ids) leased.add(id);
+        nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease.until);
+      }
+      const events: StoredEvent[] = [];
+      for (const key of chunkKeys.sort()) {
+        if (chunks.has(key)) continue;
+        const records = parseJson<Record<string, unknown>[]>(await storage.get(key));
+        if (!Array.isArray(records)) continue;
+        const live = new Set<StoredEvent>();
+        let anyLeased = false;
+        for (const record of records) {
+          const event = restoreEvent(record, key);
+          if (!event) continue;
+          if (leased.has(event.id)) anyLeased = true;
+          else live.add(event);
+        }
+        // A chunk with leased events is read again once the lease expires; until then it is not ours.
+        if (anyLeased) continue;
+        chunks.set(key, live);
+        events.push(...live);
+      }
+      return { events, nextLeaseExpiry };
+    },
+    forgetKnown() {
+      chunks.clear();
+    },
+    lease(leaseId, ids, until) {
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids }));
+      schedule();
+    },
+    release(leaseId) {
+      const key = leasePrefix + leaseId;
+      if (!sets.delete(key)) deletes.add(key);
+      schedule();
+    },
+    saveRules(rules) {
+      sets.set(rulesKey, JSON.stringify(rules));
+      schedule();
+    },
+    async loadRules() {
+      const rules = parseJson<ActiveRule[]>(await storage.get(rulesKey));
+      return Array.isArray(rules) ? rules : [];
+    },
+    idle() {
+      // Two rounds: a write scheduled while the current one runs chains after it.
+      return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => writing).then(() => writing);
+    },
+  };
+}
+
+function serializeChunk(events: Iterable<StoredEvent>): string {
+  let out = '[';
+  for (const event of events) out += (out.length > 1 ? ',' : '') + event.json;
+  return `${out}]`;
+}
+
+function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined; // a torn or foreign value: skipped, never fatal
+  }
+}
+
+// Rebuilds a queued event from its stored wire form. Its `json` is re-serialized from the parsed
+// record (same content) and `seq` is set by the tracker when it takes the event in.
+function restoreEvent(record: Record<string, unknown>, chunk: string): StoredEvent | undefined {
+  if (!record || typeof record.id !== 'string' || typeof record.name !== 'string') return undefined;
+  const json = JSON.stringify(record);
+  return {
+    id: record.id,
+    name: record.name,
+    sourceId: typeof record.sourceId === 'string' ? record.sourceId : '',
+    stream: typeof record.stream === 'string' ? record.stream : '',
+    json,
+    bytes: new TextEncoder().encode(json).length,
+    seq: 0,
+    chunk,
+  };
+}

@@ -1,0 +1,602 @@
+import { backoffDelay } from './backoff.js';
+import { cutBatch, orderingKey } from './batch.js';
+import { createDeque } from './deque.js';
+import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
+import { createIdGenerator, randomId, serializeEvent, type QueuedEvent, type TrackOptions } from './event.js';
+import type { TrackerCore } from './integration.js';
+import { resolveOptions, type TrackerOptions } from './options.js';
+import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
+import { platformDefaults } from './platform/defaults.js';
+import { matchRule, mergeRules, type ActiveRule } from './rules.js';
+import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
+import type { StorageAdapter } from './storage/storage.js';
+import { createHttpTransport, prepareRequest } from './transport/http.js';
+import type { SendOutcome, Transport } from './transport/transport.js';
+import ky, { HTTPError } from 'ky';
+
+/** An event handed to `send()`: like `track()`'s arguments, in one object. */
+export interface SendEventInput extends TrackOptions {
+  name: string;
+  properties?: Record<string, unknown>;
+}
+
+/** How a `send()` ended. */
+export interface SendResult {
+  /** Events the collector acknowledged. */
+  sent: number;
+  /** Events dropped (invalid, rejected, too large, ruled, expired), each also reported through `onError`. */
+  dropped: number;
+  /** Events still queued when the timeout came; the tracker keeps retrying them. */
+  pending: number;
+}
+
+/** How a `testConnection()` ended. */
+export interface ConnectionTestResult {
+  ok: boolean;
+  /** The HTTP status, when the collector answered. */
+  status?: number;
+  /** Why it failed, in words. */
+  reason?: string;
+}
+
+/** A tracker: see {@link createTracker}. */
+export interface Tracker {
+  /**
+   * Queues an event. Never throws and never waits: a bad event is reported through `onError`
+   * and counted in `stats().dropped`, and the queue stays intact.
+   */
+  track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): void;
+  /**
+   * Sends these events now, bypassing the timer but not the retry policy. Resolves when all are
+   * acknowledged or dropped, or when `timeoutMs` passes (default 30 s; they stay queued).
+   */
+  send(events: readonly SendEventInput[], timeoutMs?: number): Promise<SendResult>;
+  /** Sends everything queued; resolves true once all of it was acknowledged, false on timeout (default 30 s). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  /** Flushes, then stops every timer and listener. Resolves with the flush result. */
+  close(timeoutMs?: number): Promise<boolean>;
+  /** Counters: tracked, sent, retried, queued, dropped by reason, requests, latency, bytes. */
+  stats(): TrackerStats;
+  /** Probes the collector with an empty, flagged request that records nothing. */
+  testConnection(): Promise<ConnectionTestResult>;
+  /** The server drop rules in force. */
+  rules(): readonly ActiveRule[];
+}
+
+interface Entry extends StoredEvent {
+  gone?: boolean;
+  acked?: boolean;
+  batch?: Batch;
+  heldUntil?: number;
+}
+
+interface Batch {
+  rid: string;
+  stream: string;
+  events: Entry[];
+  attempt: number;
+  notBefore: number;
+  inFlight: boolean;
+  /** Settles a `send()` call waiting on this batch. */
+  settled?: () => void;
+}
+
+const defaultWaitMs = 30_000;
+
+/**
+ * Creates a tracker. Options have documented defaults (see {@link TrackerOptions}); only
+ * `endpoint` is required. Starts no timer until there is something to send.
+ */
+export function createTracker(trackerOptions: TrackerOptions): Tracker {
+  const options = resolveOptions(trackerOptions);
+  const { now, maxBatchEvents, concurrency } = options;
+  const platform = platformDefaults();
+  const transport: Transport = options.transport ?? createHttpTransport(options);
+  const counters = createStatsCounters();
+  const deque = createDeque<Entry>({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
+  const nextId = createIdGenerator();
+  const waiting: Batch[] = [];
+  const inFlight = new Set<Batch>();
+  const flushWaiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
+  const ackListeners = new Set<(ids: readonly string[]) => void>();
+  const stops: (() => void)[] = [];
+  let rules: ActiveRule[] = [];
+  let seq = 0;
+  let unbatched = 0;
+  let draining = false;
+  let sending = true;
+  let ready = false;
+  let closed = false;
+  let pumpQueued = false;
+  let pausedUntil = 0;
+  let nextFlushAt: number | undefined;
+  let nextRescanAt: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = Infinity;
+  let storage: StorageAdapter | undefined;
+  let outbox: Outbox | undefined;
+
+  function report(error: OutboxError): void {
+    try {
+      options.onError?.(error);
+    } catch {
+      // The host's error callback failing must not break delivery, nor reach track()'s caller.
+    }
+  }
+
+  function records(events: readonly Entry[]): OutboxEventRecord[] {
+    return events.map((event) => JSON.parse(event.json) as OutboxEventRecord);
+  }
+
+  // Takes entries out of memory and out of their batch. Storage is updated by the caller.
+  function detach(entry: Entry): void {
+    const wasQueued = !entry.gone;
+    deque.remove(entry);
+    const batch = entry.batch;
+    if (batch) {
+      entry.batch = undefined;
+      if (!batch.inFlight) {
+        batch.events = batch.events.filter((e) => e !== entry);
+        batch.rid = randomId(16); // new content, new request id
+        if (!batch.events.length) {
+          waiting.splice(waiting.indexOf(batch), 1);
+          batch.settled?.();
+        }
+      }
+    } else if (wasQueued) unbatched--;
+  }
+
+  function drop(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+    if (!events.length) return;
+    for (const entry of events) detach(entry);
+    outbox?.remove(events);
+    counters.dropped[reason] += events.length;
+    report(new OutboxError(reason, message, { events: records(events), status, cause }));
+    settleFlushWaiters();
+  }
+
+  const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
+
+  function evicted(events: Entry[]): void {
+    if (!events.length) return;
+    // Evicted entries are already out of the deque; fix the batch and unbatched accounting.
+    for (const entry of events) {
+      if (entry.batch) detach(entry);
+      else unbatched--;
+    }
+    // A tab that only appends keeps its own copy for the unload path; the sending tab owns the
+    // shared outbox and its caps, so only it deletes from storage and counts the eviction.
+    if (!sending && outbox) return;
+    outbox?.remove(events);
+    counters.dropped.overflow += events.length;
+    report(
+      new OutboxError('overflow', `queue full (maxQueueEvents ${options.maxQueueEvents}, maxQueueBytes ${options.maxQueueBytes}): evicted the ${events.length} oldest events`, {
+        events: records(events),
+      }),
+    );
+  }
+
+  function enqueue(entry: Entry): void {
+    evicted(deque.push(entry, canEvict));
+    unbatched++;
+    outbox?.append(entry);
+    if (nextFlushAt === undefined) {
+      nextFlushAt = now() + options.flushIntervalMs;
+      armTimer();
+    }
+    if (unbatched >= maxBatchEvents) schedulePump();
+  }
+
+  function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
+    const id = callOptions?.id ?? nextId();
+    if (typeof id !== 'string' || !id) throw new OutboxError('invalid', 'event id must be a non-empty string');
+    const sourceId = callOptions?.sourceId ?? options.sourceId;
+    const stream = callOptions?.stream;
+    const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
+    const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
+    const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
+    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule until ${new Date(rule.until).toISOString()}`, { events: [JSON.parse(json)] });
+    return entry;
+  }
+
+  function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
+    counters.tracked++;
+    try {
+      if (closed) throw new OutboxError('invalid', `track("${String(name)}") after close()`);
+      enqueue(makeEntry(name, properties, callOptions));
+    } catch (error) {
+      const outboxError = error instanceof OutboxError ? error : new OutboxError('invalid', String(error), { cause: error });
+      if (outboxError.code === 'invalid' || outboxError.code === 'too_large' || outboxError.code === 'ruled') counters.dropped[outboxError.code]++;
+      report(outboxError);
+    }
+  }
+
+  function schedulePump(): void {
+    if (pumpQueued) return;
+    pumpQueued = true;
+    queueMicrotask(pump);
+  }
+
+  function* candidates(time: number): Generator<Entry> {
+    for (const entry of deque.values()) {
+      if (!entry.batch && !(entry.heldUntil! > time)) yield entry;
+    }
+  }
+
+  function pump(): void {
+    pumpQueued = false;
+    if (closed || !sending || !ready) return;
+    const time = now();
+    if (pausedUntil > time) return armTimer();
+    const blocked = new Set<string>();
+    const block = (batch: Batch) => batch.events.forEach((e) => blocked.add(orderingKey(e)));
+    inFlight.forEach(block);
+    for (const batch of [...waiting]) {
+      if (inFlight.size < concurrency && batch.notBefore <= time && !batch.events.some((e) => blocked.has(orderingKey(e)))) start(batch);
+      block(batch);
+    }
+    while (inFlight.size < concurrency && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
+      const events = cutBatch(candidates(time), { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, blocked);
+      if (!events.length) break;
+      const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, notBefore: 0, inFlight: false };
+      for (const entry of events) entry.batch = batch;
+      unbatched -= events.length;
+      start(batch);
+      block(batch);
+    }
+    if (unbatched === 0) {
+      draining = false;
+      nextFlushAt = undefined;
+    }
+    armTimer();
+  }
+
+  function start(batch: Batch): void {
+    const index = waiting.indexOf(batch);
+    if (index >= 0) waiting.splice(index, 1);
+    batch.inFlight = true;
+    batch.attempt++;
+    inFlight.add(batch);
+    counters.requests++;
+    const started = now();
+    // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
+    outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
+    transport.send(batch).then(
+      (outcome) => settle(batch, outcome, started),
+      (error: unknown) => settle(batch, { kind: 'retry', error }, started),
+    );
+  }
+
+  function settle(batch: Batch, outcome: SendOutcome, started: number): void {
+    inFlight.delete(batch);
+    batch.inFlight = false;
+    outbox?.release(batch.rid);
+    const { events } = batch;
+    const time = now();
+    if (outcome.kind === 'ok') {
+      for (const entry of events) {
+        entry.batch = undefined;
+        entry.acked = true;
+        deque.remove(entry);
+      }
+      outbox?.remove(events);
+      counters.sent += events.length;
+      counters.acknowledgedRequests++;
+      counters.bytesSent += outcome.bytes ?? 0;
+      counters.lastLatencyMs = time - started;
+      counters.latencyTotalMs += time - started;
+      const ids = events.map((e) => e.id);
+      ackListeners.forEach((listener) => listener(ids));
+      applyRules(outcome.reply, time);
+      batch.settled?.();
+    } else {
+      counters.failedRequests++;
+      if (outcome.kind === 'retry') retryLater(batch, outcome, time);
+      else if (outcome.kind === 'split' && events.length > 1) split(batch);
+      else {
+        for (const entry of events) entry.batch = undefined;
+        unbatched += events.length; // detach() in drop() counts them out again
+        if (outcome.kind === 'split') drop(events, 'too_large', `the collector refused a single event as too large (HTTP ${outcome.status})`, outcome.status, outcome.error);
+        else drop(events, 'rejected', `the collector rejected ${events.length} events (HTTP ${outcome.status})`, outcome.status, outcome.error);
+        batch.settled?.();
+      }
+    }
+    settleFlushWaiters();
+    pump();
+  }
+
+  function retryLater(batch: Batch, outcome: Extract<SendOutcome, { kind: 'retry' }>, time: number): void {
+    const { events } = batch;
+    if (batch.attempt > options.retry.limit) {
+      for (const entry of events) entry.batch = undefined;
+      unbatched += events.length;
+      drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts`, outcome.status, outcome.error);
+      batch.settled?.();
+      return;
+    }
+    counters.retried += events.length;
+    const retryAfter = outcome.retryAfterMs;
+    if (retryAfter !== undefined) pausedUntil = Math.max(pausedUntil, time + retryAfter);
+    batch.notBefore = time + Math.max(retryAfter ?? 0, backoffDelay(batch.attempt - 1, options.retry, options.random));
+    insertWaiting(batch);
+    const status = outcome.status === undefined ? describeError(outcome.error) : `HTTP ${outcome.status}`;
+    report(new OutboxError('retry', `delivery of ${events.length} events failed (${status}); retrying in ${batch.notBefore - time} ms`, { status: outcome.status, cause: outcome.error }));
+  }
+
+  // Halves keep the original's place in line; each gets its own request id (new content).
+  function split(batch: Batch): void {
+    const half = Math.ceil(batch.events.length / 2);
+    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map((events): Batch => {
+      const part: Batch = { rid: randomId(16), stream: batch.stream, events, attempt: 0, notBefore: 0, inFlight: false };
+      for (const entry of events) entry.batch = part;
+      return part;
+    });
+    if (batch.settled) {
+      let left = 2;
+      parts.forEach((part) => (part.settled = () => --left || batch.settled!()));
+    }
+    parts.forEach(insertWaiting);
+  }
+
+  function insertWaiting(batch: Batch): void {
+    const first = batch.events[0]!.seq;
+    const index = waiting.findIndex((other) => other.events[0]!.seq > first);
+    waiting.splice(index < 0 ? waiting.length : index, 0, batch);
+  }
+
+  function applyRules(reply: unknown, time: number): void {
+    if (!(reply as { rules?: unknown } | undefined)?.rules) return;
+    rules = mergeRules(rules, reply, time);
+    outbox?.saveRules(rules);
+    const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
+    drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
+  }
+
+  function armTimer(): void {
+    if (closed) return;
+    let at = Infinity;
+    const time = now();
+    if (pausedUntil > time) at = pausedUntil;
+    else {
+      if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
+      for (const batch of waiting) at = Math.min(at, batch.notBefore);
+      if (unbatched > 0) for (const entry of deque.values()) if (entry.heldUntil! > time && !entry.batch) at = Math.min(at, entry.heldUntil!);
+    }
+    if (nextRescanAt !== undefined) at = Math.min(at, nextRescanAt);
+    if (at === timerAt) return;
+    clearTimeout(timer);
+    timerAt = at;
+    timer = undefined;
+    if (at === Infinity) return;
+    timer = setTimeout(onTimer, Math.max(0, at - time));
+    // In Node, a pending flush timer must not keep the process alive; close() or flush() delivers.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  function onTimer(): void {
+    timerAt = Infinity;
+    timer = undefined;
+    const time = now();
+    if (nextRescanAt !== undefined && nextRescanAt <= time) {
+      nextRescanAt = undefined;
+      void rescan();
+    }
+    if (nextFlushAt !== undefined && nextFlushAt <= time) {
+      if (unbatched >= options.minBatchEvents) draining = true;
+      else nextFlushAt = time + options.flushIntervalMs;
+    }
+    pump();
+  }
+
+  // Resolves flush() calls once nothing they were waiting for remains.
+  function settleFlushWaiters(): void {
+    if (!flushWaiters.length) return;
+    let oldest = Infinity;
+    for (const entry of deque.values()) oldest = Math.min(oldest, entry.seq);
+    for (let i = flushWaiters.length - 1; i >= 0; i--) {
+      if (oldest >= flushWaiters[i]!.upTo) flushWaiters.splice(i, 1)[0]!.resolve(true);
+    }
+  }
+
+  function takeIn(events: StoredEvent[], nextLeaseExpiry: number | undefined): void {
+    const known = new Set<string>();
+    for (const entry of deque.values()) known.add(entry.id);
+    const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
+    for (const entry of fresh) entry.seq = seq++;
+    unbatched += fresh.length;
+    evicted(deque.prepend(fresh, canEvict));
+    if (nextLeaseExpiry !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, nextLeaseExpiry);
+    if (unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
+  }
+
+  async function rescan(): Promise<void> {
+    if (!outbox) return;
+    try {
+      const { events, nextLeaseExpiry } = await outbox.load();
+      takeIn(events, nextLeaseExpiry);
+    } catch (error) {
+      report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
+    }
+    pump();
+  }
+
+  async function resync(): Promise<void> {
+    if (!outbox) return;
+    for (const entry of [...deque.values()]) if (entry.chunk !== undefined && !entry.batch) detach(entry);
+    outbox.forgetKnown();
+    await rescan();
+  }
+
+  async function startStorage(): Promise<void> {
+    try {
+      storage = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.()));
+      if (storage) {
+        outbox = createOutbox(storage, randomId(8), now, (error) =>
+          report(new OutboxError('storage', 'writing the outbox failed; events stay in memory', { cause: error })),
+        );
+        // Events tracked before storage was ready are written now (they were only in memory).
+        for (const entry of deque.values()) outbox.append(entry);
+        rules = mergeRules(await outbox.loadRules(), undefined, now());
+        await rescan();
+      }
+    } catch (error) {
+      report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
+      storage = undefined;
+      outbox = undefined;
+    }
+    ready = true;
+    pump();
+    settleFlushWaiters();
+  }
+
+  function flush(timeoutMs = defaultWaitMs): Promise<boolean> {
+    if (closed && !deque.size) return Promise.resolve(true);
+    draining = true;
+    const upTo = seq;
+    const done = new Promise<boolean>((resolve) => {
+      const waiter = { upTo, resolve };
+      flushWaiters.push(waiter);
+      const timeout = setTimeout(() => {
+        flushWaiters.splice(flushWaiters.indexOf(waiter), 1);
+        resolve(false);
+      }, timeoutMs);
+      const clear = () => clearTimeout(timeout);
+      waiter.resolve = (value) => (clear(), resolve(value));
+    });
+    schedulePump();
+    settleFlushWaiters();
+    return done.then(async (delivered) => {
+      await outbox?.idle();
+      return delivered;
+    });
+  }
+
+  async function send(inputs: readonly SendEventInput[], timeoutMs = defaultWaitMs): Promise<SendResult> {
+    const entries: Entry[] = [];
+    for (const input of inputs) {
+      counters.tracked++;
+      try {
+        entries.push(makeEntry(input?.name, input?.properties, input));
+      } catch (error) {
+        const outboxError = error as OutboxError;
+        counters.dropped[outboxError.code as DropReason]++;
+        report(outboxError);
+      }
+    }
+    let open = 0;
+    const settledAll = new Promise<void>((resolve) => {
+      // Cut by the batch limits, ignoring the timer and the thresholds: send() means now.
+      for (const stream of new Set(entries.map((e) => e.stream))) {
+        let rest = entries.filter((e) => e.stream === stream);
+        while (rest.length) {
+          const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
+          rest = rest.slice(events.length);
+          const batch: Batch = { rid: randomId(16), stream, events, attempt: 0, notBefore: 0, inFlight: false };
+          open++;
+          batch.settled = () => --open || resolve();
+          for (const entry of events) {
+            entry.batch = batch;
+            evicted(deque.push(entry, canEvict));
+            outbox?.append(entry);
+          }
+          insertWaiting(batch);
+        }
+      }
+      if (!open) resolve();
+    });
+    schedulePump();
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([settledAll, new Promise((resolve) => (timeout = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timeout);
+    const sent = entries.filter((e) => e.acked).length;
+    const pending = entries.filter((e) => !e.gone).length;
+    return { sent, dropped: inputs.length - sent - pending, pending };
+  }
+
+  async function testConnection(): Promise<ConnectionTestResult> {
+    try {
+      const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: '', events: [] }, true);
+      const response = await ky.post(url, { body: body as Uint8Array<ArrayBuffer>, headers: options.headers, timeout: options.timeoutMs, retry: 0 });
+      return { ok: true, status: response.status };
+    } catch (error) {
+      if (error instanceof HTTPError) return { ok: false, status: error.response.status, reason: `HTTP ${error.response.status}` };
+      return { ok: false, reason: describeError(error) };
+    }
+  }
+
+  async function close(timeoutMs = defaultWaitMs): Promise<boolean> {
+    const delivered = await flush(timeoutMs);
+    closed = true;
+    clearTimeout(timer);
+    timer = undefined;
+    stops.splice(0).forEach((stop) => stop());
+    await outbox?.idle();
+    return delivered;
+  }
+
+  const core: TrackerCore = {
+    options,
+    get storage() {
+      return storage;
+    },
+    counters,
+    pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight })),
+    holdBack(events, until) {
+      for (const entry of events as Entry[]) entry.heldUntil = until;
+      counters.unloadSent += events.length;
+      outbox?.lease(`u${randomId(12)}`, events.map((e) => e.id), until);
+      armTimer();
+    },
+    wake(resetBackoff) {
+      if (resetBackoff) {
+        pausedUntil = 0;
+        for (const batch of waiting) batch.notBefore = 0;
+      }
+      draining = true;
+      schedulePump();
+    },
+    setSending(value) {
+      sending = value;
+      schedulePump();
+    },
+    rescan,
+    resync,
+    forget(ids) {
+      const set = new Set(ids);
+      for (const entry of [...deque.values()]) if (set.has(entry.id) && !entry.batch?.inFlight) detach(entry);
+      settleFlushWaiters();
+    },
+    onAcknowledged(listener) {
+      ackListeners.add(listener);
+      return () => ackListeners.delete(listener);
+    },
+    report,
+  };
+
+  if (options.clientStatsIntervalMs > 0) {
+    const interval = setInterval(() => track('outbox.client_stats', clientStats()), options.clientStatsIntervalMs);
+    (interval as { unref?: () => void }).unref?.();
+    stops.push(() => clearInterval(interval));
+  }
+
+  function clientStats(): Record<string, unknown> {
+    const { dropped, ...rest } = stats();
+    return { ...rest, dropped, intervalMs: options.clientStatsIntervalMs, maxQueueEvents: options.maxQueueEvents, flushIntervalMs: options.flushIntervalMs };
+  }
+
+  function stats(): TrackerStats {
+    return snapshotStats(counters, deque.size, deque.bytes, [...inFlight].reduce((n, b) => n + b.events.length, 0));
+  }
+
+  for (const integration of platform.integrations) {
+    const stop = integration(core);
+    if (stop) stops.push(stop);
+  }
+  void startStorage();
+
+  return { track, send, flush, close, stats, testConnection, rules: () => rules.filter((r) => r.until > now()) };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
