@@ -429,7 +429,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
 
   async function startStorage(): Promise<void> {
     try {
-      storage = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.()));
+      storage = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.(options.name)));
       if (storage) {
         outbox = createOutbox(storage, randomId(8), now, (error) =>
           report(new OutboxError('storage', 'writing the outbox failed; events stay in memory', { cause: error })),

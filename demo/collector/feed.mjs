@@ -101,6 +101,10 @@ export function createFeed(partitionCount) {
         if (signal.aborted) done();
       });
     },
+    /** Long polls currently waiting; a leak shows up here. */
+    get waiting() {
+      return listeners.size;
+    },
     reset() {
       partitions = Array.from({ length: partitionCount }, () => []);
     },

@@ -1,0 +1,108 @@
+// Real-browser test harness: Debian's Chromium driven by playwright-core (never `playwright
+// install`: no network here), a static server for the built bundle and test pages, and the
+// reference collector on another port so every request from the page is cross-origin.
+import { createServer, type Server } from 'node:http';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, extname, normalize } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const root = new URL('../..', import.meta.url).pathname;
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+};
+
+export interface PageServer {
+  url: string;
+  /** Serves `html` at `path` (e.g. '/t/reload.html') until the server closes. */
+  page(path: string, html: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the repository read-only (`/dist/outbox.iife.js`, `/demo/web/...`) plus pages
+ * registered with `page()`. `/blank.html` loads the IIFE, so `window.Outbox` is ready.
+ */
+export async function startPageServer(): Promise<PageServer> {
+  const pages = new Map<string, string>([
+    ['/blank.html', '<!doctype html><meta charset="utf-8"><title>outbox test</title><script src="/dist/outbox.iife.js"></script><body>test page</body>'],
+  ]);
+  const server: Server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const inline = pages.get(path);
+    if (inline !== undefined) {
+      res.writeHead(200, { 'content-type': types['.html']!, 'cache-control': 'no-store' });
+      return res.end(inline);
+    }
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root) || file.includes('node_modules')) return res.writeHead(404).end();
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    page(path, html) {
+      pages.set(path, html);
+      return url + path;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A fresh headless Chromium. Close pages or contexts before `browser.close()`: a bare close runs no unload handlers. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+}
+
+/** A temporary profile directory, for contexts that must survive a restart. */
+export async function tempProfile(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'outbox-profile-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A persistent context on `dir` (IndexedDB survives closing it, and a SIGKILL of the browser). */
+export function launchPersistent(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: chromiumPath, args: chromiumArgs });
+}
+
+/**
+ * Makes the page believe it was hidden. A headless page never becomes hidden for real
+ * (toolchain.md), so this overrides `visibilityState` and dispatches `visibilitychange`.
+ */
+export async function hidePage(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+}
+
+/** Ids counted by how often the collector saw them (accepted + duplicates), for duplicate reports. */
+export function countIds(ids: readonly string[]): { unique: number; duplicates: number } {
+  const set = new Set(ids);
+  return { unique: set.size, duplicates: ids.length - set.size };
+}
