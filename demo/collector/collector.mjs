@@ -1,14 +1,14 @@
 import { createServer } from 'node:http';
-import { readBody } from './body.mjs';
 import { createFeed, handleFeed } from './feed.mjs';
 import { normalizeFaults } from './faults.mjs';
 import { handleIngest } from './ingest.mjs';
 import { handleLive } from './live.mjs';
-import { applyCors, sendError, sendJson } from './reply.mjs';
+import { applyCors, sendError, sendJson, updateFromJsonBody } from './reply.mjs';
 import { normalizeRules } from './rules.mjs';
 import { normalizeAuthKeys } from './signature.mjs';
 import { createStats } from './stats.mjs';
 import { createEventStore } from './store.mjs';
+import { delay, waitFor } from './wait.mjs';
 
 /**
  * The reference collector: wire format v1 ingest, de-duplication, drop rules, signatures,
@@ -24,8 +24,8 @@ import { createEventStore } from './store.mjs';
  * @property {number} [maxDecompressedBytes] inflated body limit, default 8 MiB
  * @property {number} [maxEvents] events per request, default 10,000
  * @property {Record<string, string | Uint8Array>} [authKeys] stream → HMAC key, '*' for any stream
- * @property {import('./rules.mjs').DropRule[]} [rules] server drop rules
- * @property {import('./faults.mjs').Faults} [faults] initial faults
+ * @property {DropRule[]} [rules] server drop rules
+ * @property {Faults} [faults] initial faults
  * @property {number | { events?: number, requests?: number }} [dedupeWindow] ids remembered:
  *   a number sets the event id window (default 1,000,000); request ids default to 100,000
  * @property {boolean} [quiet] no logging; default true under vitest or OUTBOX_COLLECTOR_QUIET=1
@@ -42,12 +42,36 @@ const DEFAULTS = {
   requestWindow: 100_000,
 };
 
-const ADMIN_BODY_LIMIT = 64 * 1024;
-const WAIT_FOR_POLL_MS = 20;
+/**
+ * @typedef {object} Collector
+ * @property {string} url e.g. http://127.0.0.1:PORT
+ * @property {number} port
+ * @property {string} endpoint url + '/v1/batch'
+ * @property {string} feedUrl url + '/feed/v1'
+ * @property {() => WireEvent[]} events stored events in arrival order (a copy of the list)
+ * @property {() => CollectorStats} stats
+ * @property {() => Readonly<Faults>} faults the current faults
+ * @property {(faults: Faults) => void} setFaults replaces the faults; throws TypeError on bad input
+ * @property {() => void} clearFaults
+ * @property {() => readonly DropRule[]} rules
+ * @property {(rules: DropRule[]) => void} setRules replaces the rules; throws TypeError on bad input
+ * @property {(keys: Record<string, string | Uint8Array> | null | undefined) => void} setAuthKeys
+ *   replaces the keys; null or undefined turns signatures off
+ * @property {() => void} reset forgets events, stats, id windows, feed and faults; rules and keys stay
+ * @property {(predicate: (collector: Collector) => unknown, timeoutMs?: number) => Promise<void>} waitFor
+ *   resolves when the predicate holds (polled every 20 ms); rejects after timeoutMs (default 5000)
+ * @property {() => Promise<void>} close stops listening and ends every connection; idempotent
+ *
+ * @typedef {import('./batch.mjs').WireEvent} WireEvent
+ * @typedef {import('./stats.mjs').CollectorStats} CollectorStats
+ * @typedef {import('./faults.mjs').Faults} Faults
+ * @typedef {import('./rules.mjs').DropRule} DropRule
+ */
 
 /**
  * Starts a collector and resolves once it listens.
  * @param {CollectorOptions} [options]
+ * @returns {Promise<Collector>}
  */
 export async function startCollector(options = {}) {
   const limits = {
@@ -112,12 +136,12 @@ export async function startCollector(options = {}) {
     },
     '/faults': {
       GET: (req, res) => sendJson(res, 200, faults),
-      POST: (req, res) => withJsonBody(req, res, (body) => (setFaults(body), faults)),
+      POST: (req, res) => updateFromJsonBody(req, res, (body) => (setFaults(body), faults)),
       DELETE: (req, res) => (clearFaults(), sendJson(res, 200, faults)),
     },
     '/rules': {
       GET: (req, res) => sendJson(res, 200, rules),
-      POST: (req, res) => withJsonBody(req, res, (body) => (rules = normalizeRules(body))),
+      POST: (req, res) => updateFromJsonBody(req, res, (body) => (rules = normalizeRules(body))),
     },
     '/reset': { POST: (req, res) => (reset(), sendJson(res, 200, { ok: true })) },
     '/live': { GET: (req, res) => handleLive(req, res, stats.snapshot, closing.signal) },
@@ -139,8 +163,8 @@ export async function startCollector(options = {}) {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://collector');
-    const route = routes[url.pathname];
-    const handler = route?.[req.method ?? ''];
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
+    const handler = route && Object.hasOwn(route, req.method ?? '') ? route[req.method ?? ''] : undefined;
     if (!route) return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
     if (!handler) {
       const allow = Object.keys(route).join(', ');
@@ -178,36 +202,26 @@ export async function startCollector(options = {}) {
 
   /** @type {Promise<void> | undefined} */
   let closed;
+  /** @type {Collector} */
   const collector = {
     url,
     port: address.port,
     endpoint: `${url}/v1/batch`,
     feedUrl: `${url}/feed/v1`,
-    /** Stored events in arrival order (a copy). */
     events: () => store.events().slice(),
     stats: () => stats.snapshot(),
     faults: () => faults,
-    /** @param {import('./faults.mjs').Faults} next replaces the current faults */
-    setFaults: (next) => setFaults(next),
+    setFaults,
     clearFaults,
     rules: () => rules,
-    /** @param {import('./rules.mjs').DropRule[]} next */
     setRules: (next) => {
       rules = normalizeRules(next);
     },
-    /** @param {Record<string, string | Uint8Array> | null | undefined} next */
     setAuthKeys: (next) => {
       authKeys = normalizeAuthKeys(next);
     },
-    /** Forgets events, stats, id windows and faults; rules and auth keys stay. */
     reset,
-    /**
-     * Resolves when `predicate(collector)` is true, checked every 20 ms.
-     * @param {(collector: Collector) => unknown} predicate
-     * @param {number} [timeoutMs]
-     */
     waitFor: (predicate, timeoutMs = 5000) => waitFor(() => predicate(collector), timeoutMs, predicate),
-    /** Stops listening and ends every open connection; safe to call twice. */
     close() {
       closed ??= new Promise((resolve) => {
         closing.abort();
@@ -223,78 +237,6 @@ export async function startCollector(options = {}) {
     },
   };
   return collector;
-}
-
-/** @typedef {Awaited<ReturnType<typeof startCollector>>} Collector */
-
-/**
- * @param {import('node:http').IncomingMessage} req
- * @param {import('node:http').ServerResponse} res
- * @param {(body: unknown) => unknown} apply returns what to answer; throws TypeError on bad input
- */
-async function withJsonBody(req, res, apply) {
-  const read = await readBody(req, ADMIN_BODY_LIMIT);
-  if (read.kind === 'aborted') return;
-  if (read.kind === 'too_large') return sendError(res, 413, 'too_large', read.message);
-  let body;
-  try {
-    body = JSON.parse(read.body.toString('utf8'));
-  } catch (error) {
-    return sendError(res, 400, 'bad_json', `body is not valid JSON: ${/** @type {Error} */ (error).message}`);
-  }
-  try {
-    sendJson(res, 200, apply(body));
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    sendError(res, 400, 'bad_shape', error.message);
-  }
-}
-
-/**
- * @param {() => unknown} check
- * @param {number} timeoutMs
- * @param {Function} predicate only for the error message
- * @returns {Promise<void>}
- */
-function waitFor(check, timeoutMs, predicate) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    /** @type {unknown} */
-    let lastError;
-    const poll = () => {
-      try {
-        if (check()) return resolve();
-        lastError = undefined;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() >= deadline) {
-        const source = String(predicate).replace(/\s+/g, ' ').slice(0, 200);
-        const cause = lastError ? `; it last threw: ${/** @type {Error} */ (lastError).message}` : '';
-        return reject(new Error(`[collector] waitFor timed out after ${timeoutMs} ms waiting for ${source}${cause}`));
-      }
-      setTimeout(poll, WAIT_FOR_POLL_MS);
-    };
-    poll();
-  });
-}
-
-/**
- * @param {number} ms
- * @param {AbortSignal} signal resolves early when aborted
- * @returns {Promise<void>}
- */
-function delay(ms, signal) {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }
 
 /**

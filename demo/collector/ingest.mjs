@@ -33,7 +33,7 @@ export async function handleIngest(req, res, url, ctx) {
   const counters = ctx.stats.counters();
   counters.requests++;
   const read = await readBody(req, ctx.limits.maxBodyBytes, (bytes) => {
-    ctx.stats.counters().bytesIn += bytes;
+    counters.bytesIn += bytes;
   });
   if (read.kind === 'aborted') return;
   const reply =
@@ -99,9 +99,9 @@ async function decide(raw, url, req, ctx) {
     return { status: 200, body: { accepted: 0, test: true } };
   }
 
+  const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);
   const rid = params.get('rid');
   if (rid && ctx.store.isDuplicateRequest(rid)) counters.duplicateRequests++;
-  const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);
   counters.duplicates += result.duplicates;
   counters.ruled += result.ruled;
   ctx.stats.stored(result.accepted);

@@ -1,3 +1,5 @@
+import { readBody } from './body.mjs';
+
 /**
  * Response helpers shared by every route. CORS headers go on every response, errors included:
  * a browser hides a CORS-less error response from the page, and the tracker then cannot tell
@@ -54,4 +56,31 @@ export function sendJson(res, status, body, headers = {}) {
  */
 export function sendError(res, status, code, message, headers) {
   sendJson(res, status, { error: code, message }, headers);
+}
+
+const JSON_BODY_LIMIT = 64 * 1024;
+
+/**
+ * For the settings routes (POST /faults, /rules): read a small JSON body, hand it to `apply`,
+ * answer what it returns. A TypeError from `apply` is the caller's bad input, so a 400.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {(body: unknown) => unknown} apply
+ */
+export async function updateFromJsonBody(req, res, apply) {
+  const read = await readBody(req, JSON_BODY_LIMIT);
+  if (read.kind === 'aborted') return;
+  if (read.kind === 'too_large') return sendError(res, 413, 'too_large', read.message);
+  let body;
+  try {
+    body = JSON.parse(read.body.toString('utf8'));
+  } catch (error) {
+    return sendError(res, 400, 'bad_json', `body is not valid JSON: ${/** @type {Error} */ (error).message}`);
+  }
+  try {
+    sendJson(res, 200, apply(body));
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    sendError(res, 400, 'bad_shape', error.message);
+  }
 }

@@ -25,8 +25,9 @@ const BUCKETS = 10;
 
 /** @param {() => number} now */
 export function createStats(now = Date.now) {
+  // Reset in place, never replaced: handlers hold this object across awaits.
   /** @type {Omit<CollectorStats, 'eventsPerSecond'>} */
-  let counters = fresh();
+  const counters = fresh();
   let buckets = new Float64Array(BUCKETS);
   let bucketStamps = new Float64Array(BUCKETS).fill(-1);
 
@@ -60,7 +61,7 @@ export function createStats(now = Date.now) {
       return { ...counters, rejected: { ...counters.rejected }, eventsPerSecond };
     },
     reset() {
-      counters = fresh();
+      Object.assign(counters, fresh());
       buckets = new Float64Array(BUCKETS);
       bucketStamps = new Float64Array(BUCKETS).fill(-1);
     },

@@ -6,13 +6,13 @@ const authKeys = { audit: 'audit-key', '*': 'default-key' };
 
 describe('request signatures', () => {
   it.each([
-    ['the default key, no stream', undefined, 'default-key', 200],
-    ['the default key, an unlisted stream', 'clicks', 'default-key', 200],
-    ["the stream's own key", 'audit', 'audit-key', 200],
-    ['the default key on a stream with its own key', 'audit', 'default-key', 401],
-    ['a wrong key', undefined, 'wrong-key', 401],
-    ['no signature', undefined, undefined, 401],
-  ])('signed with %s → %s', async (_, stream, key, status) => {
+    ['the default key, no stream: 200', undefined, 'default-key', 200],
+    ['the default key, an unlisted stream: 200', 'clicks', 'default-key', 200],
+    ["the stream's own key: 200", 'audit', 'audit-key', 200],
+    ['the default key on a stream with its own key: 401', 'audit', 'default-key', 401],
+    ['a wrong key: 401', undefined, 'wrong-key', 401],
+    ['no signature: 401', undefined, undefined, 401],
+  ])('signed with %s', async (_, stream, key, status) => {
     const collector = await start({ authKeys });
     const body = batchBody([event()]);
     /** @type {Record<string, string>} */
