@@ -53,7 +53,13 @@ export function serializeEvent(
   if (stream !== undefined && typeof stream !== 'string') throw new OutboxError('invalid', `event "${name}": stream must be a string`);
   let json: string;
   try {
-    json = JSON.stringify({ id, name, timestamp, sourceId, stream, properties }, replacer);
+    // The envelope is concatenated and only the properties go through JSON.stringify: 4x cheaper
+    // than stringifying the whole object with a replacer (bench/), and the same bytes.
+    json = `{"id":${JSON.stringify(id)},"name":${JSON.stringify(name)},"timestamp":${timestamp}`;
+    if (sourceId !== undefined) json += `,"sourceId":${JSON.stringify(sourceId)}`;
+    if (stream !== undefined) json += `,"stream":${JSON.stringify(stream)}`;
+    if (properties !== undefined) json += `,"properties":${isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer)}}`;
+    else json += '}';
   } catch (error) {
     throw new OutboxError('invalid', `event "${name}" cannot be serialized: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
@@ -62,6 +68,16 @@ export function serializeEvent(
     throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`);
   }
   return { json, bytes };
+}
+
+// Flat properties of JSON-safe primitives (the common case) need no replacer.
+function isFlat(properties: object): boolean {
+  for (const key in properties) {
+    const value = (properties as Record<string, unknown>)[key];
+    const type = typeof value;
+    if (type === 'object' ? value !== null : type !== 'string' && type !== 'number' && type !== 'boolean' && type !== 'undefined') return false;
+  }
+  return true;
 }
 
 // JSON.stringify calls toJSON (Dates) before this. BigInts become strings rather than throwing,
@@ -83,9 +99,12 @@ function replacer(key: string, value: unknown): unknown {
   }
 }
 
+const nonAscii = /[^\x00-\x7f]/;
+
 /** UTF-8 byte length of a string, without allocating an encoded copy. */
 export function utf8Length(text: string): number {
   let bytes = text.length;
+  if (!nonAscii.test(text)) return bytes;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;

@@ -161,9 +161,12 @@ export function createFeedReader(options: FeedReaderOptions): FeedReader {
     };
     for (const signal of signals) signal?.addEventListener('abort', abort);
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs + waitSeconds * 1000} ms`)), timeoutMs + waitSeconds * 1000);
+    // Raced as well as passed: an injected fetch that ignores its signal must not hang the read.
+    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)));
+    aborted.catch(() => {});
     try {
-      const response = await doFetch(target, { headers: options.headers, signal: controller.signal });
-      return { response, text: await response.text() };
+      const response = await Promise.race([doFetch(target, { headers: options.headers, signal: controller.signal }), aborted]);
+      return { response, text: await Promise.race([response.text(), aborted]) };
     } catch (error) {
       throw controller.signal.aborted ? controller.signal.reason : error;
     } finally {

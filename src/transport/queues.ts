@@ -1,3 +1,6 @@
+import { OutboxError } from '../errors.js';
+import type { TrackerOptions } from '../options.js';
+import { createTracker, type SendEventInput } from '../tracker.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
 /**
@@ -105,11 +108,12 @@ export function groupMessages(messages: readonly QueueMessageDraft[], limits = q
 }
 
 /**
- * Reads a message body written by {@link createQueuesTransport}: the events it carries, or
- * undefined when the message is not an outbox batch. Accepts the text body, or the parsed object
- * if the message was sent with contentType `json`.
+ * Reads a message body written by {@link createQueuesTransport} (or a spilled chunk's events):
+ * the events as `send()` input, keeping their ids and timestamps so the collector de-duplicates
+ * re-sent ones. Undefined when it is not an outbox batch. Takes the text body, or the parsed
+ * object of a message sent with contentType `json`.
  */
-export function decodeQueueMessage(body: unknown): Record<string, unknown>[] | undefined {
+export function decodeQueueMessage(body: unknown): SendEventInput[] | undefined {
   let value = body;
   if (typeof body === 'string') {
     try {
@@ -120,5 +124,77 @@ export function decodeQueueMessage(body: unknown): Record<string, unknown>[] | u
   }
   const events = (value as { events?: unknown } | null)?.events;
   if (!Array.isArray(events)) return undefined;
-  return events.every((event) => event && typeof event === 'object' && typeof event.id === 'string' && typeof event.name === 'string') ? events : undefined;
+  const inputs: SendEventInput[] = [];
+  for (const event of events as Record<string, unknown>[]) {
+    if (!event || typeof event.id !== 'string' || typeof event.name !== 'string') return undefined;
+    const { id, name, timestamp, sourceId, stream, properties } = event;
+    inputs.push({ id, name, timestamp, sourceId, stream, properties } as SendEventInput);
+  }
+  return inputs;
+}
+
+/** The part of a queue consumer's message the forwarder uses (a `Message` fits). */
+export interface QueueMessageLike {
+  readonly body: unknown;
+  ack(): void;
+  retry(): void;
+}
+
+/** Options of {@link forwardQueueBatch}. */
+export interface ForwardQueueOptions {
+  /** Options of the tracker that posts to the collector (`endpoint`, `onError`...); `storage` is ignored. */
+  tracker: TrackerOptions;
+  /** Time to get the batch acknowledged before its messages go back to the queue. @default 20000 */
+  timeoutMs?: number;
+}
+
+/** What {@link forwardQueueBatch} did with a batch of messages. */
+export interface ForwardResult {
+  /** Messages acknowledged: their events reached the collector, or were dropped and reported. */
+  acked: number;
+  /** Messages handed back to the queue for redelivery (the queue's `max_retries`, then its dead-letter queue). */
+  retried: number;
+  /** Messages that were not outbox batches: acknowledged and reported as `rejected`. */
+  malformed: number;
+}
+
+/**
+ * The consumer side: posts the events of a batch of messages to the collector in wire format v1,
+ * through a memory-only tracker (batching, gzip, retries, counted drops), then acknowledges every
+ * message, or hands every message back to the queue if some events did not get through within
+ * `timeoutMs`. A retry may re-post events that did arrive: the collector removes them by id.
+ *
+ * @example export default { queue: (batch, env) => forwardQueueBatch(batch, { tracker: { endpoint: env.COLLECTOR_ENDPOINT } }) };
+ */
+export async function forwardQueueBatch(batch: { readonly messages: readonly QueueMessageLike[] }, options: ForwardQueueOptions): Promise<ForwardResult> {
+  const ours: QueueMessageLike[] = [];
+  const inputs: SendEventInput[] = [];
+  let malformed = 0;
+  for (const message of batch.messages) {
+    const events = decodeQueueMessage(message.body);
+    if (events) {
+      ours.push(message);
+      inputs.push(...events);
+      continue;
+    }
+    // No retry can ever deliver it: acknowledge it, and say so.
+    malformed++;
+    message.ack();
+    try {
+      options.tracker.onError?.(new OutboxError('rejected', 'a queue message is not an outbox batch (expected {"events":[…]}); acknowledged without delivery'));
+    } catch {
+      // The host's callback failing must not stop the batch.
+    }
+  }
+  let delivered = true;
+  if (inputs.length) {
+    const tracker = createTracker({ ...options.tracker, storage: false });
+    delivered = (await tracker.send(inputs, options.timeoutMs ?? 20_000)).pending === 0;
+    await tracker.close(0); // stops its retry timer; what is pending goes back to the queue below
+  }
+  for (const message of ours) {
+    if (delivered) message.ack();
+    else message.retry();
+  }
+  return { acked: malformed + (delivered ? ours.length : 0), retried: delivered ? 0 : ours.length, malformed };
 }
