@@ -65,7 +65,7 @@ export function serializeEvent(
   }
   const bytes = utf8Length(json);
   if (bytes > maxEventBytes) {
-    throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`);
+    throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`, { events: [JSON.parse(json)] });
   }
   return { json, bytes };
 }

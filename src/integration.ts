@@ -12,6 +12,8 @@ export interface TrackerCore {
   readonly options: ResolvedOptions;
   /** The storage in use, once resolved (undefined: memory only). */
   readonly storage: StorageAdapter | undefined;
+  /** Settles once storage is resolved and first read (or given up for memory); `storage` is final then. */
+  readonly ready: Promise<void>;
   readonly counters: StatsCounters;
   /** Events not yet acknowledged, oldest first; `inFlight` marks those in a request under way. */
   pending(): { event: QueuedEvent; inFlight: boolean }[];

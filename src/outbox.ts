@@ -5,6 +5,8 @@ import type { StorageAdapter } from './storage/storage.js';
 /** An event the durable outbox knows, with the chunk (storage key) that holds it. */
 export interface StoredEvent extends QueuedEvent {
   chunk?: string;
+  /** True once its chunk is known to be in storage (our write succeeded, or it was loaded). */
+  stored?: boolean;
 }
 
 /** The durable queue over a {@link StorageAdapter} (see {@link createOutbox}). */
@@ -20,6 +22,8 @@ export interface Outbox {
   load(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
   /** Forgets which chunks are known, so the next `load()` reads everything (a new sender). */
   forgetKnown(): void;
+  /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
+  forget(events: readonly StoredEvent[]): void;
   /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
   lease(leaseId: string, ids: readonly string[], until: number): void;
   /** Ends a lease (the request finished, whatever its outcome). */
@@ -45,15 +49,18 @@ export function createOutbox(
   now: () => number,
   onError: (error: unknown) => void,
 ): Outbox {
-  // chunk key → events of it not yet removed
-  const chunks = new Map<string, Set<StoredEvent>>();
+  // chunk key → events of it not yet removed, by id (a chunk loaded twice holds other objects
+  // with the same ids: removal must still find them)
+  const chunks = new Map<string, Map<string, StoredEvent>>();
   let appended: StoredEvent[] = [];
   const sets = new Map<string, string>();
   const deletes = new Set<string>();
   const dirty = new Set<string>();
   let chunkSeq = 0;
   let scheduled = false;
+  let failing = false;
   let writing: Promise<void> = Promise.resolve();
+  let loading: Promise<unknown> = Promise.resolve();
 
   function schedule(): void {
     if (scheduled) return;
@@ -65,18 +72,20 @@ export function createOutbox(
   }
 
   function writeTick(): Promise<void> {
+    let key: string | undefined;
+    let live: Map<string, StoredEvent> | undefined;
     if (appended.length) {
-      const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
-      const live = new Set(appended);
+      key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
+      live = new Map(appended.map((event) => [event.id, event]));
       for (const event of appended) event.chunk = key;
       chunks.set(key, live);
-      sets.set(key, serializeChunk(live));
+      sets.set(key, serializeChunk(live.values()));
       appended = [];
     }
     for (const key of dirty) {
       const live = chunks.get(key);
       if (!live) continue;
-      if (live.size) sets.set(key, serializeChunk(live));
+      if (live.size) sets.set(key, serializeChunk(live.values()));
       else {
         chunks.delete(key);
         sets.delete(key);
@@ -92,7 +101,54 @@ export function createOutbox(
     const done = storage.apply
       ? storage.apply(setList, deleteList)
       : Promise.all([...setList.map(([k, v]) => storage.set(k, v)), ...deleteList.map((k) => storage.delete(k))]);
-    return done.then(() => undefined, onError);
+    return done.then(
+      () => {
+        failing = false;
+        for (const event of live?.values() ?? []) event.stored = true;
+      },
+      (error: unknown) => {
+        // The new chunk is not in storage: its events live in memory only (`stored` stays unset).
+        if (key) chunks.delete(key);
+        // One report per streak of failures, not one per tick.
+        if (!failing) onError(error);
+        failing = true;
+      },
+    );
+  }
+
+  async function read(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }> {
+    const time = now();
+    const [chunkKeys, leaseKeys] = await Promise.all([storage.keys(chunkPrefix), storage.keys(leasePrefix)]);
+    const leased = new Set<string>();
+    let nextLeaseExpiry: number | undefined;
+    for (const key of leaseKeys) {
+      const lease = parseJson<{ until: number; ids: string[] }>(await storage.get(key));
+      if (!lease || !(lease.until > time)) {
+        void storage.delete(key).catch(onError);
+        continue;
+      }
+      for (const id of lease.ids) leased.add(id);
+      nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease.until);
+    }
+    const events: StoredEvent[] = [];
+    for (const key of chunkKeys.sort()) {
+      if (chunks.has(key)) continue;
+      const records = parseJson<Record<string, unknown>[]>(await storage.get(key));
+      if (!Array.isArray(records)) continue;
+      const live = new Map<string, StoredEvent>();
+      let anyLeased = false;
+      for (const record of records) {
+        const event = restoreEvent(record, key);
+        if (!event) continue;
+        if (leased.has(event.id)) anyLeased = true;
+        else live.set(event.id, event);
+      }
+      // A chunk with leased events is read again once the lease expires; until then it is not ours.
+      if (anyLeased) continue;
+      chunks.set(key, live);
+      events.push(...live.values());
+    }
+    return { events, nextLeaseExpiry };
   }
 
   return {
@@ -109,46 +165,26 @@ export function createOutbox(
           continue;
         }
         const live = chunks.get(event.chunk);
-        if (live?.delete(event)) dirty.add(event.chunk);
+        if (live?.delete(event.id)) dirty.add(event.chunk);
       }
       schedule();
     },
-    async load() {
-      const time = now();
-      const [chunkKeys, leaseKeys] = await Promise.all([storage.keys(chunkPrefix), storage.keys(leasePrefix)]);
-      const leased = new Set<string>();
-      let nextLeaseExpiry: number | undefined;
-      for (const key of leaseKeys) {
-        const lease = parseJson<{ until: number; ids: string[] }>(await storage.get(key));
-        if (!lease || !(lease.until > time)) {
-          void storage.delete(key).catch(onError);
-          continue;
-        }
-        for (const id of lease.ids) leased.add(id);
-        nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease.until);
-      }
-      const events: StoredEvent[] = [];
-      for (const key of chunkKeys.sort()) {
-        if (chunks.has(key)) continue;
-        const records = parseJson<Record<string, unknown>[]>(await storage.get(key));
-        if (!Array.isArray(records)) continue;
-        const live = new Set<StoredEvent>();
-        let anyLeased = false;
-        for (const record of records) {
-          const event = restoreEvent(record, key);
-          if (!event) continue;
-          if (leased.has(event.id)) anyLeased = true;
-          else live.add(event);
-        }
-        // A chunk with leased events is read again once the lease expires; until then it is not ours.
-        if (anyLeased) continue;
-        chunks.set(key, live);
-        events.push(...live);
-      }
-      return { events, nextLeaseExpiry };
+    load() {
+      // One load at a time, after the writes issued so far: a load must see our own chunks that
+      // are being written, and two loads must not both take in the same chunk.
+      const run = loading.then(() => writing).then(read);
+      loading = run.catch(() => undefined);
+      return run;
     },
     forgetKnown() {
       chunks.clear();
+    },
+    forget(events) {
+      for (const event of events) {
+        const live = event.chunk === undefined ? undefined : chunks.get(event.chunk);
+        live?.delete(event.id);
+        if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
+      }
     },
     lease(leaseId, ids, until) {
       sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids }));
@@ -203,5 +239,6 @@ function restoreEvent(record: Record<string, unknown>, chunk: string): StoredEve
     bytes: new TextEncoder().encode(json).length,
     seq: 0,
     chunk,
+    stored: true,
   };
 }

@@ -166,7 +166,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     }
     // A tab that only appends keeps its own copy for the unload path; the sending tab owns the
     // shared outbox and its caps, so only it deletes from storage and counts the eviction.
-    if (!sending && outbox) return;
+    if (!sending && outbox) return outbox.forget(events);
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
@@ -280,14 +280,18 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
         deque.remove(entry);
       }
       outbox?.remove(events);
-      counters.sent += events.length;
+      applyRules(outcome.reply, time);
+      // The collector dropped the events its rules matched: acknowledged, but not delivered.
+      const ruled = (outcome.reply as { rules?: unknown } | undefined)?.rules ? events.filter((e) => matchRule(rules, e, time)) : [];
+      counters.sent += events.length - ruled.length;
+      counters.dropped.ruled += ruled.length;
+      if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
       counters.acknowledgedRequests++;
       counters.bytesSent += outcome.bytes ?? 0;
       counters.lastLatencyMs = time - started;
       counters.latencyTotalMs += time - started;
       const ids = events.map((e) => e.id);
       ackListeners.forEach((listener) => listener(ids));
-      applyRules(outcome.reply, time);
       batch.settled?.();
     } else {
       counters.failedRequests++;
@@ -348,6 +352,11 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     if (!(reply as { rules?: unknown } | undefined)?.rules) return;
     rules = mergeRules(rules, reply, time);
     outbox?.saveRules(rules);
+    dropRuled(time);
+  }
+
+  function dropRuled(time: number): void {
+    if (!rules.length) return;
     const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
     drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
   }
@@ -404,7 +413,14 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
     for (const entry of fresh) entry.seq = seq++;
     unbatched += fresh.length;
-    evicted(deque.prepend(fresh, canEvict));
+    // Chunks come oldest first. Those older than everything in memory go in front, newer ones
+    // (other tabs' recent appends) behind, so the caps still evict the oldest events first.
+    const head = deque.first()?.chunk;
+    const newer = head === undefined ? -1 : fresh.findIndex((e) => e.chunk! > head);
+    const cut = newer < 0 ? fresh.length : newer;
+    const out = deque.prepend(fresh.slice(0, cut), canEvict);
+    for (const entry of fresh.slice(cut)) out.push(...deque.push(entry, canEvict));
+    evicted(out);
     if (nextLeaseExpiry !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, nextLeaseExpiry);
     if (unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
   }
@@ -422,22 +438,35 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
 
   async function resync(): Promise<void> {
     if (!outbox) return;
-    for (const entry of [...deque.values()]) if (entry.chunk !== undefined && !entry.batch) detach(entry);
+    // Only what is known to be in storage: an event whose write failed or is under way stays.
+    for (const entry of [...deque.values()]) if (entry.stored && !entry.batch) detach(entry);
     outbox.forgetKnown();
     await rescan();
   }
 
+  let markReady!: () => void;
+  const storageReady = new Promise<void>((resolve) => (markReady = resolve));
+
   async function startStorage(): Promise<void> {
     try {
-      storage = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.(options.name)));
-      if (storage) {
-        outbox = createOutbox(storage, randomId(8), now, (error) =>
-          report(new OutboxError('storage', 'writing the outbox failed; events stay in memory', { cause: error })),
-        );
+      const adapter = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.(options.name)));
+      if (adapter) {
+        const box = createOutbox(adapter, randomId(8), now, (error) => {
+          // Another tab sends only what reached storage: a tab whose writes fail sends its own.
+          sending = true;
+          schedulePump();
+          report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
+        });
+        // Read before anything is written: storage that cannot even read is given up, reported once.
+        rules = mergeRules(await box.loadRules(), undefined, now());
+        // Events tracked before the saved rules were read (a page's first events) obey them too.
+        dropRuled(now());
+        storage = adapter;
+        outbox = box;
         // Events tracked before storage was ready are written now (they were only in memory).
         for (const entry of deque.values()) outbox.append(entry);
-        rules = mergeRules(await outbox.loadRules(), undefined, now());
-        await rescan();
+        // A tab that only appends leaves the shared outbox to the sender (it loads it when it becomes one).
+        if (sending) await rescan();
       }
     } catch (error) {
       report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
@@ -445,6 +474,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
       outbox = undefined;
     }
     ready = true;
+    markReady();
     pump();
     settleFlushWaiters();
   }
@@ -539,6 +569,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     get storage() {
       return storage;
     },
+    ready: storageReady,
     counters,
     pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight })),
     holdBack(events, until) {
@@ -563,7 +594,9 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     resync,
     forget(ids) {
       const set = new Set(ids);
-      for (const entry of [...deque.values()]) if (set.has(entry.id) && !entry.batch?.inFlight) detach(entry);
+      const gone = [...deque.values()].filter((entry) => set.has(entry.id) && !entry.batch?.inFlight);
+      gone.forEach(detach);
+      outbox?.forget(gone);
       settleFlushWaiters();
     },
     onAcknowledged(listener) {

@@ -13,4 +13,10 @@ export interface StorageAdapter {
    * when present, so that a tick's work costs one transaction, not one per key.
    */
   apply?(sets: readonly (readonly [string, string])[], deletes: readonly string[]): Promise<void>;
+  /**
+   * Optional: calls `listener` after another context (another tab) wrote to the same store, and
+   * returns the unsubscribe. Storage that offers it is shared between tabs: in browsers one tab
+   * then sends for all (tab-leader.ts), and the others' writes nudge it.
+   */
+  watch?(listener: () => void): () => void;
 }

@@ -32,7 +32,7 @@ export function tracker(options: Partial<TrackerOptions> & { endpoint: string })
   return Object.assign(created, { errors });
 }
 
-/** Errors of one code, with their events' names (what a test usually checks). */
+/** The errors of one code, in the order reported. */
 export function errorsOf(errors: readonly OutboxError[], code: OutboxError['code']): OutboxError[] {
   return errors.filter((error) => error.code === code);
 }

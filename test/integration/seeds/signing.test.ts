@@ -90,7 +90,7 @@ describe('signed requests', () => {
     const sign = createHmacSigner('key');
     const body = new TextEncoder().encode(JSON.stringify({ sentAt: 1, events: [{ id: 'x1', name: 'pay', timestamp: 1, properties: { cents: 100 } }] }));
     const sig = sign(body);
-    const post = (bytes: Uint8Array, query: string) => fetch(`${server.endpoint}?rid=r1&sig=${sig}${query}`, { method: 'POST', body: bytes });
+    const post = (bytes: Uint8Array<ArrayBuffer>, query: string) => fetch(`${server.endpoint}?rid=r1&sig=${sig}${query}`, { method: 'POST', body: bytes });
 
     const tampered = body.slice();
     tampered[tampered.indexOf(0x31)] = 0x39; // "100" → "900"
