@@ -9,6 +9,7 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
       'test/collector/vitest.config.mjs',
+      'test/workers/vitest.config.mts',
       {
         test: {
           name: 'browser',

@@ -188,6 +188,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
+    if (closed) throw new OutboxError('invalid', `"${String(name)}" tracked after close()`);
     const id = callOptions?.id ?? nextId();
     if (typeof id !== 'string' || !id) throw new OutboxError('invalid', 'event id must be a non-empty string');
     const sourceId = callOptions?.sourceId ?? options.sourceId;
@@ -202,7 +203,6 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
     try {
-      if (closed) throw new OutboxError('invalid', `track("${String(name)}") after close()`);
       enqueue(makeEntry(name, properties, callOptions));
     } catch (error) {
       const outboxError = error instanceof OutboxError ? error : new OutboxError('invalid', String(error), { cause: error });
@@ -555,7 +555,12 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   }
 
   async function close(timeoutMs = defaultWaitMs): Promise<boolean> {
-    const delivered = await flush(timeoutMs);
+    // Events tracked while close() flushes (a streaming response) are flushed too, within the
+    // same time; whatever remains makes it resolve false, so the caller can spill it.
+    const deadline = Date.now() + timeoutMs;
+    let delivered = await flush(timeoutMs);
+    while (delivered && deque.size > 0 && Date.now() < deadline) delivered = await flush(deadline - Date.now());
+    delivered &&= deque.size === 0;
     closed = true;
     clearTimeout(timer);
     timer = undefined;

@@ -1,8 +1,8 @@
-// outbox/worker: delivery from Cloudflare Workers. A Worker may only do I/O for the request that
+// outbox/worker: delivery from Cloudflare Workers. A Worker may do I/O only for the request that
 // started it, and only until its response is sent plus what `ctx.waitUntil` extends (~30 s); a
-// timer set for later never fires. So every invocation gets its own tracker, delivers after the
-// response through `waitUntil`, and what could not be delivered in time spills to storage
-// (Workers KV) for a later invocation to send. See docs/workers.md.
+// timer set for later never fires. So every invocation gets its own tracker and delivers after
+// the response through `waitUntil`, and what the collector did not acknowledge in time spills to
+// storage (Workers KV) for a later invocation to send. See docs/workers.md.
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import { randomId, utf8Length } from '../event.js';
 import type { TrackerOptions } from '../options.js';
@@ -17,17 +17,16 @@ export interface WaitUntilContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** Options of {@link createInvocationTracker} and {@link withTracker}. */
-export interface InvocationTrackerOptions {
+/**
+ * Options of {@link createInvocationTracker}: the tracker's own options (`endpoint`, `sourceId`,
+ * `transport`, `onError`...) plus the Worker's. No `storage`: an invocation keeps its events in
+ * memory and spills what is left to `spill`.
+ */
+export interface InvocationTrackerOptions extends Omit<TrackerOptions, 'storage'> {
   /**
-   * The tracker's options (`endpoint`, `sourceId`, `transport`...). `storage` is ignored: the
-   * invocation keeps its events in memory and spills what is left to `spill`.
-   */
-  tracker: TrackerOptions;
-  /**
-   * Where events that could not be delivered in time go, for a later invocation to send: usually
-   * `createWorkersKvStorage(env.OUTBOX_KV)`. Without it they are reported through `onError`
-   * (code `storage`) and lost.
+   * Where events the collector did not acknowledge in time go, for a later invocation to send:
+   * usually `createWorkersKvStorage(env.OUTBOX_KV)`. Without it they are reported through
+   * `onError` (code `storage`, with the events) and lost.
    * @default undefined
    */
   spill?: StorageAdapter;
@@ -37,12 +36,9 @@ export interface InvocationTrackerOptions {
    * @default 10000
    */
   flushTimeoutMs?: number;
-  /**
-   * After delivering, send chunks earlier invocations spilled (costs a KV `list` per invocation).
-   * @default true
-   */
+  /** After a successful delivery, send what earlier invocations spilled (a KV `list` each time). @default true */
   drain?: boolean;
-  /** Spilled chunks one invocation drains at most (KV allows 1000 operations an invocation). @default 10 */
+  /** Spilled chunks one drain sends at most (a Worker may make 1000 KV operations an invocation). @default 10 */
   maxDrainChunks?: number;
 }
 
@@ -62,56 +58,60 @@ export interface Delivery {
 
 /** A tracker for one invocation, and the step that ends it. */
 export interface InvocationTracker {
+  /** The invocation's tracker: `track()` into it, never keep it beyond the invocation. */
   readonly tracker: Tracker;
   /**
    * Delivers, spills what is left, drains earlier spills. Hand it to `ctx.waitUntil` once the
-   * response is ready; it never rejects, and calling it again returns the same promise.
+   * response is ready; it never rejects, and calling it again returns the same promise. An event
+   * tracked while it runs is delivered or spilled; one tracked after it ended is refused
+   * (`invalid`), as after `close()`.
    */
   finish(): Promise<Delivery>;
 }
 
-const defaults = { flushTimeoutMs: 10_000, drain: true, maxDrainChunks: 10 } as const;
-const chunkPrefix = 'c:'; // the core outbox's chunk prefix: the memory storage holds `c:` chunks
+/** The defaults of the Worker options, in one place. */
+export const workerDefaults = { flushTimeoutMs: 10_000, drain: true, maxDrainChunks: 10 } as const;
+
+const chunkPrefix = 'c:'; // the core outbox's chunk keys: what the memory storage holds undelivered
 // A spilled chunk is cut at this size, so a drain that stops half-way re-sends at most this much.
 const maxSpillChunkBytes = 1024 * 1024;
 
 /**
- * Creates a tracker for one invocation (one request, cron run or queue batch). Never share one
- * across requests: a request's I/O may not be used from another request.
+ * Creates a tracker for one invocation (a request, a cron run, a queue batch). Never share one
+ * across requests: workerd forbids using one request's I/O from another.
  */
 export function createInvocationTracker(options: InvocationTrackerOptions): InvocationTracker {
-  const { spill, flushTimeoutMs = defaults.flushTimeoutMs, drain = defaults.drain, maxDrainChunks = defaults.maxDrainChunks } = options;
-  const trackerOptions = options.tracker;
+  const { spill, flushTimeoutMs = workerDefaults.flushTimeoutMs, drain = workerDefaults.drain, maxDrainChunks, ...trackerOptions } = options;
   const now = trackerOptions.now ?? Date.now;
-  const report = (error: OutboxError) => {
-    try {
-      trackerOptions.onError?.(error);
-    } catch {
-      // The host's callback failing must not break delivery.
-    }
-  };
-  // The core keeps every unacknowledged event in its storage until acknowledged or dropped: a
-  // memory map we own tells us exactly what is left to spill, through the public API only.
+  const report = safeReporter(trackerOptions.onError);
+  // The core keeps every event in its storage until acknowledged or dropped: a memory map of ours
+  // tells exactly what is left to spill, through the public API only.
   const memory = new Map<string, string>();
   const tracker = createTracker({ ...trackerOptions, storage: createMemoryStorage(memory) });
   let finishing: Promise<Delivery> | undefined;
 
-  async function spillLeftovers(): Promise<{ spilled: number; lost: number }> {
+  // What the tracker still holds once closed: not acknowledged in time, or tracked during the
+  // flush and still in flight (a request the end of the invocation may cut off).
+  function leftovers(): OutboxEventRecord[] {
     const records: OutboxEventRecord[] = [];
-    for (const [key, value] of [...memory].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (key.startsWith(chunkPrefix)) records.push(...(JSON.parse(value) as OutboxEventRecord[]));
+    for (const key of [...memory.keys()].sort()) {
+      if (key.startsWith(chunkPrefix)) records.push(...(JSON.parse(memory.get(key)!) as OutboxEventRecord[]));
     }
+    return records;
+  }
+
+  async function spillRecords(records: readonly OutboxEventRecord[]): Promise<{ spilled: number; lost: number }> {
     let spilled = 0;
     let lost = 0;
     for (const chunk of cutChunks(records)) {
       try {
-        if (!spill) throw new Error('no spill storage configured');
-        // A fresh key per chunk: KV takes ~1 write per second per key, and a new key never races.
+        if (!spill) throw new Error('no `spill` storage configured');
+        // A new key per chunk, never rewritten: KV takes about one write per second per key.
         await spill.set(`${chunkPrefix}${now().toString(36).padStart(9, '0')}:${randomId(10)}`, JSON.stringify(chunk));
         spilled += chunk.length;
       } catch (error) {
         lost += chunk.length;
-        report(new OutboxError('storage', `${chunk.length} events were not delivered in time and could not be spilled; they are lost`, { events: chunk, cause: error }));
+        report(new OutboxError('storage', `${chunk.length} events were not acknowledged in time and could not be spilled: they are lost`, { events: chunk, cause: error }));
       }
     }
     return { spilled, lost };
@@ -123,22 +123,22 @@ export function createInvocationTracker(options: InvocationTrackerOptions): Invo
     let lost = 0;
     let drained = 0;
     try {
-      delivered = await tracker.close(flushTimeoutMs);
-      if (!delivered) ({ spilled, lost } = await spillLeftovers());
-      else if (spill && drain) drained = await drainSpill(spill, trackerOptions, { timeoutMs: flushTimeoutMs, maxChunks: maxDrainChunks, report });
+      const flushed = await tracker.close(flushTimeoutMs);
+      const left = leftovers();
+      delivered = left.length === 0;
+      if (left.length) ({ spilled, lost } = await spillRecords(left));
+      // Drain only when the collector just took this invocation's events: else it would fail too.
+      if (flushed && spill && drain) drained = await drainSpill({ ...trackerOptions, spill, flushTimeoutMs, maxDrainChunks });
     } catch (error) {
-      report(new OutboxError('storage', 'finishing the invocation failed', { cause: error }));
+      report(new OutboxError('storage', 'spilling or draining failed', { cause: error }));
     }
     return { delivered, spilled, drained, lost, stats: tracker.stats() };
   }
 
-  return {
-    tracker,
-    finish: () => (finishing ??= finishOnce()),
-  };
+  return { tracker, finish: () => (finishing ??= finishOnce()) };
 }
 
-function cutChunks(records: OutboxEventRecord[]): OutboxEventRecord[][] {
+function cutChunks(records: readonly OutboxEventRecord[]): OutboxEventRecord[][] {
   const chunks: OutboxEventRecord[][] = [];
   let chunk: OutboxEventRecord[] = [];
   let bytes = 0;
@@ -156,31 +156,23 @@ function cutChunks(records: OutboxEventRecord[]): OutboxEventRecord[][] {
   return chunks;
 }
 
-/** Options of {@link drainSpill}. */
-export interface DrainOptions {
-  /** Stop starting new chunks after this long. @default 10000 */
-  timeoutMs?: number;
-  /** Chunks read at most. @default 10 */
-  maxChunks?: number;
-  /** Receives problems with the spill storage (an unreadable chunk is reported, then deleted). */
-  report?: (error: OutboxError) => void;
-}
-
 /**
- * Sends chunks spilled by earlier invocations, oldest first, deleting each one only once all its
- * events were acknowledged (or dropped for a counted reason); it stops at the first chunk that
- * does not go through. Resolves with the number of events delivered. `withTracker` calls it.
+ * Sends chunks spilled by earlier invocations, oldest first, and deletes each one only once all
+ * its events were acknowledged (or dropped for a counted reason); stops at the first chunk that
+ * does not go through, or after `flushTimeoutMs`. Resolves with the events delivered.
+ * `withTracker` calls it; call it yourself from a handler it does not wrap.
  *
- * KV is eventually consistent: a chunk deleted elsewhere a moment ago may still be listed here and
- * sent again. The collector removes such duplicates by event id; nothing is lost.
+ * KV is eventually consistent: a chunk another location deleted a moment ago may still be listed
+ * here and sent again. The collector removes such duplicates by event id; nothing is lost.
  */
-export async function drainSpill(spill: StorageAdapter, trackerOptions: TrackerOptions, options: DrainOptions = {}): Promise<number> {
-  const { timeoutMs = defaults.flushTimeoutMs, maxChunks = defaults.maxDrainChunks, report } = options;
+export async function drainSpill(options: InvocationTrackerOptions & { spill: StorageAdapter }): Promise<number> {
+  const { spill, flushTimeoutMs = workerDefaults.flushTimeoutMs, maxDrainChunks = workerDefaults.maxDrainChunks, drain: _drain, ...trackerOptions } = options;
   const now = trackerOptions.now ?? Date.now;
-  const deadline = now() + timeoutMs;
-  const keys = (await spill.keys(chunkPrefix)).sort().slice(0, maxChunks);
+  const deadline = now() + flushTimeoutMs;
+  // KV lists keys in order, and the keys start with their time: the first ones are the oldest.
+  const keys = (await spill.keys(chunkPrefix)).sort().slice(0, maxDrainChunks);
   if (!keys.length) return 0;
-  // A separate, memory-only tracker: the KV chunk stays the durable copy until acknowledged.
+  // Memory only: the KV chunk stays the durable copy until its events are acknowledged.
   const drainer = createTracker({ ...trackerOptions, storage: false });
   let drained = 0;
   try {
@@ -188,20 +180,20 @@ export async function drainSpill(spill: StorageAdapter, trackerOptions: TrackerO
       const left = deadline - now();
       if (left <= 0) break;
       const value = await spill.get(key);
-      if (value === undefined) continue; // drained by another invocation meanwhile
+      if (value === undefined) continue; // another invocation drained it meanwhile
       const events = parseChunk(value);
       if (!events) {
-        report?.(new OutboxError('storage', `spilled chunk "${key}" is unreadable; deleting it`));
+        safeReporter(trackerOptions.onError)(new OutboxError('storage', `spilled chunk "${key}" is unreadable; deleting it`));
         await spill.delete(key);
         continue;
       }
       const result = await drainer.send(events, left);
-      if (result.pending) break; // the collector is failing again: the chunk waits for a later drain
+      if (result.pending) break; // the collector fails again: the chunk waits for a later drain
       await spill.delete(key);
       drained += result.sent;
     }
   } finally {
-    await drainer.close(0);
+    await drainer.close(0); // stops its retry timer: nothing may wait for a later tick
   }
   return drained;
 }
@@ -215,63 +207,91 @@ function parseChunk(value: string): ReturnType<typeof decodeQueueMessage> {
   }
 }
 
+function safeReporter(onError: ((error: OutboxError) => void) | undefined): (error: OutboxError) => void {
+  return (error) => {
+    try {
+      onError?.(error);
+    } catch {
+      // The host's callback failing must not break delivery.
+    }
+  };
+}
+
 /** The part of a cron trigger's `ScheduledController` the wrapper passes on. */
 export interface ScheduledControllerLike {
   readonly scheduledTime: number;
   readonly cron: string;
 }
 
-/** Handlers that receive the invocation's tracker as a last argument. */
+/** A `fetch` handler that receives the invocation's tracker as a last argument. */
+export type TrackedFetch<Env = unknown, Ctx extends WaitUntilContext = WaitUntilContext> = (
+  request: Request,
+  env: Env,
+  ctx: Ctx,
+  tracker: Tracker,
+) => Response | Promise<Response>;
+
+/** Handlers that receive the invocation's tracker as a last argument; others pass through. */
 export interface TrackedHandlers<Env = unknown, Ctx extends WaitUntilContext = WaitUntilContext> {
-  fetch?(request: Request, env: Env, ctx: Ctx, tracker: Tracker): Response | Promise<Response>;
+  fetch?: TrackedFetch<Env, Ctx>;
   scheduled?(controller: ScheduledControllerLike, env: Env, ctx: Ctx, tracker: Tracker): void | Promise<void>;
 }
 
-/** Options of {@link withTracker}: {@link InvocationTrackerOptions}, plus when to drain. */
+/** Options of {@link withTracker}: {@link InvocationTrackerOptions}, with `drain` per handler. */
 export interface WithTrackerOptions extends Omit<InvocationTrackerOptions, 'drain'> {
   /**
-   * Also drain spills after each successful `fetch` (a KV `list` per request). With a cron
-   * trigger draining instead, set false on busy Workers: fewer KV operations, fewer duplicates.
-   * `scheduled` always drains.
+   * Also drain spills after each successful `fetch`: a KV `list` per request. Busy Workers with a
+   * cron trigger set it false (fewer KV operations, fewer duplicates); `scheduled` always drains.
    * @default true
    */
   drainOnFetch?: boolean;
 }
 
-/** What {@link withTracker} returns: the handlers, with `fetch` and `scheduled` wrapped. */
+/** What {@link withTracker} returns: a module Worker's handlers, `fetch` and `scheduled` wrapped. */
 export type WrappedHandlers<Env, Ctx extends WaitUntilContext, H> = Omit<H, 'fetch' | 'scheduled'> & {
   scheduled(controller: ScheduledControllerLike, env: Env, ctx: Ctx): Promise<void>;
 } & (H extends { fetch: unknown } ? { fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> } : unknown);
 
 /**
- * Wraps a module Worker's handlers: each `fetch` and `scheduled` invocation gets its own tracker
- * as a last argument, and once the handler returned (or threw) its events are delivered through
+ * Wraps a module Worker: each `fetch` and `scheduled` invocation gets its own tracker as a last
+ * argument; once the handler returned (or threw), its events are delivered through
  * `ctx.waitUntil`, spilled to `spill` if the collector does not acknowledge them in time, and
- * spills of earlier invocations are drained. `scheduled` is always exported, so a cron trigger
- * drains even without a handler of yours. Other handlers (`queue`...) pass through unchanged.
+ * earlier spills are drained. `scheduled` is always exported, so a cron trigger drains even with
+ * no handler of yours. Other handlers (`queue`...) pass through unchanged.
  *
  * @param options the options, or a function of `env` returning them (bindings live in `env`)
+ * @param handlers a `fetch` function, or an object of handlers
  * @example
- * export default withTracker((env: Env) => ({ tracker: { endpoint: env.COLLECTOR_ENDPOINT }, spill: createWorkersKvStorage(env.OUTBOX_KV) }), {
+ * export default withTracker((env: Env) => ({ endpoint: env.COLLECTOR_ENDPOINT, spill: createWorkersKvStorage(env.OUTBOX_KV) }), {
  *   async fetch(request, env, ctx, tracker) {
  *     tracker.track('page_view', { path: new URL(request.url).pathname });
- *     return new Response('hello');
+ *     return new Response('hello'); // the events go out after the response
  *   },
  * });
  */
 export function withTracker<Env, Ctx extends WaitUntilContext, H extends TrackedHandlers<Env, Ctx>>(
   options: WithTrackerOptions | ((env: Env) => WithTrackerOptions),
   handlers: H,
-): WrappedHandlers<Env, Ctx, H> {
-  const resolve = (env: Env, scheduled: boolean): InvocationTrackerOptions => {
-    const { drainOnFetch = defaults.drain, ...rest } = typeof options === 'function' ? options(env) : options;
-    return { ...rest, drain: scheduled || drainOnFetch };
+): WrappedHandlers<Env, Ctx, H>;
+/** The shorthand for a Worker with only a `fetch` handler: `withTracker(options, (request, env, ctx, tracker) => response)`. */
+export function withTracker<Env, Ctx extends WaitUntilContext>(
+  options: WithTrackerOptions | ((env: Env) => WithTrackerOptions),
+  fetch: TrackedFetch<Env, Ctx>,
+): WrappedHandlers<Env, Ctx, { fetch: TrackedFetch<Env, Ctx> }>;
+export function withTracker<Env, Ctx extends WaitUntilContext>(
+  options: WithTrackerOptions | ((env: Env) => WithTrackerOptions),
+  handlersOrFetch: TrackedHandlers<Env, Ctx> | TrackedFetch<Env, Ctx>,
+): WrappedHandlers<Env, Ctx, TrackedHandlers<Env, Ctx>> {
+  const handlers: TrackedHandlers<Env, Ctx> = typeof handlersOrFetch === 'function' ? { fetch: handlersOrFetch } : handlersOrFetch;
+  const start = (env: Env, scheduled: boolean): InvocationTracker => {
+    const { drainOnFetch = workerDefaults.drain, ...rest } = typeof options === 'function' ? options(env) : options;
+    return createInvocationTracker({ ...rest, drain: scheduled || drainOnFetch });
   };
   const { fetch, scheduled } = handlers;
   const wrapped = {
     ...handlers,
     async scheduled(controller: ScheduledControllerLike, env: Env, ctx: Ctx): Promise<void> {
-      const invocation = createInvocationTracker(resolve(env, true));
+      const invocation = start(env, true);
       try {
         await scheduled?.call(handlers, controller, env, ctx, invocation.tracker);
       } finally {
@@ -279,11 +299,11 @@ export function withTracker<Env, Ctx extends WaitUntilContext, H extends Tracked
       }
     },
   };
-  if (!fetch) return wrapped as WrappedHandlers<Env, Ctx, H>;
+  if (!fetch) return wrapped as WrappedHandlers<Env, Ctx, TrackedHandlers<Env, Ctx>>;
   return {
     ...wrapped,
     async fetch(request: Request, env: Env, ctx: Ctx): Promise<Response> {
-      const invocation = createInvocationTracker(resolve(env, false));
+      const invocation = start(env, false);
       try {
         return await fetch.call(handlers, request, env, ctx, invocation.tracker);
       } finally {
@@ -292,5 +312,5 @@ export function withTracker<Env, Ctx extends WaitUntilContext, H extends Tracked
         ctx.waitUntil(invocation.finish());
       }
     },
-  } as WrappedHandlers<Env, Ctx, H>;
+  } as WrappedHandlers<Env, Ctx, TrackedHandlers<Env, Ctx>>;
 }

@@ -30,7 +30,7 @@ export const queuesLimits = {
 /**
  * Delivers batches to a Cloudflare Queue instead of HTTP: pass it as the tracker's `transport`.
  * Each message body is a wire format v1 body (`{"sentAt":…,"events":[…]}`, contentType `text`);
- * the consumer (`forwardQueueBatch` from `outbox/worker`) posts them to the collector. A batch
+ * the consumer ({@link forwardQueueBatch}) posts them to the collector. A batch
  * becomes as few messages and `sendBatch` calls as the limits allow, usually one of each.
  *
  * A failed `sendBatch` is a `retry`: the tracker retries the whole batch, so messages of a batch
@@ -140,12 +140,13 @@ export interface QueueMessageLike {
   retry(): void;
 }
 
-/** Options of {@link forwardQueueBatch}. */
-export interface ForwardQueueOptions {
-  /** Options of the tracker that posts to the collector (`endpoint`, `onError`...); `storage` is ignored. */
-  tracker: TrackerOptions;
+/**
+ * Options of {@link forwardQueueBatch}: the options of the tracker that posts to the collector
+ * (`endpoint`, `onError`...; it keeps events in memory, so no `storage`), and a time limit.
+ */
+export interface ForwardQueueOptions extends Omit<TrackerOptions, 'storage'> {
   /** Time to get the batch acknowledged before its messages go back to the queue. @default 20000 */
-  timeoutMs?: number;
+  flushTimeoutMs?: number;
 }
 
 /** What {@link forwardQueueBatch} did with a batch of messages. */
@@ -162,11 +163,12 @@ export interface ForwardResult {
  * The consumer side: posts the events of a batch of messages to the collector in wire format v1,
  * through a memory-only tracker (batching, gzip, retries, counted drops), then acknowledges every
  * message, or hands every message back to the queue if some events did not get through within
- * `timeoutMs`. A retry may re-post events that did arrive: the collector removes them by id.
+ * `flushTimeoutMs`. A retry may re-post events that did arrive: the collector removes them by id.
  *
- * @example export default { queue: (batch, env) => forwardQueueBatch(batch, { tracker: { endpoint: env.COLLECTOR_ENDPOINT } }) };
+ * @example export default { queue: (batch, env) => forwardQueueBatch(batch, { endpoint: env.COLLECTOR_ENDPOINT }) };
  */
 export async function forwardQueueBatch(batch: { readonly messages: readonly QueueMessageLike[] }, options: ForwardQueueOptions): Promise<ForwardResult> {
+  const { flushTimeoutMs = 20_000, ...trackerOptions } = options;
   const ours: QueueMessageLike[] = [];
   const inputs: SendEventInput[] = [];
   let malformed = 0;
@@ -181,15 +183,15 @@ export async function forwardQueueBatch(batch: { readonly messages: readonly Que
     malformed++;
     message.ack();
     try {
-      options.tracker.onError?.(new OutboxError('rejected', 'a queue message is not an outbox batch (expected {"events":[…]}); acknowledged without delivery'));
+      trackerOptions.onError?.(new OutboxError('rejected', 'a queue message is not an outbox batch (expected {"events":[…]}); acknowledged without delivery'));
     } catch {
       // The host's callback failing must not stop the batch.
     }
   }
   let delivered = true;
   if (inputs.length) {
-    const tracker = createTracker({ ...options.tracker, storage: false });
-    delivered = (await tracker.send(inputs, options.timeoutMs ?? 20_000)).pending === 0;
+    const tracker = createTracker({ ...trackerOptions, storage: false });
+    delivered = (await tracker.send(inputs, flushTimeoutMs)).pending === 0;
     await tracker.close(0); // stops its retry timer; what is pending goes back to the queue below
   }
   for (const message of ours) {

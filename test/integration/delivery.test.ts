@@ -129,6 +129,20 @@ describe('delivery', () => {
     await t.close();
   });
 
+  // Regression: close() used to resolve true while an event tracked during its flush was never sent.
+  it('close() also delivers events tracked while it flushes', async () => {
+    collector().setFaults({ latencyMs: 100 });
+    const { t } = tracker();
+    t.track('first');
+    const closing = t.close(5000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.track('during-close');
+    expect(await closing).toBe(true);
+    expect(eventsOf(collector()).map((e) => e.name)).toEqual(['first', 'during-close']);
+    t.track('after-close'); // refused visibly, never silently queued
+    expect(t.stats().dropped.invalid).toBe(1);
+  });
+
   it('evicts the oldest events when the queue is full, and counts them', async () => {
     collector().setFaults({ failRate: 1 });
     const { t, errors } = tracker({ maxQueueEvents: 100 });
