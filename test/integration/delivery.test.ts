@@ -1,6 +1,6 @@
 // Delivery against the real reference collector: every event exactly once (by id) through
 // failures, rate limits, 413s, timeouts and refusals; drops only for counted reasons.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTracker, createMemoryStorage, type OutboxError } from '../../src/index.js';
 import { eventsOf, fastRetry, useCollector } from './collector-fixture.js';
 
@@ -177,6 +177,9 @@ describe('delivery', () => {
     for (let i = 0; i < 120; i++) writer.track('durable', { i });
     expect(await writer.close(300)).toBe(false);
     expect([...map.keys()].some((k) => k.startsWith('c:'))).toBe(true);
+    // A request still in flight at close() holds a lease (its events are not re-sent while it may
+    // still arrive); a process that starts later finds it settled. Wait for that, then restart.
+    await vi.waitFor(() => expect([...map.keys()].filter((k) => k.startsWith('l:'))).toEqual([]), { timeout: 5000 });
     collector().clearFaults();
     const reader = tracker({ storage: createMemoryStorage(map) }).t;
     await collector().waitFor((c) => c.events().length >= 120, 10_000);
