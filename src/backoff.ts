@@ -16,8 +16,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
 
 /**
  * Milliseconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110
- * §10.2.3), capped at `maxDelayMs`. Undefined when absent or unreadable. ky honours Retry-After
- * only inside its own retry loop; outbox retries durably across requests, so it reads it here.
+ * §10.2.3), capped at `maxDelayMs`. Undefined when absent or unreadable. outbox retries durably
+ * across requests, reloads and tabs, so it reads the header itself and pauses the whole queue.
  */
 export function parseRetryAfter(value: string | null | undefined, now: number, maxDelayMs: number): number | undefined {
   if (!value) return undefined;

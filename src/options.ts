@@ -77,7 +77,7 @@ export interface TrackerOptions {
   signer?: Signer;
   /** Per-stream endpoints and signers; streams not listed use the tracker's. @default {} */
   streams?: Record<string, StreamOptions>;
-  /** Delivers batches instead of HTTP (for example a Cloudflare Queue). @default HTTP through ky */
+  /** Delivers batches instead of HTTP (for example a Cloudflare Queue). @default HTTP (fetch) */
   transport?: Transport;
   /** Emit an `outbox.client_stats` event every this many milliseconds; 0 turns it off. @default 0 */
   clientStatsIntervalMs?: number;

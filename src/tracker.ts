@@ -10,9 +10,8 @@ import { platformDefaults } from './platform/defaults.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { createHttpTransport, prepareRequest } from './transport/http.js';
+import { createHttpTransport, post, prepareRequest } from './transport/http.js';
 import type { SendOutcome, Transport } from './transport/transport.js';
-import ky, { HTTPError } from 'ky';
 
 /** An event handed to `send()`: like `track()`'s arguments, in one object. */
 export interface SendEventInput extends TrackOptions {
@@ -544,14 +543,10 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   }
 
   async function testConnection(): Promise<ConnectionTestResult> {
-    try {
-      const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: '', events: [] }, true);
-      const response = await ky.post(url, { body: body as Uint8Array<ArrayBuffer>, headers: options.headers, timeout: options.timeoutMs, retry: 0 });
-      return { ok: true, status: response.status };
-    } catch (error) {
-      if (error instanceof HTTPError) return { ok: false, status: error.response.status, reason: `HTTP ${error.response.status}` };
-      return { ok: false, reason: describeError(error) };
-    }
+    const { url, body } = prepareRequest(options, { rid: randomId(16), stream: '', events: [] }, true);
+    const response = await post(url, body, options);
+    if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
+    return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, reason: `HTTP ${response.status}: ${(await response.text().catch(() => '')).slice(0, 200)}` };
   }
 
   async function close(timeoutMs = defaultWaitMs): Promise<boolean> {
@@ -600,7 +595,10 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     forget(ids) {
       const set = new Set(ids);
       const gone = [...deque.values()].filter((entry) => set.has(entry.id) && !entry.batch?.inFlight);
-      gone.forEach(detach);
+      for (const entry of gone) {
+        detach(entry);
+        entry.acked = true; // by another tab: a send() waiting on it counts it as sent
+      }
       outbox?.forget(gone);
       settleFlushWaiters();
     },

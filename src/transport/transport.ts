@@ -20,7 +20,7 @@ export type SendOutcome =
   | { kind: 'drop'; status: number; error: unknown };
 
 /**
- * Delivers batches. The HTTP transport (ky) is the default; `outbox/transport/queues` sends to a
+ * Delivers batches. The HTTP transport (fetch) is the default; `outbox/transport/queues` sends to a
  * Cloudflare Queue. A transport classifies its own failures; it should not throw.
  */
 export interface Transport {
