@@ -101,6 +101,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   const stops: (() => void)[] = [];
   let rules: ActiveRule[] = [];
   let seq = 0;
+  let loadedSeq = 0;
   let unbatched = 0;
   let draining = false;
   let sending = true;
@@ -398,7 +399,8 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
 
   // Resolves flush() calls once nothing they were waiting for remains.
   function settleFlushWaiters(): void {
-    if (!flushWaiters.length) return;
+    // Before storage is read, an empty queue does not mean delivered: the backlog is not in yet.
+    if (!flushWaiters.length || !ready) return;
     let oldest = Infinity;
     for (const entry of deque.values()) oldest = Math.min(oldest, entry.seq);
     for (let i = flushWaiters.length - 1; i >= 0; i--) {
@@ -410,7 +412,9 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     const known = new Set<string>();
     for (const entry of deque.values()) known.add(entry.id);
     const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
-    for (const entry of fresh) entry.seq = seq++;
+    // Loaded events were queued before anything this tracker holds, so they sort below it: a
+    // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
+    for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
     unbatched += fresh.length;
     // Chunks come oldest first. Those older than everything in memory go in front, newer ones
     // (other tabs' recent appends) behind, so the caps still evict the oldest events first.

@@ -182,8 +182,9 @@ describe('delivery', () => {
     await vi.waitFor(() => expect([...map.keys()].filter((k) => k.startsWith('l:'))).toEqual([]), { timeout: 5000 });
     collector().clearFaults();
     const reader = tracker({ storage: createMemoryStorage(map) }).t;
-    await collector().waitFor((c) => c.events().length >= 120, 10_000);
+    // Regression: flush() right after start resolved true before the stored backlog was even read.
     expect(await reader.flush(5000)).toBe(true);
+    expect(eventsOf(collector())).toHaveLength(120);
     expect(new Set(eventsOf(collector()).map((e) => e.id)).size).toBe(120);
     await reader.close();
     expect([...map.keys()].filter((k) => k.startsWith('c:'))).toEqual([]); // acknowledged, deleted
