@@ -52,18 +52,25 @@ export function serializeEvent(
   if (sourceId !== undefined && typeof sourceId !== 'string') throw new OutboxError('invalid', `event "${name}": sourceId must be a string`);
   if (stream !== undefined && typeof stream !== 'string') throw new OutboxError('invalid', `event "${name}": stream must be a string`);
   let json: string;
+  let bytes: number;
   try {
     // The envelope is concatenated and only the properties go through JSON.stringify: 4x cheaper
-    // than stringifying the whole object with a replacer (bench/), and the same bytes.
-    json = `{"id":${JSON.stringify(id)},"name":${JSON.stringify(name)},"timestamp":${timestamp}`;
-    if (sourceId !== undefined) json += `,"sourceId":${JSON.stringify(sourceId)}`;
-    if (stream !== undefined) json += `,"stream":${JSON.stringify(stream)}`;
-    if (properties !== undefined) json += `,"properties":${isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer)}}`;
-    else json += '}';
+    // than stringifying the whole object with a replacer, and the same bytes. Non-ASCII is looked
+    // for in each part before concatenating (a regex over the joined string would flatten it).
+    const parts = [JSON.stringify(id), JSON.stringify(name)];
+    if (sourceId !== undefined) parts.push(JSON.stringify(sourceId));
+    if (stream !== undefined) parts.push(JSON.stringify(stream));
+    if (properties !== undefined) parts.push(isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer));
+    json = `{"id":${parts[0]},"name":${parts[1]},"timestamp":${timestamp}`;
+    let i = 2;
+    if (sourceId !== undefined) json += `,"sourceId":${parts[i++]}`;
+    if (stream !== undefined) json += `,"stream":${parts[i++]}`;
+    json += properties !== undefined ? `,"properties":${parts[i]}}` : '}';
+    bytes = json.length;
+    for (const part of parts) if (nonAscii.test(part)) bytes += utf8Length(part) - part.length;
   } catch (error) {
     throw new OutboxError('invalid', `event "${name}" cannot be serialized: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
-  const bytes = utf8Length(json);
   if (bytes > maxEventBytes) {
     throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`, { events: [JSON.parse(json)] });
   }

@@ -12,6 +12,17 @@ describe('serializeEvent', () => {
   });
 
   it.each([
+    { name: 'ascii', event: ['id1', 'e', 'src', undefined, { a: 1 }] },
+    { name: 'non-ASCII name', event: ['id1', 'café ☕', 'src', undefined, { a: 1 }] },
+    { name: 'non-ASCII sourceId and stream', event: ['id1', 'e', 'Zürich', 'flux→', undefined] },
+    { name: 'non-ASCII nested property', event: ['id1', 'e', undefined, undefined, { deep: { text: '日本 🌍' } }] },
+    { name: 'escapes and a lone surrogate', event: ['id"1', 'e\n', undefined, undefined, { s: '\ud800', q: '"\\' }] },
+  ] as const)('counts UTF-8 bytes exactly: $name', ({ event: [id, name, sourceId, stream, properties] }) => {
+    const { json, bytes } = serializeEvent(id, name, 1000, sourceId, stream, properties, 32_768);
+    expect(bytes).toBe(new TextEncoder().encode(json).length);
+  });
+
+  it.each([
     { name: 'Date → ISO string', value: new Date(0), expected: '1970-01-01T00:00:00.000Z' },
     { name: 'BigInt → decimal string', value: 12345678901234567890n, expected: '12345678901234567890' },
     { name: 'toJSON is honoured', value: { toJSON: () => 'custom' }, expected: 'custom' },
