@@ -459,7 +459,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
           sending = true;
           schedulePump();
           report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
-        });
+        }, maxBatchEvents);
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
         // Events tracked before the saved rules were read (a page's first events) obey them too.

@@ -1,5 +1,6 @@
 import type { Integration } from '../integration.js';
 import type { StorageAdapter } from '../storage/storage.js';
+import { onlineRetry } from './online.js';
 import { pageLifecycle } from './page-lifecycle.js';
 import { tabCoordination } from './tab-leader.js';
 
@@ -19,7 +20,9 @@ export interface PlatformDefaults {
 export function platformDefaults(): PlatformDefaults {
   if (typeof window === 'undefined' || typeof document === 'undefined') return { integrations: [] };
   return {
-    integrations: [pageLifecycle, tabCoordination],
-    storage: (name) => import('../storage/indexeddb.js').then((m) => m.createIndexedDbStorage({ name })),
+    integrations: [pageLifecycle, tabCoordination, onlineRetry],
+    // Probed once (open + a write): where IndexedDB is missing or blocked the tracker keeps events
+    // in memory and reports it once through onError.
+    storage: (name) => import('../storage/indexeddb.js').then((m) => m.openIndexedDbStorage({ name })),
   };
 }

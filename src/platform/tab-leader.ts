@@ -1,4 +1,103 @@
-import type { Integration } from '../integration.js';
+import type { Integration, TrackerCore } from '../integration.js';
 
-/** One sending tab per origin (issue 3 replaces this placeholder with Web Locks + BroadcastChannel). */
-export const tabCoordination: Integration = () => undefined;
+interface AckMessage {
+  acked?: unknown;
+}
+
+/**
+ * One sending tab per origin and tracker name. Tabs share one IndexedDB outbox; the tab holding
+ * the Web Lock `outbox:<name>:sender` sends for all, the others only append (their writes nudge
+ * it through the storage's `watch()`). The browser releases the lock when its tab closes or dies,
+ * and the next waiting tab takes over: it reloads storage as the truth and sends what is there,
+ * in-flight batches of the dead tab once their lease expires. The sender tells the other tabs what
+ * was acknowledged, so they drop their memory copies.
+ *
+ * Without Web Locks (insecure contexts, old Safari and Firefox) every tab sends: events are never
+ * lost, and leases keep a tab off another's batches in flight, but a tab that opens may send events
+ * another live tab also sends; the collector de-duplicates them by id. Without shared storage
+ * (memory, IndexedDB unusable) every tab sends its own events.
+ */
+export const tabCoordination: Integration = (core) => {
+  if (!core.options.coordinateTabs) return;
+  const stops: (() => void)[] = [];
+  let stopped = false;
+  // Nothing is sent before storage is ready anyway; until we know who sends, this tab does not.
+  core.setSending(false);
+  void core.ready.then(() => {
+    if (!stopped) coordinate(core, stops);
+  });
+  return () => {
+    stopped = true;
+    stops.splice(0).forEach((stop) => stop());
+  };
+};
+
+function coordinate(core: TrackerCore, stops: (() => void)[]): void {
+  const { name } = core.options;
+  const storage = core.storage;
+  const locks = typeof navigator === 'object' ? navigator.locks : undefined;
+  if (!storage?.watch || typeof BroadcastChannel !== 'function') return sendAlone(core);
+
+  let leader = false;
+  const channel = new BroadcastChannel(`outbox:${name}:acks`);
+  channel.onmessage = (event: MessageEvent<AckMessage>) => {
+    const ids = event.data?.acked;
+    if (Array.isArray(ids)) core.forget(ids as string[]);
+  };
+  stops.push(() => channel.close());
+  stops.push(core.onAcknowledged((ids) => leader && channel.postMessage({ acked: ids } satisfies AckMessage)));
+  if (!locks?.request) {
+    leader = true;
+    return sendAlone(core);
+  }
+  stops.push(storage.watch(coalesce(() => (leader ? core.rescan() : undefined))));
+
+  const abort = new AbortController();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  stops.push(() => {
+    abort.abort();
+    release();
+  });
+  locks
+    .request(`outbox:${name}:sender`, { signal: abort.signal }, async () => {
+      if (abort.signal.aborted) return;
+      leader = true;
+      await core.resync();
+      core.setSending(true);
+      return held; // kept for the tab's life: the browser releases it when the tab goes
+    })
+    .catch(() => {
+      // Aborted: the tracker closed while waiting. Anything else (an opaque origin refuses
+      // locks): this tab cannot be elected, so it sends on its own rather than never.
+      if (abort.signal.aborted) return;
+      leader = true;
+      sendAlone(core);
+    });
+}
+
+function sendAlone(core: TrackerCore): void {
+  void core.rescan().then(() => core.setSending(true));
+}
+
+// Runs `task` now, or once more after the run under way: nudges that come in bursts (one per
+// tick of every other tab) cost at most one rescan at a time.
+function coalesce(task: () => Promise<void> | undefined): () => void {
+  let running = false;
+  let again = false;
+  const run = async (): Promise<void> => {
+    running = true;
+    try {
+      do {
+        again = false;
+        await task();
+      } while (again);
+    } finally {
+      running = false;
+    }
+  };
+  return () => {
+    if (running) again = true;
+    else void run();
+  };
+}
