@@ -102,6 +102,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   let rules: ActiveRule[] = [];
   let seq = 0;
   let loadedSeq = 0;
+  let heldUntilMax = 0; // latest hold-back of the unload path: no scan for held events after it
   let unbatched = 0;
   let draining = false;
   let sending = true;
@@ -369,7 +370,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     else {
       if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
       for (const batch of waiting) at = Math.min(at, batch.notBefore);
-      if (unbatched > 0) for (const entry of deque.values()) if (entry.heldUntil! > time && !entry.batch) at = Math.min(at, entry.heldUntil!);
+      if (unbatched > 0 && heldUntilMax > time) for (const entry of deque.values()) if (entry.heldUntil! > time && !entry.batch) at = Math.min(at, entry.heldUntil!);
     }
     if (nextRescanAt !== undefined) at = Math.min(at, nextRescanAt);
     if (at === timerAt) return;
@@ -401,8 +402,13 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   function settleFlushWaiters(): void {
     // Before storage is read, an empty queue does not mean delivered: the backlog is not in yet.
     if (!flushWaiters.length || !ready) return;
+    // The oldest entry is almost always first: stop at one that keeps every waiter waiting.
+    const lowest = Math.min(...flushWaiters.map((waiter) => waiter.upTo));
     let oldest = Infinity;
-    for (const entry of deque.values()) oldest = Math.min(oldest, entry.seq);
+    for (const entry of deque.values()) {
+      if (entry.seq < lowest) return;
+      oldest = Math.min(oldest, entry.seq);
+    }
     for (let i = flushWaiters.length - 1; i >= 0; i--) {
       if (oldest >= flushWaiters[i]!.upTo) flushWaiters.splice(i, 1)[0]!.resolve(true);
     }
@@ -578,6 +584,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight })),
     holdBack(events, until) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
+      heldUntilMax = Math.max(heldUntilMax, until);
       counters.unloadSent += events.length;
       outbox?.lease(`u${randomId(12)}`, events.map((e) => e.id), until);
       armTimer();
