@@ -1,7 +1,121 @@
+import { OutboxError } from '../errors.js';
+import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
+import { createUnloadTransport } from '../transport/beacon.js';
 
 /**
- * Sends what is queued when the page is hidden or unloaded (issue 4 replaces this placeholder
- * with the budgeted beacon / fetchLater path).
+ * How long events handed to the browser at unload stay held back (in memory, and leased in
+ * storage for the next page). A beacon's `true` only means queued: offline, Chromium returns true
+ * and drops it (toolchain.md). After this, a normal request sends them again and the collector
+ * drops the copy by id; that request's acknowledgement is what takes them out of the outbox.
  */
-export const pageLifecycle: Integration = () => undefined;
+export const unloadLeaseMs = 10_000;
+
+/** How often the deferred `fetchLater` request is brought up to date with the queue, at most. */
+export const deferRefreshMs = 1000;
+
+/**
+ * Delivers what is queued when the page goes away, in one budgeted request.
+ * - `visibilitychange` to hidden (the last event a mobile browser reliably fires) and `pagehide`
+ *   send synchronously; never `unload`, which keeps a page out of the back/forward cache.
+ * - Where `fetchLater()` exists, one deferred request holding the head of the queue is kept up to
+ *   date while the page lives, so a crash or a killed tab still delivers it.
+ * - `pageshow` from the back/forward cache resumes sending.
+ * Events that do not fit stay queued (and stored) for later or for the next page.
+ */
+export const pageLifecycle: Integration = (core) => {
+  if (!core.options.unload || typeof window === 'undefined' || typeof document === 'undefined') return;
+  const { options } = core;
+  const transport = createUnloadTransport(options);
+  // Events this page handed to the browser, and until when they are held back.
+  const handed = new WeakMap<QueuedEvent, number>();
+  // Events an unload request had no room for since the page was last visible. Hidden and pagehide
+  // often fire together: the second sends only what was tracked in between, never the leftovers
+  // of the first (that would be chunking, which overruns the quota: Segment, Snowplow #1355).
+  let leftBehind = new WeakSet<QueuedEvent>();
+
+  function candidates(includeInFlight: boolean): QueuedEvent[] {
+    const now = options.now();
+    const events: QueuedEvent[] = [];
+    for (const { event, inFlight } of core.pending()) {
+      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) events.push(event);
+    }
+    return events;
+  }
+
+  function hold(events: readonly QueuedEvent[]): void {
+    const until = options.now() + unloadLeaseMs;
+    for (const event of events) handed.set(event, until);
+    core.holdBack(events, until);
+  }
+
+  // A deferred request the browser sent on its own (it may, for example on entering the
+  // back/forward cache) counts as handed over.
+  function collectActivated(): void {
+    const sent = transport.takeActivated();
+    if (sent) hold(sent);
+  }
+
+  /**
+   * The unload path proper. Synchronous: async work started in `pagehide` never completes
+   * (toolchain.md), so everything sent comes from memory.
+   * `includeInFlight`: at `pagehide` the page's ordinary requests are about to be cancelled, so
+   * their events go too; when merely hidden, those requests carry on.
+   */
+  function sendNow(includeInFlight: boolean): void {
+    collectActivated();
+    const events = candidates(includeInFlight);
+    if (!events.length) return;
+    // Offline, Chromium's sendBeacon returns true and drops the data (toolchain.md): keep the
+    // events instead. The flag is only a hint (Sentry #6403); a wrong "online" costs a lease.
+    const offline = navigator.onLine === false;
+    const sent = offline ? undefined : transport.send(events);
+    if (sent) hold(sent.events);
+    const left = events.length - (sent?.events.length ?? 0);
+    if (left) {
+      const carried = new Set(sent?.events);
+      for (const event of events) if (!carried.has(event)) leftBehind.add(event);
+      const why = offline
+        ? 'the browser is offline'
+        : sent
+          ? `${sent.events.length} went by ${sent.path} (${sent.bytes} bytes, within the unload budget)`
+          : 'no unload request could be sent';
+      core.report(new OutboxError('unload', `page hidden with ${events.length} events queued: ${why}; ${left} stay queued for later or for the next page`));
+    }
+  }
+
+  function refreshDeferred(): void {
+    collectActivated();
+    if (!transport.defer(candidates(true))) stopRefresh();
+  }
+
+  const onVisibilityChange = () => {
+    if (document.visibilityState === 'hidden') sendNow(false);
+    else leftBehind = new WeakSet();
+  };
+  const onPageHide = () => sendNow(true);
+  const onPageShow = (event: PageTransitionEvent) => {
+    leftBehind = new WeakSet();
+    if (event.persisted) core.wake();
+  };
+
+  document.addEventListener('visibilitychange', onVisibilityChange);
+  window.addEventListener('pagehide', onPageHide);
+  window.addEventListener('pageshow', onPageShow);
+  // Where fetchLater exists, the deferred request follows the queue. Polled rather than pushed:
+  // the tracker has no change events, and this costs one pass over the queue per second.
+  let refresh: ReturnType<typeof setInterval> | undefined;
+  const stopRefresh = () => {
+    clearInterval(refresh);
+    refresh = undefined;
+  };
+  if (typeof (globalThis as { fetchLater?: unknown }).fetchLater === 'function') refresh = setInterval(refreshDeferred, deferRefreshMs);
+
+  return () => {
+    document.removeEventListener('visibilitychange', onVisibilityChange);
+    window.removeEventListener('pagehide', onPageHide);
+    window.removeEventListener('pageshow', onPageShow);
+    stopRefresh();
+    transport.cancel();
+  };
+};

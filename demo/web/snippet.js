@@ -1,0 +1,34 @@
+// The outbox snippet, readable. docs/script-tag.md has the minified one-liner that goes in pages
+// (test/browser/snippet.test.ts runs that exact text). Put it before the bundle's script tag:
+//
+//   <script>…snippet…</script>
+//   <script async src="https://cdn.example.com/outbox.iife.js" data-endpoint="https://…/v1/batch"></script>
+//
+// 1. `outbox.track(name, properties, options)` works at once: each call is queued as
+//    [method, args, Date.now(), id], so the bundle replays it with its original timestamp and id.
+// 2. If the visitor leaves before the bundle arrives, a tiny pagehide / hidden handler sends the
+//    queued track calls in one beacon, in wire format v1 with those same ids: when the bundle
+//    loads later after all (a tab that was only hidden), its replay is de-duplicated by id.
+// 3. Once the bundle has loaded, `window.outbox` is the tracker and this handler does nothing.
+(function (w, d, o) {
+  o = w.outbox = w.outbox || [];
+  if (o.track) return; // the bundle (or the snippet) is already here
+  o.b = 0; // calls before this index went out in a beacon
+  o.track = function (n, p, x, t) {
+    o.push(['track', [n, p, x], (t = Date.now()), t.toString(36) + Math.random().toString(36).slice(2)]);
+  };
+  function f(e) {
+    var s = d.querySelector('script[data-endpoint]'), a = [], i = o.b, c, x, u;
+    if (w.outbox != o || !s || (e.type != 'pagehide' && d.visibilityState != 'hidden')) return;
+    for (; i < o.length; i++)
+      if ((c = o[i])[0] == 'track' && (c[1] || 0).map)
+        (x = c[1][2] || {}),
+          a.push({ id: x.id || c[3], name: c[1][0], timestamp: x.timestamp || c[2], sourceId: x.sourceId || s.dataset.sourceId, stream: x.stream, properties: c[1][1] });
+    u = s.dataset.endpoint;
+    // A string body goes as text/plain: no CORS preflight. Marked sent only if the browser took it.
+    if (a[0] && navigator.sendBeacon(u + (u.indexOf('?') < 0 ? '?' : '&') + 'rid=' + a[0].id, JSON.stringify({ sentAt: Date.now(), events: a })))
+      o.b = i;
+  }
+  w.addEventListener('pagehide', f);
+  d.addEventListener('visibilitychange', f);
+})(window, document);

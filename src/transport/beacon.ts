@@ -1,0 +1,266 @@
+import { randomId, type QueuedEvent } from '../event.js';
+import type { ResolvedOptions } from '../options.js';
+import { encodeBody, gzipSync, requestUrl } from './encode.js';
+
+/**
+ * What one unload request may weigh, in bytes sent (after gzip). Chromium allows 64 KiB of
+ * in-flight keepalive bodies per page, shared by every beacon and keepalive fetch of the page, and
+ * 64 KiB of deferred fetches per reporting origin (URL included); we keep 16 KiB for the host page.
+ * Over the quota, sendBeacon returns false and a keepalive fetch rejects (toolchain.md).
+ */
+export const unloadBudgetBytes = 48 * 1024;
+
+/**
+ * The most raw bytes the unload path gzips: 64 KiB, the default `maxBatchBytes`. The unload
+ * handler holds up the navigation, and a cold `gzipSync` is slow: 214 KB took 186 ms in a page
+ * here (Chromium 156, 2 cores), and posthog-js reports 300 ms+ on slow phones.
+ */
+const maxGzipInputBytes = 64 * 1024;
+
+/**
+ * A beacon's bytes count against the keepalive quota until its response completes, which the page
+ * cannot see. A resource timing entry appears when it completes; without one, we assume this long.
+ */
+const sentInFlightMs = 30_000;
+
+/** The options the unload request is built from. */
+export type UnloadOptions = Pick<
+  ResolvedOptions,
+  'endpoint' | 'streams' | 'signer' | 'compression' | 'compressAboveBytes' | 'maxBatchEvents' | 'maxBatchBytes' | 'now'
+>;
+
+/** How an unload request left: `fetchLater()`, `navigator.sendBeacon`, or `fetch` with `keepalive`. */
+export type UnloadPath = 'fetchLater' | 'beacon' | 'keepalive';
+
+/** One request ready to go: CORS-simple (a typeless byte body, gzip and signature in the URL). */
+export interface UnloadRequest {
+  url: string;
+  body: Uint8Array;
+  events: QueuedEvent[];
+}
+
+/**
+ * The events one unload request may carry, oldest first: those of the oldest event's stream (a
+ * request has one endpoint and one signer), at most `maxBatchEvents` and `maxBatchBytes` like any
+ * request, and at most 64 KiB to gzip (or `budget` bytes, uncompressed).
+ */
+export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
+  const rawCap = Math.min(options.maxBatchBytes, options.compression === 'gzip' ? maxGzipInputBytes : budget);
+  const events: QueuedEvent[] = [];
+  let stream: string | undefined;
+  let bytes = 0;
+  for (const event of candidates) {
+    stream ??= event.stream;
+    if (event.stream !== stream) continue;
+    if (events.length >= options.maxBatchEvents || bytes + event.bytes > rawCap) break;
+    events.push(event);
+    bytes += event.bytes + 1;
+  }
+  return events;
+}
+
+/**
+ * Encodes `events` (one stream, from {@link cutUnloadBatch}) as one wire format v1 request whose
+ * body (plus the URL, for `fetchLater`, whose quota counts it) fits `budget`, dropping the newest
+ * events until it does. Undefined when not even the oldest event fits.
+ */
+export function encodeUnloadRequest(
+  options: UnloadOptions,
+  events: readonly QueuedEvent[],
+  budget: number,
+  urlCounts: boolean,
+): UnloadRequest | undefined {
+  const stream = events[0]?.stream ?? '';
+  const streamOptions = options.streams[stream];
+  const endpoint = streamOptions?.endpoint ?? options.endpoint;
+  const signer = streamOptions?.signer ?? options.signer;
+  const rid = randomId(16);
+  let count = events.length;
+  while (count > 0) {
+    const taken = count < events.length ? events.slice(0, count) : (events as QueuedEvent[]);
+    let body = encodeBody(taken, options.now());
+    const gzip = options.compression === 'gzip' && body.length >= options.compressAboveBytes;
+    if (gzip) body = gzipSync(body);
+    const url = requestUrl(endpoint, { rid, gzip, stream, sig: signer?.(body) });
+    const size = body.length + (urlCounts ? url.length : 0);
+    if (size <= budget) return { url, body, events: taken };
+    // Gzip ratios are even enough across a batch that scaling by the overshoot lands close.
+    count = Math.min(count - 1, Math.floor((count * budget * 0.95) / size));
+  }
+  return undefined;
+}
+
+/** What {@link UnloadTransport.send} handed to the browser. */
+export interface UnloadSent {
+  events: QueuedEvent[];
+  path: UnloadPath;
+  /** Body bytes, as sent (gzipped). */
+  bytes: number;
+}
+
+/** The browser side of the unload path: one budgeted request now, or one deferred request. */
+export interface UnloadTransport {
+  /**
+   * Hands one budgeted request, made of the oldest of `candidates`, to the browser now and
+   * synchronously: `fetchLater` (activated at once), else `sendBeacon`, else a keepalive `fetch`.
+   * Undefined when nothing could go (no API, over the quota, not even one event fits).
+   */
+  send(candidates: readonly QueuedEvent[]): UnloadSent | undefined;
+  /**
+   * Keeps one deferred request (`fetchLater`, sent by the browser when the page goes away, even
+   * when no event fires: a crash, a killed tab) holding the oldest of `candidates`, replacing the
+   * previous one. Empty `candidates` withdraw it. False where `fetchLater` is missing or refused
+   * for good (an endpoint that is neither https nor localhost).
+   */
+  defer(candidates: readonly QueuedEvent[]): boolean;
+  /** The events of the deferred request if the browser has sent it since, once (then it is gone). */
+  takeActivated(): QueuedEvent[] | undefined;
+  /** Withdraws the deferred request. */
+  cancel(): void;
+}
+
+interface FetchLaterResult {
+  readonly activated: boolean;
+}
+type FetchLater = (input: string, init: RequestInit & { activateAfter?: number }) => FetchLaterResult;
+
+interface Deferred {
+  result: FetchLaterResult;
+  abort: AbortController;
+  request: UnloadRequest;
+  /** Which cut of the queue it was made from, so an unchanged head is not gzipped again. */
+  key: string;
+}
+
+const handed = (request: UnloadRequest, path: UnloadPath): UnloadSent => ({ events: request.events, path, bytes: request.body.length });
+
+const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cut[0]!.id}:${cut[cut.length - 1]!.id}` : '');
+
+/**
+ * Creates the unload transport. Every body is a `Uint8Array`, which fetch and sendBeacon send
+ * without a Content-Type, and nothing goes in headers: the request needs no CORS preflight, which
+ * would never complete during unload (posthog-js#4139). `options.headers` are therefore left out.
+ */
+export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
+  // Our own unload requests still in flight: keepalive fetches until they settle, beacons and
+  // activated deferred fetches until a resource timing entry shows them complete (or for
+  // `sentInFlightMs`), so two unload requests close together never exceed the budget together.
+  const sent: { url: string; bytes: number; at: number }[] = [];
+  let keepaliveBytes = 0;
+  let deferred: Deferred | undefined;
+  let deferRefused = false;
+
+  function inFlightBytes(): number {
+    const now = Date.now();
+    for (let i = sent.length - 1; i >= 0; i--) {
+      const { url, at } = sent[i]!;
+      if (now - at > sentInFlightMs || performance.getEntriesByName(url).length) sent.splice(i, 1);
+    }
+    return sent.reduce((sum, request) => sum + request.bytes, keepaliveBytes);
+  }
+
+  function fetchLater(): FetchLater | undefined {
+    const api = (globalThis as { fetchLater?: FetchLater }).fetchLater;
+    return typeof api === 'function' ? api.bind(globalThis) : undefined;
+  }
+
+  function withdraw(): void {
+    if (deferred && !deferred.result.activated) deferred.abort.abort();
+    deferred = undefined;
+  }
+
+  function register(request: UnloadRequest, key: string, activateAfter?: number): boolean {
+    const api = fetchLater();
+    if (!api) return false;
+    const abort = new AbortController();
+    try {
+      const init = { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal };
+      const result = api(request.url, activateAfter === undefined ? init : { ...init, activateAfter });
+      deferred = { result, abort, request, key };
+      return true;
+    } catch (error) {
+      // A TypeError (an endpoint that is not https or localhost) will not change; a
+      // QuotaExceededError (other deferred fetches to this origin) may.
+      if (error instanceof TypeError) deferRefused = true;
+      return false;
+    }
+  }
+
+  function beacon(request: UnloadRequest): boolean {
+    let queued = false;
+    try {
+      queued = navigator.sendBeacon(request.url, request.body as Uint8Array<ArrayBuffer>);
+    } catch {
+      queued = false; // a URL the browser refuses
+    }
+    if (queued) sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
+    return queued;
+  }
+
+  function keepalive(request: UnloadRequest): boolean {
+    const bytes = request.body.length;
+    keepaliveBytes += bytes;
+    const done = () => (keepaliveBytes -= bytes);
+    try {
+      fetch(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, keepalive: true }).then(done, done);
+      return true;
+    } catch {
+      done();
+      return false;
+    }
+  }
+
+  return {
+    send(candidates) {
+      if (!candidates.length) return undefined;
+      const budget = unloadBudgetBytes - inFlightBytes();
+      if (budget <= 0) return undefined;
+      const cut = cutUnloadBatch(options, candidates, budget);
+      let request: UnloadRequest | undefined;
+      if (fetchLater() && !deferRefused) {
+        // The deferred request, when it holds this very cut, is sent as it is: no gzip at unload.
+        const key = keyOf(cut);
+        const ready = deferred && !deferred.result.activated && deferred.key === key ? deferred.request : undefined;
+        // Aborting our deferred request frees its share of the per-origin quota at once (measured).
+        withdraw();
+        request = ready && ready.body.length + ready.url.length <= budget ? ready : encodeUnloadRequest(options, cut, budget, true);
+        if (request && register(request, key, 0)) {
+          deferred = undefined; // activated: it is the browser's now
+          sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
+          return handed(request, 'fetchLater');
+        }
+      }
+      request ??= encodeUnloadRequest(options, cut, budget, false);
+      if (!request) return undefined;
+      if (typeof navigator.sendBeacon === 'function') {
+        // False means over the quota (the host page's own beacons): one smaller try, then the
+        // events wait for the next page rather than a keepalive fetch that would fail the same way.
+        if (beacon(request)) return handed(request, 'beacon');
+        const smaller = encodeUnloadRequest(options, request.events, Math.floor(budget / 2), false);
+        return smaller && beacon(smaller) ? handed(smaller, 'beacon') : undefined;
+      }
+      return keepalive(request) ? handed(request, 'keepalive') : undefined;
+    },
+
+    defer(candidates) {
+      if (!fetchLater() || deferRefused) return false;
+      const cut = cutUnloadBatch(options, candidates, unloadBudgetBytes);
+      const key = keyOf(cut);
+      if (deferred && !deferred.result.activated && deferred.key === key) return true;
+      withdraw();
+      if (!cut.length) return true;
+      const request = encodeUnloadRequest(options, cut, unloadBudgetBytes, true);
+      // Over the quota (other deferred fetches to this origin) is worth another try later.
+      return (!!request && register(request, key)) || !deferRefused;
+    },
+
+    takeActivated() {
+      if (!deferred?.result.activated) return undefined;
+      const { events } = deferred.request;
+      deferred = undefined;
+      return events;
+    },
+
+    cancel: withdraw,
+  };
+}

@@ -1,0 +1,56 @@
+// The demo as `npm run demo` starts it (demo/run.mjs, without the Worker): the page renders, its
+// live counters move when a burst is sent, a collector fault shows and heals, and everything the
+// page tracked arrives. Leaves a screenshot in test-results/demo.png.
+import { mkdir } from 'node:fs/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from './harness.js';
+import { startDemo } from '../../demo/run.mjs';
+
+let browser: Browser;
+let demo: Awaited<ReturnType<typeof startDemo>>;
+
+beforeAll(async () => {
+  [browser, demo] = await Promise.all([launchBrowser(), startDemo({ collectorPort: 0, pagePort: 0, worker: false, quiet: true })]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+const number = async (page: Page, id: string) => Number((await page.textContent(`#${id}`))!.replace(/,/g, ''));
+
+it('renders, and its live counters follow a burst, a fault and the recovery', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(demo.pageUrl);
+  await page.waitForSelector('#live-status.good');
+  await page.waitForSelector('#bundle-status.good');
+  // The page_view queued by the snippet before the bundle arrived.
+  await page.waitForFunction(() => document.getElementById('accepted')!.textContent === '1');
+
+  await page.click('text=Burst 1,000');
+  await page.waitForFunction(() => Number(document.getElementById('rate')!.textContent!.replace(/,/g, '')) > 0);
+  await page.waitForFunction(() => document.getElementById('accepted')!.textContent === '1,001', undefined, { timeout: 10_000 });
+  expect(await number(page, 'tracked')).toBe(1001);
+  await page.waitForFunction(() => document.getElementById('sent')!.textContent === '1,001');
+
+  // 500s: the collector's rejections show, the tab's queue holds the events, healing delivers them.
+  await page.click('button:has-text("500s")');
+  await page.waitForFunction(() => document.getElementById('faults')!.textContent === 'every request answers 500');
+  await page.click('text=Burst 100');
+  await page.waitForFunction(() => document.getElementById('rejected')!.textContent!.startsWith('500'));
+  await page.waitForFunction(() => document.getElementById('queued')!.textContent === '100'); // held, not lost
+  await page.click('button:has-text("Heal")');
+  await page.waitForFunction(() => document.getElementById('accepted')!.textContent === '1,101', undefined, { timeout: 20_000 });
+  await page.waitForSelector('#verdict.good');
+  expect(await page.textContent('#verdict')).toBe('Everything tracked here was delivered.');
+  expect(await number(page, 'preflights')).toBe(0);
+  expect(demo.collector.stats().preflights).toBe(0);
+  expect(await page.$$eval('#log li', (items) => items.length)).toBeGreaterThan(3);
+  expect(errors).toEqual([]);
+  await mkdir('test-results', { recursive: true });
+  await page.screenshot({ path: 'test-results/demo.png', fullPage: true });
+  await page.close();
+});

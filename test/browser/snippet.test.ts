@@ -1,0 +1,182 @@
+// The script tag and the documented snippet, exactly as docs/script-tag.md prints it: calls made
+// before the bundle loads arrive once, in order, with their original timestamps and ids; and when
+// the visitor leaves before the bundle arrives, the snippet's own beacon delivers them.
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { minify } from 'terser';
+import type { Browser, Page } from 'playwright-core';
+import { hidePage, launchBrowser, startPageServer, type PageServer } from './harness.js';
+import { startCollector } from '../../demo/collector/collector.mjs';
+
+type Collector = Awaited<ReturnType<typeof startCollector>>;
+interface Stored {
+  id: string;
+  name: string;
+  timestamp: number;
+  sourceId?: string;
+  properties?: { n?: number };
+}
+
+const root = new URL('../..', import.meta.url).pathname;
+let browser: Browser;
+let server: PageServer;
+let collector: Collector;
+let snippet: string;
+// Serves the bundle after `?delay=ms`, so the page's own scripts run first, as with a slow CDN.
+let slow: Server;
+let slowUrl: string;
+
+beforeAll(async () => {
+  [browser, server, collector] = await Promise.all([launchBrowser(), startPageServer(), startCollector({ port: 0, quiet: true })]);
+  const docs = await readFile(`${root}docs/script-tag.md`, 'utf8');
+  snippet = /<!-- snippet:start -->\n```html\n(<script>.*?<\/script>)\n/s.exec(docs)![1]!;
+  const bundle = await readFile(`${root}dist/outbox.iife.js`);
+  slow = createServer((req, res) => {
+    const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
+    const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle), delay);
+    res.on('close', () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}/outbox.iife.js`;
+});
+afterAll(async () => {
+  await browser?.close();
+  slow?.closeAllConnections();
+  await Promise.all([server?.close(), collector?.close(), new Promise((resolve) => slow?.close(resolve))]);
+});
+beforeEach(() => collector.reset());
+
+// The page calls outbox.track() three times, 40 ms apart, before the bundle (delayed by
+// `delayMs`) can arrive, plus one call in the plain push form.
+function snippetPage(name: string, delayMs: number, attributes = ''): string {
+  return server.page(
+    `/t/${name}.html`,
+    `<!doctype html><meta charset="utf-8">
+    ${snippet}
+    <script async src="${slowUrl}?delay=${delayMs}" data-endpoint="${collector.endpoint}" data-source-id="device-7" data-flush-interval-ms="100" data-storage="memory"${attributes}></script>
+    <script>
+      const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      window.early = (async () => {
+        outbox.track('early.a', { n: 1 });
+        await wait(40);
+        outbox.track('early.b', { n: 2 });
+        await wait(40);
+        outbox.push(['track', 'early.c', { n: 3 }]);
+        outbox.track('early.d', { n: 4 });
+        // What the stub recorded: [method, args, timestamp, id] for track(), the plain form as is.
+        return outbox.filter((call) => call.length === 4).map((call) => ({ name: call[1][0], timestamp: call[2], id: call[3] }));
+      })();
+    </script><body>${name}</body>`,
+  );
+}
+
+function early(): Stored[] {
+  return collector.events().filter((e: Stored) => e.name.startsWith('early.'));
+}
+
+const queuedBySnippet = (page: Page) => page.evaluate(() => (window as unknown as { early: Promise<{ name: string; timestamp: number; id: string }[]> }).early);
+
+it('the snippet in docs/script-tag.md is terser\'s output of demo/web/snippet.js', async () => {
+  const source = await readFile(`${root}demo/web/snippet.js`, 'utf8');
+  const { code } = await minify(source, { compress: { passes: 3 }, mangle: true, format: { comments: false } });
+  expect(snippet).toBe(`<script>${code}</script>`);
+  expect(code!.length).toBeLessThan(800);
+});
+
+it('window.Outbox carries every value the package exports', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/blank.html`);
+  const inPage = await page.evaluate(() => Object.keys((window as unknown as { Outbox: object }).Outbox).sort());
+  const dist = await import(`${root}dist/index.js`);
+  expect(inPage).toEqual(Object.keys(dist).sort());
+  await page.close();
+});
+
+it('calls made before the bundle loads arrive once, in order, with their original timestamps and ids', async () => {
+  const page = await browser.newPage();
+  await page.goto(snippetPage('snippet-replay', 600), { waitUntil: 'domcontentloaded' });
+  const recorded = await queuedBySnippet(page);
+  await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
+  await collector.waitFor(() => early().length === 4, 5000);
+  const events = early();
+  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.c', 'early.d']);
+  expect(events.map((e) => e.properties?.n)).toEqual([1, 2, 3, 4]);
+  for (const mine of recorded) {
+    const stored = events.find((e) => e.name === mine.name)!;
+    expect(stored.timestamp).toBe(mine.timestamp);
+    expect(stored.id).toBe(mine.id);
+  }
+  expect(recorded[1]!.timestamp - recorded[0]!.timestamp).toBeGreaterThanOrEqual(35);
+  expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
+  expect(collector.stats().duplicates).toBe(0);
+  expect(collector.stats().preflights).toBe(0);
+  // After load, window.outbox is the tracker, and the push form still works.
+  await page.evaluate(() => {
+    const outbox = (window as unknown as { outbox: { track(n: string): void; push(call: unknown[]): void } }).outbox;
+    outbox.track('early.e');
+    outbox.push(['track', 'early.f']);
+  });
+  await collector.waitFor(() => early().length === 6, 5000);
+  expect(early().map((e) => e.name).slice(4)).toEqual(['early.e', 'early.f']);
+  await page.close();
+});
+
+it('a visitor who leaves before the bundle arrives: the snippet beacons its queued track() calls', async () => {
+  const page = await browser.newPage();
+  // An async script holds back the load event: wait only for the document.
+  await page.goto(snippetPage('snippet-bounce', 60_000), { waitUntil: 'domcontentloaded' });
+  const recorded = await queuedBySnippet(page);
+  await page.goto(`${server.url}/blank.html`); // the bundle never arrived
+  await collector.waitFor(() => early().length === 3, 5000);
+  const events = early();
+  // The plain push form has no id of its own, so the snippet leaves it to the bundle.
+  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d']);
+  expect(events.map((e) => ({ name: e.name, timestamp: e.timestamp, id: e.id }))).toEqual(recorded);
+  expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
+  expect(collector.stats().requests).toBe(1);
+  expect(collector.stats().preflights).toBe(0);
+  await page.close();
+});
+
+it('a tab hidden before the bundle arrives: the snippet beacons, the bundle replays the same ids, each event is stored once', async () => {
+  const page = await browser.newPage();
+  await page.goto(snippetPage('snippet-hidden', 1500), { waitUntil: 'domcontentloaded' });
+  const recorded = await queuedBySnippet(page);
+  await hidePage(page);
+  await collector.waitFor(() => early().length === 3, 5000);
+  // The bundle loads after all, and replays everything it finds queued.
+  await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
+  await collector.waitFor((c) => early().length === 4 && c.stats().duplicates === 3, 5000);
+  const events = early();
+  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d', 'early.c']);
+  for (const mine of recorded) expect(events.find((e) => e.name === mine.name)).toMatchObject(mine);
+  expect(collector.stats().preflights).toBe(0);
+  await page.close();
+});
+
+it('an init call supplies options that attributes cannot, and a bad attribute is named', async () => {
+  const page = await browser.newPage();
+  const warnings: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  const url = server.page(
+    '/t/snippet-init.html',
+    `<!doctype html><script>
+      window.outbox = window.outbox || [];
+      window.errors = [];
+      outbox.push(['init', { endpoint: ${JSON.stringify(collector.endpoint)}, storage: false, flushIntervalMs: 100, onError: (e) => errors.push(e.code) }]);
+      outbox.push(['track', 'early.init', { n: 1 }]);
+    </script><script src="/dist/outbox.iife.js" data-flush-intervall-ms="5" data-max-batch-events="many"></script>`,
+  );
+  await page.goto(url);
+  await collector.waitFor(() => early().length === 1, 5000);
+  await page.evaluate(() => (window as unknown as { outbox: { track(n: unknown): void } }).outbox.track(''));
+  expect(await page.evaluate(() => (window as unknown as { errors: string[] }).errors)).toEqual(['invalid']);
+  expect(warnings).toEqual([
+    '[outbox] ignoring data-flush-intervall-ms="5": not an option',
+    '[outbox] ignoring data-max-batch-events="many": not a number',
+  ]);
+  await page.close();
+});
