@@ -171,7 +171,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
-      new OutboxError('overflow', `queue full (maxQueueEvents ${options.maxQueueEvents}, maxQueueBytes ${options.maxQueueBytes}): evicted the ${events.length} oldest events`, {
+      new OutboxError('overflow', `queue full: evicted the ${events.length} oldest events`, {
         events: records(events),
       }),
     );
@@ -197,7 +197,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
-    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule until ${new Date(rule.until).toISOString()}`, { events: [JSON.parse(json)] });
+    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule`, { events: [JSON.parse(json)] });
     return entry;
   }
 

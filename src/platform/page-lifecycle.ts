@@ -110,12 +110,16 @@ export const pageLifecycle: Integration = (core) => {
     refresh = undefined;
   };
   if (typeof (globalThis as { fetchLater?: unknown }).fetchLater === 'function') refresh = setInterval(refreshDeferred, deferRefreshMs);
+  // An acknowledged event must not stay in the deferred request: the browser would send it again
+  // at teardown (seen within a second of the last acknowledgement). The next refresh rebuilds it.
+  const stopAcks = core.onAcknowledged((ids) => transport.withdrawIfHolding(new Set(ids)));
 
   return () => {
     document.removeEventListener('visibilitychange', onVisibilityChange);
     window.removeEventListener('pagehide', onPageHide);
     window.removeEventListener('pageshow', onPageShow);
     stopRefresh();
+    stopAcks();
     transport.cancel();
   };
 };

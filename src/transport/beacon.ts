@@ -117,6 +117,8 @@ export interface UnloadTransport {
   takeActivated(): QueuedEvent[] | undefined;
   /** Withdraws the deferred request. */
   cancel(): void;
+  /** Withdraws the deferred request if it holds any of these (acknowledged) events. */
+  withdrawIfHolding(ids: ReadonlySet<string>): void;
 }
 
 interface FetchLaterResult {
@@ -262,5 +264,9 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
     },
 
     cancel: withdraw,
+
+    withdrawIfHolding(ids) {
+      if (deferred && !deferred.result.activated && deferred.request.events.some((event) => ids.has(event.id))) withdraw();
+    },
   };
 }

@@ -240,3 +240,29 @@ it('a deferred fetchLater request delivers even when no unload event fires (the 
   expect(received()).toEqual(range(50));
   await context.close();
 });
+
+// Regression (found by the benchmarks): the deferred fetchLater request was only refreshed by a
+// 1 s poll, so a page closed right after an acknowledgement re-sent the acknowledged events.
+it('withdraws the deferred request once its events are acknowledged: closing right after sends nothing again', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const fetchLater = (window as unknown as { fetchLater: (url: string, init: { activateAfter?: number }) => unknown }).fetchLater;
+    Object.assign(window, {
+      deferred: 0,
+      fetchLater: (url: string, init: { activateAfter?: number }) => {
+        if (init.activateAfter === undefined) (window as unknown as { deferred: number }).deferred++;
+        return fetchLater.call(window, url, init);
+      },
+    });
+  });
+  await page.goto(trackerPage('unload-withdraw', { 'flush-interval-ms': '600000', storage: 'memory' }));
+  await track(page, 50); // under a full batch (100), so only flush() sends them
+  await page.waitForFunction(() => (window as unknown as { deferred: number }).deferred >= 1);
+  const flushed = await page.evaluate(() => (window as unknown as { outbox: { flush(ms: number): Promise<boolean> } }).outbox.flush(5000));
+  expect(flushed).toBe(true);
+  await context.close(); // at once: within the refresh period
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(received()).toEqual(range(50));
+  expect(collector.stats().duplicates).toBe(0);
+});
