@@ -1,6 +1,6 @@
 // What the building blocks of one delivery cost the page's main thread in Chromium, per
 // operation on one 100-event batch (the default maxBatchEvents): a fetch to a cross-origin
-// collector, the same through ky, gzip through CompressionStream and through fflate's gzipSync,
+// collector, gzip through CompressionStream and through fflate's gzipSync,
 // an IndexedDB write of the batch through idb-keyval, and UTF-8 encoding. They explain where the
 // per-event CPU of "track until delivered" goes, and what a different choice would save.
 import { mkdirSync } from 'node:fs';
@@ -11,10 +11,6 @@ import { html, openPage } from './browser.mjs';
 const cases = {
   'fetch POST (raw)': async (b) => {
     const response = await fetch(`${b.endpoint}?rid=x`, { method: 'POST', body: b.body });
-    await response.text();
-  },
-  'ky.post (timeout, retry 0)': async (b) => {
-    const response = await b.M.ky.post(`${b.endpoint}?rid=x`, { body: b.body, timeout: 10_000, retry: 0 });
     await response.text();
   },
   'gzip: CompressionStream': async (b) => {
@@ -32,13 +28,13 @@ const cases = {
   },
 };
 
-/** Bundles ky, fflate and idb-keyval (the project's own copies) for the page. */
+/** Bundles fflate and idb-keyval (the project's own copies) for the page. */
 export async function bundleBlocks(root, outDir) {
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'blocks.js');
   await esbuild.build({
     stdin: {
-      contents: `import ky from 'ky'; import { gzipSync } from 'fflate'; import { set, createStore } from 'idb-keyval'; window.M = { ky, gzipSync, set, createStore };`,
+      contents: `import { gzipSync } from 'fflate'; import { set, createStore } from 'idb-keyval'; window.M = { gzipSync, set, createStore };`,
       resolveDir: root,
     },
     bundle: true,

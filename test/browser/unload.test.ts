@@ -78,6 +78,21 @@ function received(): number[] {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+// Counts deferred fetchLater registrations (no activateAfter) in `window.deferred`, to know when
+// the queue's head is registered.
+function countDeferred(page: Page): Promise<void> {
+  return page.addInitScript(() => {
+    const fetchLater = (window as unknown as { fetchLater: (url: string, init: { activateAfter?: number }) => unknown }).fetchLater;
+    Object.assign(window, {
+      deferred: 0,
+      fetchLater: (url: string, init: { activateAfter?: number }) => {
+        if (init.activateAfter === undefined) (window as unknown as { deferred: number }).deferred++;
+        return fetchLater.call(window, url, init);
+      },
+    });
+  });
+}
+
 async function unloadLog(page: Page): Promise<{ via: Path; url: string; bytes: number }[]> {
   return page.evaluate(() => JSON.parse(sessionStorage.getItem('unloadLog') || '[]'));
 }
@@ -219,17 +234,7 @@ it('unload: false, and a closed tracker, send nothing at unload', async () => {
 it('a deferred fetchLater request delivers even when no unload event fires (the tab crashes)', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  // Counts deferred registrations (no activateAfter), to know when the queue's head is registered.
-  await page.addInitScript(() => {
-    const fetchLater = (window as unknown as { fetchLater: (url: string, init: { activateAfter?: number }) => unknown }).fetchLater;
-    Object.assign(window, {
-      deferred: 0,
-      fetchLater: (url: string, init: { activateAfter?: number }) => {
-        if (init.activateAfter === undefined) (window as unknown as { deferred: number }).deferred++;
-        return fetchLater.call(window, url, init);
-      },
-    });
-  });
+  await countDeferred(page);
   await page.goto(trackerPage('unload-deferred', { 'flush-interval-ms': '600000', storage: 'memory' }));
   await track(page, 50);
   await page.waitForFunction(() => (window as unknown as { deferred: number }).deferred >= 1); // within a second or so
@@ -246,16 +251,7 @@ it('a deferred fetchLater request delivers even when no unload event fires (the 
 it('withdraws the deferred request once its events are acknowledged: closing right after sends nothing again', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.addInitScript(() => {
-    const fetchLater = (window as unknown as { fetchLater: (url: string, init: { activateAfter?: number }) => unknown }).fetchLater;
-    Object.assign(window, {
-      deferred: 0,
-      fetchLater: (url: string, init: { activateAfter?: number }) => {
-        if (init.activateAfter === undefined) (window as unknown as { deferred: number }).deferred++;
-        return fetchLater.call(window, url, init);
-      },
-    });
-  });
+  await countDeferred(page);
   await page.goto(trackerPage('unload-withdraw', { 'flush-interval-ms': '600000', storage: 'memory' }));
   await track(page, 50); // under a full batch (100), so only flush() sends them
   await page.waitForFunction(() => (window as unknown as { deferred: number }).deferred >= 1);
