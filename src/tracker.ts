@@ -239,8 +239,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     while (inFlight.size < concurrency && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
       const events = cutBatch(candidates(time), { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, blocked);
       if (!events.length) break;
-      const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, notBefore: 0, inFlight: false };
-      for (const entry of events) entry.batch = batch;
+      const batch = newBatch(events);
       unbatched -= events.length;
       start(batch);
       block(batch);
@@ -331,16 +330,19 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
   // Halves keep the original's place in line; each gets its own request id (new content).
   function split(batch: Batch): void {
     const half = Math.ceil(batch.events.length / 2);
-    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map((events): Batch => {
-      const part: Batch = { rid: randomId(16), stream: batch.stream, events, attempt: 0, notBefore: 0, inFlight: false };
-      for (const entry of events) entry.batch = part;
-      return part;
-    });
+    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map(newBatch);
     if (batch.settled) {
       let left = 2;
       parts.forEach((part) => (part.settled = () => --left || batch.settled!()));
     }
     parts.forEach(insertWaiting);
+  }
+
+  // A batch owns its events (they are in no other) and has a request id of its own.
+  function newBatch(events: Entry[]): Batch {
+    const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, notBefore: 0, inFlight: false };
+    for (const entry of events) entry.batch = batch;
+    return batch;
   }
 
   function insertWaiting(batch: Batch): void {
@@ -530,11 +532,10 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
         while (rest.length) {
           const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
           rest = rest.slice(events.length);
-          const batch: Batch = { rid: randomId(16), stream, events, attempt: 0, notBefore: 0, inFlight: false };
+          const batch = newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
           for (const entry of events) {
-            entry.batch = batch;
             evicted(deque.push(entry, canEvict));
             outbox?.append(entry);
           }
