@@ -15,8 +15,11 @@ export interface TrackerCore {
   /** Settles once storage is resolved and first read (or given up for memory); `storage` is final then. */
   readonly ready: Promise<void>;
   readonly counters: StatsCounters;
-  /** Events not yet acknowledged, oldest first; `inFlight` marks those in a request under way. */
-  pending(): { event: QueuedEvent; inFlight: boolean }[];
+  /**
+   * Events not yet acknowledged, oldest first; `inFlight` marks those in a request under way,
+   * `stored` those known to be in storage (the next page would send them).
+   */
+  pending(): { event: QueuedEvent; inFlight: boolean; stored: boolean }[];
   /**
    * The unload path handed these events to the browser (a beacon: queued, not delivered). They
    * stay in the outbox, held back until `until`, and leased in storage so the next page does

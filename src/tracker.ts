@@ -582,7 +582,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     },
     ready: storageReady,
     counters,
-    pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight })),
+    pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight, stored: !!event.stored })),
     holdBack(events, until) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
       heldUntilMax = Math.max(heldUntilMax, until);

@@ -34,13 +34,17 @@ export const pageLifecycle: Integration = (core) => {
   // of the first (that would be chunking, which overruns the quota: Segment, Snowplow #1355).
   let leftBehind = new WeakSet<QueuedEvent>();
 
+  // Events only memory holds go first, then the oldest: what storage already holds reaches the
+  // next page anyway, while the last tick's events may not have been written yet (a CI run lost
+  // one: the unload request, cut at maxBatchEvents, carried only older, already stored events).
   function candidates(includeInFlight: boolean): QueuedEvent[] {
     const now = options.now();
-    const events: QueuedEvent[] = [];
-    for (const { event, inFlight } of core.pending()) {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) events.push(event);
+    const memoryOnly: QueuedEvent[] = [];
+    const stored: QueuedEvent[] = [];
+    for (const { event, inFlight, stored: isStored } of core.pending()) {
+      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) (isStored ? stored : memoryOnly).push(event);
     }
-    return events;
+    return memoryOnly.concat(stored);
   }
 
   function hold(events: readonly QueuedEvent[]): void {

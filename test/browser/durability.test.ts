@@ -197,3 +197,21 @@ for (const [how, block] of Object.entries(blockers)) {
     await context.close();
   });
 }
+
+// Regression: the unload request, cut at maxBatchEvents, used to carry only the oldest events,
+// which storage already held, and not the last tick's, which it might not (a CI run lost one).
+it('the unload request carries the events only memory holds before older, stored ones', async () => {
+  const context = await browser.newContext();
+  collector.setFaults({ latencyMs: 5000 }); // the first batches stay in flight (stored, leased)
+  const page = await openApp(context, appUrl(server, { endpoint: collector.endpoint, ...fast, flushIntervalMs: 600_000, unload: true }));
+  await trackRange(page, 'old', 0, 200);
+  await page.waitForTimeout(300); // written to IndexedDB, four batches of 50 in flight
+  await page.evaluate(() => {
+    const w = window as unknown as { trackRange(p: string, a: number, b: number): void };
+    w.trackRange('fresh', 0, 10); // not yet written: the write runs after this task
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+  });
+  const { got } = await expectDelivered(collector, 'fresh', range('fresh', 0, 10), 4000, 'memory-only events first at unload');
+  expect(got).toEqual(range('fresh', 0, 10).sort());
+  await context.close();
+});
