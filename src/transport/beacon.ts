@@ -40,9 +40,10 @@ export interface UnloadRequest {
 }
 
 /**
- * The events one unload request may carry, oldest first: those of the oldest event's stream (a
- * request has one endpoint and one signer), at most `maxBatchEvents` and `maxBatchBytes` like any
- * request, and at most 64 KiB to gzip (or `budget` bytes, uncompressed).
+ * The events one unload request may carry, in the order given (the lifecycle puts events only
+ * memory holds first, then the oldest): those of the first event's stream (a request has one
+ * endpoint and one signer), at most `maxBatchEvents` and `maxBatchBytes` like any request, and at
+ * most 64 KiB to gzip (or `budget` bytes, uncompressed).
  */
 export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
   const rawCap = Math.min(options.maxBatchBytes, options.compression === 'gzip' ? maxGzipInputBytes : budget);
