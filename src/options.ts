@@ -32,8 +32,8 @@ export interface StreamOptions {
 
 /** Options of {@link createTracker}. Only `endpoint` is required. */
 export interface TrackerOptions {
-  /** The collector URL that receives wire format v1 batches (POST). */
-  endpoint: string;
+  /** The collector URL that receives wire format v1 batches (POST). Required unless `transport` is given. */
+  endpoint?: string;
   /** Source of every event that names none (a device, customer or user id). @default undefined */
   sourceId?: string;
   /**
@@ -96,6 +96,8 @@ export interface TrackerOptions {
 /** {@link TrackerOptions} with every default filled in. */
 export interface ResolvedOptions
   extends Required<Omit<TrackerOptions, 'sourceId' | 'storage' | 'signer' | 'transport' | 'onError' | 'retry'>> {
+  /** '' when a custom transport delivers (it needs no URL). */
+  endpoint: string;
   sourceId: string | undefined;
   storage: StorageAdapter | false | undefined;
   signer: Signer | undefined;
@@ -128,12 +130,13 @@ export const defaults = {
 
 /** Fills in defaults and checks values, throwing on a misconfiguration (at setup, never in `track()`). */
 export function resolveOptions(options: TrackerOptions): ResolvedOptions {
-  if (!options || typeof options.endpoint !== 'string' || !options.endpoint) {
-    throw new TypeError('[outbox] createTracker needs an `endpoint` URL');
+  if (!options || (!options.transport && (typeof options.endpoint !== 'string' || !options.endpoint))) {
+    throw new TypeError('[outbox] createTracker needs an `endpoint` URL (or a `transport`)');
   }
   const retry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry;
   const resolved: ResolvedOptions = {
     ...defaults,
+    endpoint: '',
     sourceId: undefined,
     storage: undefined,
     signer: undefined,

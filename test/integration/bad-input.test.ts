@@ -108,6 +108,14 @@ describe('bad input', () => {
     await t.close();
   });
 
+  it('needs no endpoint when a custom transport delivers', async () => {
+    const sent: string[] = [];
+    const t = createTracker({ storage: false, transport: { send: async (batch) => (sent.push(...batch.events.map((e) => JSON.parse(e.json).name)), { kind: 'ok' }) } });
+    t.track('via-transport');
+    expect(await t.flush(5000)).toBe(true);
+    expect(sent).toEqual(['via-transport']);
+  });
+
   it('refuses a misconfiguration at setup, with a clear message', () => {
     expect(() => createTracker({} as never)).toThrow(/endpoint/);
     expect(() => createTracker({ endpoint: 'http://x', maxBatchEvents: 0 })).toThrow(/maxBatchEvents/);
