@@ -261,7 +261,8 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
-    transport.send(batch).then(
+    // Through a promise: a custom transport that throws synchronously must not reach the host page.
+    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
       (outcome) => settle(batch, outcome, started),
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );

@@ -116,6 +116,27 @@ describe('bad input', () => {
     expect(sent).toEqual(['via-transport']);
   });
 
+  it('a custom transport that throws synchronously is a retryable failure, not an exception in the page', async () => {
+    let calls = 0;
+    const errors: OutboxError[] = [];
+    const t = createTracker({
+      storage: false,
+      retry: fastRetry,
+      onError: (e) => errors.push(e),
+      transport: {
+        send: (() => {
+          if (++calls === 1) throw new Error('transport bug');
+          return Promise.resolve({ kind: 'ok' as const });
+        }) as never,
+      },
+    });
+    t.track('kept');
+    expect(await t.flush(5000)).toBe(true);
+    expect(calls).toBe(2);
+    expect(errors[0]).toMatchObject({ code: 'retry' });
+    expect(t.stats().sent).toBe(1);
+  });
+
   it('refuses a misconfiguration at setup, with a clear message', () => {
     expect(() => createTracker({} as never)).toThrow(/endpoint/);
     expect(() => createTracker({ endpoint: 'http://x', maxBatchEvents: 0 })).toThrow(/maxBatchEvents/);
