@@ -628,9 +628,9 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     stops.push(() => clearInterval(interval));
   }
 
+  // The counters, plus the settings they help tune (Samsara's planned send_client_stats).
   function clientStats(): Record<string, unknown> {
-    const { dropped, ...rest } = stats();
-    return { ...rest, dropped, intervalMs: options.clientStatsIntervalMs, maxQueueEvents: options.maxQueueEvents, flushIntervalMs: options.flushIntervalMs };
+    return { ...stats(), intervalMs: options.clientStatsIntervalMs, maxQueueEvents: options.maxQueueEvents, flushIntervalMs: options.flushIntervalMs };
   }
 
   function stats(): TrackerStats {
