@@ -3,7 +3,7 @@
 // the visitor leaves before the bundle arrives, the snippet's own beacon delivers them.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { minify } from 'terser';
 import type { Browser, Page } from 'playwright-core';
 import { hidePage, launchBrowser, startPageServer, type PageServer } from './harness.js';
@@ -28,7 +28,7 @@ let slow: Server;
 let slowUrl: string;
 
 beforeAll(async () => {
-  [browser, server, collector] = await Promise.all([launchBrowser(), startPageServer(), startCollector({ port: 0, quiet: true })]);
+  [browser, server] = await Promise.all([launchBrowser(), startPageServer()]);
   const docs = await readFile(`${root}docs/script-tag.md`, 'utf8');
   snippet = /<!-- snippet:start -->\n```html\n(<script>.*?<\/script>)\n/s.exec(docs)![1]!;
   const bundle = await readFile(`${root}dist/outbox.iife.js`);
@@ -43,9 +43,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   slow?.closeAllConnections();
-  await Promise.all([server?.close(), collector?.close(), new Promise((resolve) => slow?.close(resolve))]);
+  await Promise.all([server?.close(), new Promise((resolve) => slow?.close(resolve))]);
 });
-beforeEach(() => collector.reset());
+// A collector per test: a page closed at the end of one test may still send (its unload path
+// re-sends what was in flight), and that late request must not count towards the next test.
+beforeEach(async () => {
+  collector = await startCollector({ port: 0, quiet: true });
+});
+afterEach(() => collector.close());
 
 // The page calls outbox.track() three times, 40 ms apart, before the bundle (delayed by
 // `delayMs`) can arrive, plus one call in the plain push form.

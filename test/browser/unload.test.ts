@@ -2,7 +2,7 @@
 // delivery path (fetchLater, sendBeacon, keepalive fetch), in one request within the budget,
 // cross-origin and without a CORS preflight. The flush timer is set far out in these pages, so
 // only the unload path can deliver.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hidePage, launchBrowser, startPageServer, type PageServer } from './harness.js';
 import { startCollector } from '../../demo/collector/collector.mjs';
@@ -15,13 +15,18 @@ let server: PageServer;
 let collector: Collector;
 
 beforeAll(async () => {
-  [browser, server, collector] = await Promise.all([launchBrowser(), startPageServer(), startCollector({ port: 0, quiet: true })]);
+  [browser, server] = await Promise.all([launchBrowser(), startPageServer()]);
 });
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([server?.close(), collector?.close()]);
+  await server?.close();
 });
-beforeEach(() => collector.reset());
+// A collector per test: a page closed at the end of one test may still send (its unload path
+// re-sends what was in flight), and that late request must not count towards the next test.
+beforeEach(async () => {
+  collector = await startCollector({ port: 0, quiet: true });
+});
+afterEach(() => collector.close());
 
 // Takes the preferred APIs away, so each delivery path is exercised on its own (peer-sdks.md
 // pitfall 21: test every path). It also logs every unload request the page makes into
