@@ -137,11 +137,6 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     ...defaults,
     endpoint: '',
-    sourceId: undefined,
-    storage: undefined,
-    signer: undefined,
-    transport: undefined,
-    onError: undefined,
     now: Date.now,
     random: Math.random,
     ...stripUndefined(options),

@@ -56,8 +56,11 @@ export interface Tracker {
   close(timeoutMs?: number): Promise<boolean>;
   /** Counters: tracked, sent, retried, queued, dropped by reason, requests, latency, bytes. */
   stats(): TrackerStats;
-  /** Probes the collector with an empty, flagged request that records nothing. */
-  testConnection(): Promise<ConnectionTestResult>;
+  /**
+   * Probes the collector with an empty, flagged request that records nothing: through `stream`'s
+   * endpoint and signer when given, else the tracker's. Never rejects: a failure is `ok: false`.
+   */
+  testConnection(stream?: string): Promise<ConnectionTestResult>;
   /** The server drop rules in force. */
   rules(): readonly ActiveRule[];
 }
@@ -554,9 +557,16 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     return { sent, dropped: inputs.length - sent - pending, pending };
   }
 
-  async function testConnection(): Promise<ConnectionTestResult> {
-    const { url, body } = prepareRequest(options, { rid: randomId(16), stream: '', events: [] }, true);
-    const response = await post(url, body, options);
+  async function testConnection(stream = ''): Promise<ConnectionTestResult> {
+    const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
+    if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
+    let response: Response | Error;
+    try {
+      const { url, body } = prepareRequest(options, { rid: randomId(16), stream, events: [] }, true);
+      response = await post(url, body, options);
+    } catch (error) {
+      response = error as Error; // a throwing signer
+    }
     if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
     return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, reason: `HTTP ${response.status}: ${(await response.text().catch(() => '')).slice(0, 200)}` };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHmacSigner } from '../../../src/sign/hmac.js';
+import { createTracker } from '../../../src/index.js';
 import { collector, tracker } from './helpers.js';
 
 // Connection test [Ramen test_connection]: `testConnection()` POSTs an empty batch flagged
@@ -53,5 +54,33 @@ describe('testConnection()', () => {
   it('reports a refusing collector (rejectStatus 403) as not ok with its status', async () => {
     const server = await collector({ faults: { rejectStatus: 403 } });
     expect(await tracker({ endpoint: server.endpoint }).testConnection()).toEqual({ ok: false, status: 403, reason: expect.stringMatching(/^HTTP 403: .*fault/) });
+  });
+
+  it('tests a stream through its own endpoint and signer', async () => {
+    const [main, audit] = await Promise.all([collector({ faults: { rejectStatus: 503 } }), collector({ authKeys: { '*': 'audit-key' } })]);
+    const outbox = tracker({ endpoint: main.endpoint, streams: { audit: { endpoint: audit.endpoint, signer: createHmacSigner('audit-key') } } });
+    expect(await outbox.testConnection('audit')).toEqual({ ok: true, status: 200 });
+    expect(audit.stats()).toMatchObject({ connectionTests: 1, signatureFailures: 0 });
+    // A stream without settings of its own goes where the tracker's events go.
+    expect(await outbox.testConnection('clicks')).toMatchObject({ ok: false, status: 503 });
+    expect(main.stats().requests).toBe(1);
+  });
+
+  it('resolves not ok, never rejects, when the signer throws', async () => {
+    const server = await collector();
+    const outbox = tracker({
+      endpoint: server.endpoint,
+      signer: () => {
+        throw new Error('no key loaded');
+      },
+    });
+    expect(await outbox.testConnection()).toEqual({ ok: false, reason: 'Error: no key loaded' });
+    expect(server.stats().requests).toBe(0);
+  });
+
+  it('has nothing to test when a custom transport delivers and no endpoint is set', async () => {
+    const outbox = createTracker({ storage: false, transport: { send: async () => ({ kind: 'ok' }) } });
+    expect(await outbox.testConnection()).toEqual({ ok: false, reason: 'no endpoint: a custom transport delivers' });
+    await outbox.close();
   });
 });
