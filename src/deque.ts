@@ -13,7 +13,7 @@ export interface DequeLimits {
 /** A bounded FIFO with byte accounting that evicts its oldest items first. Pure: no I/O, no time. */
 export interface Deque<T extends DequeItem> {
   /** Appends an item; returns the items evicted to make room (oldest first). */
-  push(item: T, canEvict: (item: T) => boolean): T[];
+  push(item: T, canEvict: (item: T) => boolean): readonly T[];
   /** Puts older items (loaded from storage) in front, in order; returns the items evicted. */
   prepend(items: readonly T[], canEvict: (item: T) => boolean): T[];
   /** Removes an item wherever it is (acknowledged or dropped). */
@@ -27,6 +27,8 @@ export interface Deque<T extends DequeItem> {
 }
 
 /** Creates a {@link Deque}. Removal is O(1) (a tombstone); the array compacts as the head advances. */
+const noneEvicted: readonly never[] = [];
+
 export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> {
   let items: T[] = [];
   let head = 0;
@@ -62,7 +64,8 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
       items.push(item);
       size++;
       bytes += item.bytes;
-      return evict(canEvict);
+      // No array per push when nothing goes: push is on track()'s path.
+      return size > limits.maxEvents || bytes > limits.maxBytes ? evict(canEvict) : noneEvicted;
     },
     prepend(older, canEvict) {
       items = [...older, ...items.slice(head)];

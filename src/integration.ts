@@ -16,10 +16,12 @@ export interface TrackerCore {
   readonly ready: Promise<void>;
   readonly counters: StatsCounters;
   /**
-   * Events not yet acknowledged, oldest first; `inFlight` marks those in a request under way,
-   * `stored` those known to be in storage (the next page would send them).
+   * Visits the events not yet acknowledged, oldest first, until `visit` returns true; `inFlight`
+   * marks those in a request under way, `stored` those known to be in storage (the next page
+   * would send them). A visitor rather than an array: the fetchLater refresh walks the queue
+   * every second, and an object per event made that the largest cost of a 100k-event queue.
    */
-  pending(): { event: QueuedEvent; inFlight: boolean; stored: boolean }[];
+  pending(visit: (event: QueuedEvent, inFlight: boolean, stored: boolean) => boolean | void): void;
   /**
    * The unload path handed these events to the browser (a beacon: queued, not delivered). They
    * stay in the outbox, held back until `until`, and leased in storage so the next page does

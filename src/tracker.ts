@@ -161,7 +161,7 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
 
-  function evicted(events: Entry[]): void {
+  function evicted(events: readonly Entry[]): void {
     if (!events.length) return;
     // Evicted entries are already out of the deque; fix the batch and unbatched accounting.
     for (const entry of events) {
@@ -593,7 +593,9 @@ export function createTracker(trackerOptions: TrackerOptions): Tracker {
     },
     ready: storageReady,
     counters,
-    pending: () => [...deque.values()].map((event) => ({ event, inFlight: !!event.batch?.inFlight, stored: !!event.stored })),
+    pending(visit) {
+      for (const event of deque.values()) if (visit(event, !!event.batch?.inFlight, !!event.stored)) return;
+    },
     holdBack(events, until) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
       heldUntilMax = Math.max(heldUntilMax, until);

@@ -37,13 +37,21 @@ export const pageLifecycle: Integration = (core) => {
   // Events only memory holds go first, then the oldest: what storage already holds reaches the
   // next page anyway, while the last tick's events may not have been written yet (a CI run lost
   // one: the unload request, cut at maxBatchEvents, carried only older, already stored events).
-  function candidates(includeInFlight: boolean): QueuedEvent[] {
+  // `limit`: the deferred request, rebuilt every second, needs no more than one request's worth
+  // (maxBatchEvents), so that walk stops early and keeps no more (with several streams queued it
+  // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
+  // what it leaves behind, so the page's next unload event does not send it in a second chunk).
+  function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
-    for (const { event, inFlight, stored: isStored } of core.pending()) {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) (isStored ? stored : memoryOnly).push(event);
-    }
+    core.pending((event, inFlight, isStored) => {
+      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) {
+        if (!isStored) memoryOnly.push(event);
+        else if (stored.length < limit) stored.push(event);
+      }
+      return memoryOnly.length >= limit;
+    });
     return memoryOnly.concat(stored);
   }
 
@@ -90,7 +98,7 @@ export const pageLifecycle: Integration = (core) => {
 
   function refreshDeferred(): void {
     collectActivated();
-    if (!transport.defer(candidates(true))) stopRefresh();
+    if (!transport.defer(candidates(true, options.maxBatchEvents))) stopRefresh();
   }
 
   const onVisibilityChange = () => {

@@ -1,0 +1,123 @@
+// @vitest-environment happy-dom
+// The page lifecycle's choice of events, against a stand-in core: which events the deferred
+// fetchLater request holds, and how much of the queue its per-second refresh walks. The delivery
+// paths themselves run in real Chromium (test/browser/unload.test.ts); happy-dom has no
+// fetchLater, so a recording stand-in is installed here.
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import type { QueuedEvent } from '../../src/event.js';
+import type { TrackerCore } from '../../src/integration.js';
+import { resolveOptions } from '../../src/options.js';
+import { pageLifecycle, deferRefreshMs } from '../../src/platform/page-lifecycle.js';
+
+interface Pending {
+  event: QueuedEvent;
+  inFlight: boolean;
+  stored: boolean;
+}
+
+let deferred: { url: string; events: string[] }[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  deferred = [];
+  (globalThis as { fetchLater?: unknown }).fetchLater = (url: string, init: { body: Uint8Array }) => {
+    const body = JSON.parse(new TextDecoder().decode(init.body)) as { events: { id: string }[] };
+    deferred.push({ url, events: body.events.map((e) => e.id) });
+    return { activated: false };
+  };
+});
+afterEach(() => {
+  vi.useRealTimers();
+  delete (globalThis as { fetchLater?: unknown }).fetchLater;
+});
+
+function event(id: string, stream = ''): QueuedEvent {
+  const json = JSON.stringify({ id, name: 'e', timestamp: 1, ...(stream ? { stream } : {}) });
+  return { id, name: 'e', sourceId: '', stream, json, bytes: json.length, seq: 0 };
+}
+
+/** A core over a fixed queue that counts how many events each walk visits. */
+function coreOver(queue: Pending[], maxBatchEvents = 10) {
+  const visits: number[] = [];
+  const core = {
+    options: resolveOptions({ endpoint: 'http://127.0.0.1:1/v1/batch', compression: 'none', maxBatchEvents }),
+    pending(visit: (event: QueuedEvent, inFlight: boolean, stored: boolean) => boolean | void) {
+      let count = 0;
+      for (const { event, inFlight, stored } of queue) {
+        count++;
+        if (visit(event, inFlight, stored)) break;
+      }
+      visits.push(count);
+    },
+    holdBack: vi.fn(),
+    onAcknowledged: () => () => undefined,
+    report: vi.fn(),
+    wake: vi.fn(),
+  } as unknown as TrackerCore;
+  return { core, visits };
+}
+
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+it('defers the events only memory holds first, then the oldest stored ones, one batch of them', () => {
+  const queue: Pending[] = [
+    ...ids('s', 30).map((id) => ({ event: event(id), inFlight: false, stored: true })),
+    ...ids('m', 3).map((id) => ({ event: event(id), inFlight: false, stored: false })),
+  ];
+  const { core } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  vi.advanceTimersByTime(deferRefreshMs);
+  expect(deferred).toHaveLength(1);
+  expect(deferred[0]!.events).toEqual([...ids('m', 3), ...ids('s', 7)]);
+  stop();
+});
+
+it('stops walking the queue once memory alone fills the deferred request', () => {
+  const queue: Pending[] = [
+    ...ids('m', 25).map((id) => ({ event: event(id), inFlight: false, stored: false })),
+    ...ids('later', 10_000).map((id) => ({ event: event(id), inFlight: false, stored: false })),
+  ];
+  const { core, visits } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  vi.advanceTimersByTime(deferRefreshMs);
+  expect(deferred[0]!.events).toEqual(ids('m', 10));
+  expect(visits).toEqual([10]);
+  // Nothing changed: the next refresh keeps the registered request (no new fetchLater call).
+  vi.advanceTimersByTime(deferRefreshMs);
+  expect(deferred).toHaveLength(1);
+  stop();
+});
+
+it('still finds the newest memory-only events behind a long stored queue', () => {
+  const queue: Pending[] = [
+    ...ids('s', 5000).map((id) => ({ event: event(id), inFlight: false, stored: true })),
+    { event: event('tick'), inFlight: false, stored: false },
+  ];
+  const { core, visits } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  vi.advanceTimersByTime(deferRefreshMs);
+  expect(deferred[0]!.events).toEqual(['tick', ...ids('s', 9)]);
+  expect(visits).toEqual([5001]);
+  stop();
+});
+
+it('at unload, leaves behind what did not fit and does not send it on the next unload event', () => {
+  delete (globalThis as { fetchLater?: unknown }).fetchLater;
+  const beacons: string[][] = [];
+  Object.defineProperty(navigator, 'sendBeacon', {
+    configurable: true,
+    value: (_url: string, body: Uint8Array) => {
+      beacons.push((JSON.parse(new TextDecoder().decode(body)) as { events: { id: string }[] }).events.map((e) => e.id));
+      return true;
+    },
+  });
+  const queue: Pending[] = ids('s', 25).map((id) => ({ event: event(id), inFlight: false, stored: true }));
+  const { core } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  Object.defineProperty(document, 'visibilityState', { configurable: true, value: 'hidden' });
+  document.dispatchEvent(new Event('visibilitychange'));
+  window.dispatchEvent(new Event('pagehide'));
+  expect(beacons).toEqual([ids('s', 10)]);
+  expect(core.report).toHaveBeenCalledWith(expect.objectContaining({ code: 'unload', message: expect.stringContaining('15 stay queued') }));
+  stop();
+});
