@@ -10,6 +10,7 @@ const entries = {
   'storage/workers-kv': 'src/storage/workers-kv.ts',
   'transport/queues': 'src/transport/queues.ts',
   'entries/worker': 'src/entries/worker.ts',
+  'entries/workerd': 'src/entries/workerd.ts',
   'feed-reader': 'src/feed-reader.ts',
   'sign/hmac': 'src/sign/hmac.ts',
 };

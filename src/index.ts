@@ -1,6 +1,6 @@
 // The public surface of 'outbox', each export by name. Adapters that pull in a dependency are
 // subpath exports (outbox/storage/indexeddb, outbox/storage/workers-kv, ...).
-export { createTracker } from './tracker.js';
+export { createTracker } from './create-tracker.js';
 export type { Tracker, SendEventInput, SendResult, ConnectionTestResult } from './tracker.js';
 export type { TrackerOptions, RetryOptions, StreamOptions, Signer } from './options.js';
 export { defaults } from './options.js';

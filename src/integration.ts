@@ -46,3 +46,14 @@ export interface TrackerCore {
 
 /** A platform integration: started with the tracker, and the function it returns stops it. */
 export type Integration = (core: TrackerCore) => (() => void) | void;
+
+/** What a tracker gets by default on the platform it runs on. */
+export interface PlatformDefaults {
+  /** Integrations started with every tracker (page lifecycle, tab coordination in browsers). */
+  integrations: Integration[];
+  /** The default storage when `storage` is not given (IndexedDB in browsers, loaded lazily). */
+  storage?: (name: string) => Promise<StorageAdapter | undefined>;
+}
+
+/** Node and workerd: no integrations, and events in memory unless `storage` says otherwise. */
+export const serverPlatform: PlatformDefaults = { integrations: [] };

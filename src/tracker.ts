@@ -3,10 +3,9 @@ import { cutBatch, orderingKey } from './batch.js';
 import { createDeque } from './deque.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
 import { createIdGenerator, randomId, serializeEvent, type QueuedEvent, type TrackOptions } from './event.js';
-import type { TrackerCore } from './integration.js';
+import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { platformDefaults } from './platform/defaults.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -86,13 +85,13 @@ interface Batch {
 const defaultWaitMs = 30_000;
 
 /**
- * Creates a tracker. Options have documented defaults (see {@link TrackerOptions}); only
- * `endpoint` is required. Starts no timer until there is something to send.
+ * Creates a tracker on a given platform: its integrations and default storage. `createTracker`
+ * (the browser-aware default) and the Workers entries call this; a Worker bundle that never
+ * imports `platform/defaults.ts` carries no browser code.
  */
-export function createTracker(trackerOptions: TrackerOptions): Tracker {
+export function createTrackerOn(platform: PlatformDefaults, trackerOptions: TrackerOptions): Tracker {
   const options = resolveOptions(trackerOptions);
   const { now, maxBatchEvents, concurrency } = options;
-  const platform = platformDefaults();
   const transport: Transport = options.transport ?? createHttpTransport(options);
   const counters = createStatsCounters();
   const deque = createDeque<Entry>({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });

@@ -68,7 +68,7 @@ export async function startWorkerDemo(options = {}) {
 
 /**
  * Bundles the demo Worker to one ES module: `outbox/...` from the aliases of wrangler.jsonc (the
- * sources), ky and fflate from node_modules with Workers' export conditions (never `node`).
+ * sources), fflate from node_modules with Workers' export conditions (never `node`).
  * @param {{ main: string, alias?: Record<string, string> }} config
  */
 async function bundleWorker(config) {

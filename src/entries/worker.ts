@@ -9,7 +9,8 @@ import type { TrackerOptions } from '../options.js';
 import type { TrackerStats } from '../stats.js';
 import { createMemoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/storage.js';
-import { createTracker, type Tracker } from '../tracker.js';
+import { createTrackerOn, type Tracker } from '../tracker.js';
+import { serverPlatform } from '../integration.js';
 import { decodeQueueMessage } from '../transport/queues.js';
 
 /** The part of a Worker's `ExecutionContext` outbox uses. */
@@ -87,7 +88,7 @@ export function createInvocationTracker(options: InvocationTrackerOptions): Invo
   // The core keeps every event in its storage until acknowledged or dropped: a memory map of ours
   // tells exactly what is left to spill, through the public API only.
   const memory = new Map<string, string>();
-  const tracker = createTracker({ ...trackerOptions, storage: createMemoryStorage(memory) });
+  const tracker = createTrackerOn(serverPlatform, { ...trackerOptions, storage: createMemoryStorage(memory) });
   let finishing: Promise<Delivery> | undefined;
 
   // What the tracker still holds once closed: not acknowledged in time, or tracked during the
@@ -173,7 +174,7 @@ export async function drainSpill(options: InvocationTrackerOptions & { spill: St
   const keys = (await spill.keys(chunkPrefix)).sort().slice(0, maxDrainChunks);
   if (!keys.length) return 0;
   // Memory only: the KV chunk stays the durable copy until its events are acknowledged.
-  const drainer = createTracker({ ...trackerOptions, storage: false });
+  const drainer = createTrackerOn(serverPlatform, { ...trackerOptions, storage: false });
   let drained = 0;
   try {
     for (const key of keys) {

@@ -1,6 +1,7 @@
 import { OutboxError } from '../errors.js';
 import type { TrackerOptions } from '../options.js';
-import { createTracker, type SendEventInput } from '../tracker.js';
+import { createTrackerOn, type SendEventInput } from '../tracker.js';
+import { serverPlatform } from '../integration.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
 /**
@@ -190,7 +191,7 @@ export async function forwardQueueBatch(batch: { readonly messages: readonly Que
   }
   let delivered = true;
   if (inputs.length) {
-    const tracker = createTracker({ ...trackerOptions, storage: false });
+    const tracker = createTrackerOn(serverPlatform, { ...trackerOptions, storage: false });
     delivered = (await tracker.send(inputs, flushTimeoutMs)).pending === 0;
     await tracker.close(0); // stops its retry timer; what is pending goes back to the queue below
   }

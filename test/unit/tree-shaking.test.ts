@@ -1,8 +1,12 @@
+// Also a Worker, bundled the way wrangler resolves packages (export conditions workerd, worker,
+// browser): it must carry none of the browser parts, not even lazily.
 // A single-page app that imports only createTracker, with memory storage, must not ship
 // idb-keyval: the IndexedDB adapter is a lazy import() (src/platform/defaults.ts), so a bundler
 // puts it in a chunk of its own that such an app never fetches. Bundles dist/index.js the way an
 // app's bundler would (rollup, node-resolve, terser) and prints what the entry costs.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
 import { rollup, type OutputChunk } from 'rollup';
@@ -47,4 +51,37 @@ it('createTracker with storage: false bundles without idb-keyval, which stays in
   );
   // A budget, so that a change which drags a large dependency into every app fails here.
   expect(size(main.code)).toBeLessThan(20 * 1024);
+});
+
+// What only the browser parts contain: the unload path, tab coordination, idb-keyval.
+const browserMarkers = ['sendBeacon', 'visibilitychange', 'navigator.locks', ...idbMarkers];
+
+it('a Worker importing outbox and outbox/worker bundles none of the browser parts (the workerd condition)', async () => {
+  // The package by its name, as a Worker project has it in node_modules.
+  const project = mkdtempSync(join(tmpdir(), 'outbox-worker-'));
+  try {
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(new URL('../..', import.meta.url).pathname, join(project, 'node_modules', 'outbox'), 'dir');
+    writeFileSync(
+      join(project, 'worker.js'),
+      `import { createTracker } from 'outbox';
+      import { withTracker } from 'outbox/worker';
+      const plain = { async fetch() { const tracker = createTracker({ endpoint: 'https://c.example/v1/batch' }); tracker.track('hit'); await tracker.close(); return new Response('ok'); } };
+      export default { plain, wrapped: withTracker({ endpoint: 'https://c.example/v1/batch' }, { fetch: async (request, env, ctx, tracker) => (tracker.track('hit'), new Response('ok')) }) };`,
+    );
+    const bundle = await rollup({
+      input: join(project, 'worker.js'),
+      external: ['cloudflare:workers'],
+      plugins: [resolve({ browser: true, exportConditions: ['workerd', 'worker', 'browser'] })],
+      onwarn: () => {},
+    });
+    const { output } = await bundle.generate({ format: 'es', inlineDynamicImports: true, plugins: [terser({ ecma: 2020, compress: { passes: 2 } })] });
+    await bundle.close();
+    const code = output[0].code;
+    for (const marker of browserMarkers) expect(code, marker).not.toContain(marker);
+    expect(code).toContain('waitUntil');
+    console.log(`[tree-shaking] a Worker with outbox and outbox/worker: ${(gzipSync(code, { level: 9 }).length / 1024).toFixed(2)} KB min+gzip`);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
 });

@@ -12,9 +12,10 @@ export default defineConfig({
   root: repo,
   resolve: {
     // Tests import the package's public entries by name, as a Worker would; here they are the
-    // sources (no build needed). Exact matches: 'outbox' must not swallow 'outbox/worker'.
+    // sources (no build needed), 'outbox' as the `workerd` export condition resolves it. Exact
+    // matches: 'outbox' must not swallow 'outbox/worker'.
     alias: [
-      { find: /^outbox$/, replacement: `${repo}/src/index.ts` },
+      { find: /^outbox$/, replacement: `${repo}/src/entries/workerd.ts` },
       { find: /^outbox\/worker$/, replacement: `${repo}/src/entries/worker.ts` },
       { find: /^outbox\/storage\/workers-kv$/, replacement: `${repo}/src/storage/workers-kv.ts` },
       { find: /^outbox\/transport\/queues$/, replacement: `${repo}/src/transport/queues.ts` },
