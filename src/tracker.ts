@@ -1,6 +1,7 @@
 import { backoffDelay } from './backoff.js';
 import { cutBatch, orderingKey } from './batch.js';
 import { createDeque } from './deque.js';
+import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
 import { createIdGenerator, randomId, serializeEvent, type QueuedEvent, type TrackOptions } from './event.js';
 import type { PlatformDefaults, TrackerCore } from './integration.js';
@@ -98,7 +99,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   const nextId = createIdGenerator();
   const waiting: Batch[] = [];
   const inFlight = new Set<Batch>();
-  const flushWaiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
+  const flushWaiters = createFlushWaiters();
   const ackListeners = new Set<(ids: readonly string[]) => void>();
   const stops: (() => void)[] = [];
   let rules: ActiveRule[] = [];
@@ -406,17 +407,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   // Resolves flush() calls once nothing they were waiting for remains.
   function settleFlushWaiters(): void {
     // Before storage is read, an empty queue does not mean delivered: the backlog is not in yet.
-    if (!flushWaiters.length || !ready) return;
-    // The oldest entry is almost always first: stop at one that keeps every waiter waiting.
-    const lowest = Math.min(...flushWaiters.map((waiter) => waiter.upTo));
-    let oldest = Infinity;
-    for (const entry of deque.values()) {
-      if (entry.seq < lowest) return;
-      oldest = Math.min(oldest, entry.seq);
-    }
-    for (let i = flushWaiters.length - 1; i >= 0; i--) {
-      if (oldest >= flushWaiters[i]!.upTo) flushWaiters.splice(i, 1)[0]!.resolve(true);
-    }
+    if (ready) flushWaiters.settle(deque.values());
   }
 
   function takeIn(events: StoredEvent[], nextLeaseExpiry: number | undefined): void {
@@ -496,17 +487,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function flush(timeoutMs = defaultWaitMs): Promise<boolean> {
     if (closed && !deque.size) return Promise.resolve(true);
     draining = true;
-    const upTo = seq;
-    const done = new Promise<boolean>((resolve) => {
-      const waiter = { upTo, resolve };
-      flushWaiters.push(waiter);
-      const timeout = setTimeout(() => {
-        flushWaiters.splice(flushWaiters.indexOf(waiter), 1);
-        resolve(false);
-      }, timeoutMs);
-      const clear = () => clearTimeout(timeout);
-      waiter.resolve = (value) => (clear(), resolve(value));
-    });
+    const done = flushWaiters.wait(seq, timeoutMs);
     schedulePump();
     settleFlushWaiters();
     return done.then(async (delivered) => {
