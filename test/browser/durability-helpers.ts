@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { PageServer } from './harness.js';
-import type { startCollector } from '../../demo/collector/collector.mjs';
+import type { Collector } from './harness.js';
 
-export type Collector = Awaited<ReturnType<typeof startCollector>>;
+export type { Collector };
 
 /** Options the test page passes to createTracker (JSON: no functions). */
 export interface PageOptions {

@@ -1,11 +1,10 @@
 // Several tabs on one outbox in real Chromium: one tab sends (Web Locks), the others append and
 // nudge it; closing the sender hands over without loss; the caps hold for the shared outbox;
 // without Web Locks every tab sends and leases keep them off each other's batches in flight.
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, startPageServer, type PageServer } from './harness.js';
+import { launchBrowser, startPageServer, collectorPerTest, type PageServer } from './harness.js';
 import { appUrl, expectDelivered, fast, openApp, range, trackRange, type Collector } from './durability-helpers.js';
-import { startCollector } from '../../demo/collector/collector.mjs';
 
 let browser: Browser;
 let server: PageServer;
@@ -18,10 +17,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-beforeEach(async () => {
-  collector = await startCollector({ port: 0, quiet: true });
-});
-afterEach(() => collector.close());
+collectorPerTest((started) => (collector = started));
 
 type Stats = { requests: number; queued: number; dropped: { overflow: number } };
 const stats = (page: Page) => page.evaluate(() => (window as unknown as { tracker: { stats(): Stats } }).tracker.stats());

@@ -5,11 +5,10 @@
 //
 // The unload path (beacons at pagehide) is turned off here (`unload: false`) unless a scenario
 // says otherwise: these tests prove what storage alone guarantees.
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, launchPersistent, startPageServer, tempProfile, type PageServer } from './harness.js';
+import { launchBrowser, launchPersistent, startPageServer, tempProfile, collectorPerTest, type PageServer } from './harness.js';
 import { appUrl, expectDelivered, fast, killBrowser, openApp, pageErrors, range, trackRange, trackUntil, type Collector } from './durability-helpers.js';
-import { startCollector } from '../../demo/collector/collector.mjs';
 
 let browser: Browser;
 let server: PageServer;
@@ -22,12 +21,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-// A collector per scenario: requests a scenario left hanging (latency faults, killed browsers)
-// must not land in the next one's counts.
-beforeEach(async () => {
-  collector = await startCollector({ port: 0, quiet: true });
-});
-afterEach(() => collector.close());
+collectorPerTest((started) => (collector = started));
 
 async function reloadMidStream(unload: boolean) {
   const context = await browser.newContext();

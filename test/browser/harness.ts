@@ -6,6 +6,11 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, extname, normalize } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, beforeEach } from 'vitest';
+import { startCollector } from '../../demo/collector/collector.mjs';
+
+/** The reference collector, as the browser tests use it. */
+export type Collector = Awaited<ReturnType<typeof startCollector>>;
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromiumArgs = [
@@ -105,4 +110,16 @@ export async function hidePage(page: Page): Promise<void> {
 export function countIds(ids: readonly string[]): { unique: number; duplicates: number } {
   const set = new Set(ids);
   return { unique: set.size, duplicates: ids.length - set.size };
+}
+
+/**
+ * Starts a fresh reference collector before each test of the file (handed to `use`) and closes it
+ * after. Never one shared collector reset between tests: a page closed at the end of one test may
+ * still send (its unload path re-sends what was in flight; a latency fault or a killed browser
+ * leaves requests hanging), and that late request must not count towards the next test.
+ */
+export function collectorPerTest(use: (collector: Collector) => void): void {
+  let current: Collector | undefined;
+  beforeEach(async () => use((current = await startCollector({ port: 0, quiet: true }))));
+  afterEach(() => current?.close());
 }

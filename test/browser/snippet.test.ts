@@ -3,13 +3,11 @@
 // the visitor leaves before the bundle arrives, the snippet's own beacon delivers them.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { minify } from 'terser';
 import type { Browser, Page } from 'playwright-core';
-import { hidePage, launchBrowser, startPageServer, type PageServer } from './harness.js';
-import { startCollector } from '../../demo/collector/collector.mjs';
+import { hidePage, launchBrowser, startPageServer, collectorPerTest, type Collector, type PageServer } from './harness.js';
 
-type Collector = Awaited<ReturnType<typeof startCollector>>;
 interface Stored {
   id: string;
   name: string;
@@ -45,12 +43,7 @@ afterAll(async () => {
   slow?.closeAllConnections();
   await Promise.all([server?.close(), new Promise((resolve) => slow?.close(resolve))]);
 });
-// A collector per test: a page closed at the end of one test may still send (its unload path
-// re-sends what was in flight), and that late request must not count towards the next test.
-beforeEach(async () => {
-  collector = await startCollector({ port: 0, quiet: true });
-});
-afterEach(() => collector.close());
+collectorPerTest((started) => (collector = started));
 
 // The page calls outbox.track() three times, 40 ms apart, before the bundle (delayed by
 // `delayMs`) can arrive, plus one call in the plain push form.

@@ -2,12 +2,10 @@
 // delivery path (fetchLater, sendBeacon, keepalive fetch), in one request within the budget,
 // cross-origin and without a CORS preflight. The flush timer is set far out in these pages, so
 // only the unload path can deliver.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hidePage, launchBrowser, startPageServer, type PageServer } from './harness.js';
-import { startCollector } from '../../demo/collector/collector.mjs';
+import { hidePage, launchBrowser, startPageServer, collectorPerTest, type Collector, type PageServer } from './harness.js';
 
-type Collector = Awaited<ReturnType<typeof startCollector>>;
 type Path = 'fetchLater' | 'beacon' | 'keepalive';
 
 let browser: Browser;
@@ -21,12 +19,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-// A collector per test: a page closed at the end of one test may still send (its unload path
-// re-sends what was in flight), and that late request must not count towards the next test.
-beforeEach(async () => {
-  collector = await startCollector({ port: 0, quiet: true });
-});
-afterEach(() => collector.close());
+collectorPerTest((started) => (collector = started));
 
 // Takes the preferred APIs away, so each delivery path is exercised on its own (peer-sdks.md
 // pitfall 21: test every path). It also logs every unload request the page makes into
