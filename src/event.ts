@@ -57,27 +57,17 @@ export function serializeEvent(
     // The envelope is concatenated and only the properties go through JSON.stringify: 4x cheaper
     // than stringifying the whole object with a replacer, and the same bytes. Non-ASCII is looked
     // for in each part before concatenating (a regex over the joined string would flatten it).
-    const idPart = JSON.stringify(id);
-    const namePart = JSON.stringify(name);
-    let wide = beyondAscii(idPart) + beyondAscii(namePart);
-    json = `{"id":${idPart},"name":${namePart},"timestamp":${timestamp}`;
-    if (sourceId !== undefined) {
-      const part = JSON.stringify(sourceId);
-      wide += beyondAscii(part);
-      json += `,"sourceId":${part}`;
-    }
-    if (stream !== undefined) {
-      const part = JSON.stringify(stream);
-      wide += beyondAscii(part);
-      json += `,"stream":${part}`;
-    }
-    if (properties !== undefined) {
-      const part = isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer);
-      wide += beyondAscii(part);
-      json += `,"properties":${part}`;
-    }
-    json += '}';
-    bytes = json.length + wide;
+    const parts = [JSON.stringify(id), JSON.stringify(name)];
+    if (sourceId !== undefined) parts.push(JSON.stringify(sourceId));
+    if (stream !== undefined) parts.push(JSON.stringify(stream));
+    if (properties !== undefined) parts.push(isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer));
+    json = `{"id":${parts[0]},"name":${parts[1]},"timestamp":${timestamp}`;
+    let i = 2;
+    if (sourceId !== undefined) json += `,"sourceId":${parts[i++]}`;
+    if (stream !== undefined) json += `,"stream":${parts[i++]}`;
+    json += properties !== undefined ? `,"properties":${parts[i]}}` : '}';
+    bytes = json.length;
+    for (const part of parts) if (nonAscii.test(part)) bytes += utf8Length(part) - part.length;
   } catch (error) {
     throw new OutboxError('invalid', `event "${name}" cannot be serialized: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
@@ -117,9 +107,6 @@ function replacer(key: string, value: unknown): unknown {
 }
 
 const nonAscii = /[^\x00-\x7f]/;
-
-// The UTF-8 bytes a string has beyond one per UTF-16 unit (0 for ASCII, the common case).
-const beyondAscii = (text: string): number => utf8Length(text) - text.length;
 
 /** UTF-8 byte length of a string, without allocating an encoded copy. */
 export function utf8Length(text: string): number {

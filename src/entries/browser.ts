@@ -6,19 +6,7 @@ import { createTracker, defaults, type Tracker } from '../index.js';
 import type { TrackerOptions } from '../options.js';
 import type { TrackOptions } from '../event.js';
 
-export { createTracker } from '../index.js';
-export type { Tracker, SendEventInput, SendResult, ConnectionTestResult } from '../index.js';
-export type { TrackerOptions, RetryOptions, StreamOptions, Signer } from '../index.js';
-export { defaults } from '../index.js';
-export type { TrackOptions } from '../index.js';
-export { OutboxError, isOutboxError } from '../index.js';
-export type { DropReason, OutboxErrorCode, OutboxEventRecord } from '../index.js';
-export type { TrackerStats } from '../index.js';
-export type { DropRule, ActiveRule } from '../index.js';
-export type { StorageAdapter } from '../index.js';
-export { createMemoryStorage } from '../index.js';
-export type { Transport, WireBatch, SendOutcome } from '../index.js';
-export { createHttpTransport } from '../index.js';
+export * from '../index.js';
 
 /**
  * A call queued before the bundle loaded. The snippet's `outbox.track(...)` records
