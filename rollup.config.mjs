@@ -13,6 +13,7 @@ const entries = {
   'entries/workerd': 'src/entries/workerd.ts',
   'feed-reader': 'src/feed-reader.ts',
   'sign/hmac': 'src/sign/hmac.ts',
+  wire: 'src/wire.ts',
 };
 const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
 // ky is not a dependency: see docs/design.md (it was a quarter of the script tag).
