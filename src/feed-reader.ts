@@ -130,6 +130,11 @@ export function createFeedReader(options: FeedReaderOptions): FeedReader {
   if (!Number.isInteger(partitionCount) || partitionCount < 1) {
     throw new RangeError(`[outbox] partitionCount must be a positive integer, got ${String(partitionCount)}`);
   }
+  // A NaN pause would be no pause at all: the request loop this reader exists to avoid.
+  // At most a day each, so that the request timeout stays within what setTimeout can hold.
+  for (const [name, value, max] of [['waitSeconds', waitSeconds, 86_400], ['pollIntervalMs', pollIntervalMs, 86_400_000], ['timeoutMs', timeoutMs, 86_400_000]] as const) {
+    if (!(value >= 0 && value <= max)) throw new RangeError(`[outbox] ${name} must be a number from 0 to ${max}, got ${String(value)}`);
+  }
   const given = typeof options.retry === 'number' ? { limit: options.retry } : (options.retry ?? {});
   const retry = { limit: given.limit ?? 5, baseMs: given.baseMs ?? 500, maxDelayMs: given.maxDelayMs ?? 30_000 };
   // Looked up per call, not bound at creation: a polyfill or test may install fetch later.

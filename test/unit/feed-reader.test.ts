@@ -162,6 +162,8 @@ describe('requests', () => {
   it('refuses bad options at setup', () => {
     expect(() => createFeedReader({ url: '', partitionCount: 1 })).toThrow(TypeError);
     expect(() => createFeedReader({ url: 'http://f/', partitionCount: 0 })).toThrow(RangeError);
+    expect(() => createFeedReader({ url: 'http://f/', partitionCount: 1, pollIntervalMs: Number.NaN })).toThrow(/pollIntervalMs/);
+    expect(() => createFeedReader({ url: 'http://f/', partitionCount: 1, waitSeconds: -1 })).toThrow(/waitSeconds/);
   });
 
   it('firstCursors and lastCursors give one cursor per partition', () => {
