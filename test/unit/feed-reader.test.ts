@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FeedError, createFeedReader, firstCursors, isFeedError, lastCursors, type Cursor, type FeedPage } from '../../src/feed-reader.js';
 import { nextPageDelay } from '../../src/next-page-delay.js';
@@ -375,5 +376,46 @@ describe('NDJSON is parsed as it streams, never buffered whole', () => {
     const error = (await createFeedReader({ url: 'http://f/', partitionCount: 1, fetch: async () => huge() }).readPage(firstCursors(1)).catch((e: unknown) => e)) as FeedError;
     expect(error).toMatchObject({ code: 'http', status: 400 });
     expect(error.body!.length).toBe(8192);
+  });
+});
+
+describe('pages() against simulated filtering servers (property)', () => {
+  /**
+   * An in-memory ZeroEventHub server: `log[p]` holds partition p's events; a page from cursor c
+   * scans up to `pageSize` entries, sends the kept ones, and checkpoints at c + scanned, so runs of
+   * filtered-out entries come back as empty pages whose cursors still advance.
+   */
+  function server(log: { id: number; kept: boolean }[][], pageSize: number) {
+    return async (url: string) => {
+      const params = new URL(url).searchParams;
+      const lines: string[] = [];
+      for (const [key, value] of params) {
+        const match = /^cursor(\d+)$/.exec(key);
+        if (!match) continue;
+        const p = Number(match[1]);
+        const from = value === '_first' ? 0 : Number(value);
+        const scanned = log[p]!.slice(from, from + pageSize);
+        for (const entry of scanned) if (entry.kept) lines.push(event(p, entry.id));
+        lines.push(checkpoint(p, String(from + scanned.length)));
+      }
+      return chunked([lines.join('\n') + '\n']);
+    };
+  }
+
+  it('reads every kept event exactly once, in order per partition, and then ends', async () => {
+    const logs = fc.array(fc.array(fc.boolean(), { maxLength: 60 }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(logs, fc.integer({ min: 1, max: 7 }), async (kept, pageSize) => {
+        let id = 0;
+        const log = kept.map((partition) => partition.map((k) => ({ id: id++, kept: k })));
+        const reader = createFeedReader({ url: 'http://f/', partitionCount: log.length, fetch: server(log, pageSize) });
+        const seen: number[][] = log.map(() => []);
+        for await (const page of reader.pages<number>(firstCursors(log.length))) {
+          for (const e of page.events) seen[e.partition]!.push(e.data);
+        }
+        expect(seen).toEqual(log.map((partition) => partition.filter((e) => e.kept).map((e) => e.id)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
