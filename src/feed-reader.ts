@@ -1,5 +1,5 @@
-import ky, { isHTTPError, isTimeoutError } from 'ky';
-import { FeedError, isFeedError } from './feed-error.js';
+import ky from 'ky';
+import { FeedError, feedErrorOf, isFeedError } from './feed-error.js';
 import { cursorsMoved, nextPageDelay } from './next-page-delay.js';
 import { parseFeedStream } from './parse-feed-stream.js';
 
@@ -117,8 +117,6 @@ export function lastCursors(partitionCount: number): Cursor[] {
 
 /** Statuses worth another try, as the tracker treats them (transport/outcome.ts): 408, 429, 5xx. */
 const retryStatuses = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
-/** Error bodies are read this far, for the message. */
-const maxErrorBodyChars = 8192;
 
 /**
  * Creates a ZeroEventHub feed reader. For exactly-once processing, store each page's effects
@@ -221,38 +219,6 @@ export function createFeedReader(options: FeedReaderOptions): FeedReader {
   }
 
   return { readPage, pages };
-}
-
-/** The FeedError of what ky threw once its retries were spent. */
-async function feedErrorOf(error: unknown): Promise<FeedError> {
-  if (isFeedError(error)) return error;
-  if (isHTTPError(error)) {
-    const { status } = error.response;
-    const body = await readErrorBody(error.response);
-    return new FeedError('http', `feed request failed: HTTP ${status}: ${body.slice(0, 300)}`, { status, body });
-  }
-  if (isTimeoutError(error)) return new FeedError('network', `feed request failed: ${error.message}`, { cause: error });
-  return new FeedError('network', `feed request failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-}
-
-/** The start of an error reply's body: enough for a message, never a hostile server's gigabytes. */
-async function readErrorBody(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < maxErrorBodyChars) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // The status already says what failed; a body that breaks off adds nothing worth a second error.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return text.slice(0, maxErrorBodyChars);
 }
 
 /** `work`, or the signal's reason once it aborts: an injected fetch that ignores its signal must not hang the read. */
