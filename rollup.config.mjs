@@ -14,6 +14,7 @@ const entries = {
   'feed-reader': 'src/feed-reader.ts',
   'sign/hmac': 'src/sign/hmac.ts',
   wire: 'src/wire.ts',
+  collector: 'src/entries/collector.ts',
 };
 const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
 // ky is not a dependency: see docs/design.md (it was a quarter of the script tag).
