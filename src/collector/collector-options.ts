@@ -47,14 +47,15 @@ export interface CollectorConfig {
   now: () => number;
 }
 
-/** The Worker environment the collector reads (bindings and variables). */
-export type CollectorEnv = Record<string, unknown>;
+/** The Worker environment the collector reads (bindings and variables): any `Env` object. */
+export type CollectorEnv = object;
 
 /**
  * Applies defaults, reading what `options` leaves out from `env`; throws a TypeError naming
  * the bad setting (a misconfigured deploy answers 500 with it, never guesses).
  */
-export function resolveCollectorConfig(options: CollectorOptions, env: CollectorEnv): CollectorConfig {
+export function resolveCollectorConfig(options: CollectorOptions, envObject: CollectorEnv): CollectorConfig {
+  const env = envObject as Record<string, unknown>;
   const partitionCount = options.partitionCount ?? numberFromEnv(env, 'OUTBOX_PARTITION_COUNT') ?? 4;
   if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > 1024) {
     throw new TypeError(`[outbox] collector partitionCount must be an integer in 1..1024, got ${partitionCount}`);
@@ -83,24 +84,24 @@ export function resolveCollectorConfig(options: CollectorOptions, env: Collector
 
 /** The partitions' namespace from `env`, or a TypeError naming the missing binding. */
 export function partitionNamespace(config: CollectorConfig, env: CollectorEnv): DurableObjectNamespaceLike {
-  const namespace = env[config.binding] as DurableObjectNamespaceLike | undefined;
+  const namespace = (env as Record<string, unknown>)[config.binding] as DurableObjectNamespaceLike | undefined;
   if (!namespace || typeof namespace.idFromName !== 'function') {
     throw new TypeError(`[outbox] collector: no Durable Object binding "${config.binding}" (see docs/collector.md)`);
   }
   return namespace;
 }
 
-function stringFromEnv(env: CollectorEnv, name: string): string | undefined {
+function stringFromEnv(env: Record<string, unknown>, name: string): string | undefined {
   const value = env[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-function numberFromEnv(env: CollectorEnv, name: string): number | undefined {
+function numberFromEnv(env: Record<string, unknown>, name: string): number | undefined {
   const value = env[name];
   return typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : undefined;
 }
 
-function jsonFromEnv(env: CollectorEnv, name: string): unknown {
+function jsonFromEnv(env: Record<string, unknown>, name: string): unknown {
   const value = env[name];
   if (typeof value !== 'string') return value;
   try {

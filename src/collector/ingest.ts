@@ -66,11 +66,11 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
   if (test === '1' || test === 'true') return Response.json({ accepted: 0, duplicates: 0, test: true });
 
   const byPartition = new Map<number, AppendEvent[]>();
-  for (const event of parsed.events) {
+  for (const { event, data } of parsed.events) {
     const partition = partitionOf(event.sourceId, config.partitionCount);
     let list = byPartition.get(partition);
     if (!list) byPartition.set(partition, (list = []));
-    list.push({ id: event.id, data: JSON.stringify(event), rule: config.rules.length ? matchRule(config.rules, event) : -1 });
+    list.push({ id: event.id, data, rule: config.rules.length ? matchRule(config.rules, event) : -1 });
   }
   const receivedAt = config.now();
   let replies: AppendReply[];

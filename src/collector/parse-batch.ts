@@ -8,11 +8,17 @@ export interface BatchError {
   message: string;
 }
 
-/** A batch accepted for storing: every event normalized, in the request's stream. */
+/** A batch accepted for storing: every event normalized, in the request's stream, with its JSON as stored. */
 export interface ParsedBatch {
   ok: true;
-  events: WireEvent[];
+  events: { event: WireEvent; data: string }[];
 }
+
+/**
+ * Largest event the collector stores, as JSON (UTF-16 code units): a Durable Object's SQLite row
+ * holds at most 2 MB, and the tracker refuses events over 32 KiB at `track()` anyway.
+ */
+export const maxStoredEventLength = 1024 * 1024;
 
 const decoder = new TextDecoder();
 
@@ -47,7 +53,7 @@ export function parseBatch(bytes: Uint8Array, stream: string | undefined): Parse
   if (list.length > maxBatchEvents) {
     return { ok: false, status: 413, code: 'too_large', message: `too many events: ${list.length}, the limit is ${maxBatchEvents} per request` };
   }
-  const events: WireEvent[] = [];
+  const events: ParsedBatch['events'] = [];
   for (let i = 0; i < list.length; i++) {
     const problem = eventProblem(list[i]);
     if (problem) return fail('bad_shape', problem.startsWith('event ') ? `events[${i}] ${problem.slice(6)}` : `events[${i}].${problem}`);
@@ -61,7 +67,12 @@ export function parseBatch(bytes: Uint8Array, stream: string | undefined): Parse
     if (e.sourceId !== undefined) event.sourceId = e.sourceId;
     if (stream !== undefined) event.stream = stream;
     if (e.properties !== undefined) event.properties = e.properties;
-    events.push(event);
+    const data = JSON.stringify(event);
+    // 413 like a too-large batch: the tracker splits down to this one event and then drops it, counted.
+    if (data.length > maxStoredEventLength) {
+      return { ok: false, status: 413, code: 'too_large', message: `events[${i}] is ${data.length} characters as JSON, over the limit of ${maxStoredEventLength}` };
+    }
+    events.push({ event, data });
   }
   return { ok: true, events };
 }
