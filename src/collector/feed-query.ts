@@ -36,9 +36,10 @@ export function parseFeedQuery(params: URLSearchParams, partitionCount: number):
 
   const cursors = new Map<number, string>();
   for (const [key, value] of params) {
-    if (!key.startsWith('cursor')) continue;
-    const match = /^cursor(\d{1,6})$/.exec(key);
-    const partition = match ? Number(match[1]) : NaN;
+    // Only cursorN: `cursorset` is another parameter of the spec (its publisher-side cursors).
+    const match = /^cursor(\d+)$/.exec(key);
+    if (!match) continue;
+    const partition = match[1]!.length <= 6 ? Number(match[1]) : NaN;
     if (!(partition < partitionCount)) return bad('bad_cursor', `invalid cursor parameter "${key}": partitions are 0..${partitionCount - 1}`);
     if (cursors.has(partition)) return bad('bad_cursor', `${key} is given more than once`);
     if (!/^(_first|_last|\d{1,15})$/.test(value)) return bad('bad_cursor', `invalid cursor "${value.slice(0, 64)}" for ${key}`);

@@ -18,7 +18,7 @@ export type Call = ReturnType<typeof collector>;
 let sequence = 0;
 
 /** A valid wire event; `overrides` may add or replace fields. */
-export function event(overrides: Record<string, unknown> = {}) {
+export function event(overrides: Record<string, unknown> = {}): { id: string; name: string; timestamp: number; [field: string]: unknown } {
   sequence++;
   return { id: `evt-${sequence}`, name: 'click', timestamp: 1_732_000_000_000 + sequence, ...overrides };
 }
