@@ -15,10 +15,11 @@ export interface ParsedBatch {
 }
 
 /**
- * Largest event the collector stores, as JSON (UTF-16 code units): a Durable Object's SQLite row
- * holds at most 2 MB, and the tracker refuses events over 32 KiB at `track()` anyway.
+ * Largest event the collector stores, as JSON in UTF-16 code units: a Durable Object's SQLite row
+ * holds at most 2 MB (Cloudflare's SQL limits), and 600,000 units are at most 1.8 MB of UTF-8.
+ * The tracker refuses events over 32 KiB at `track()` anyway.
  */
-export const maxStoredEventLength = 1024 * 1024;
+export const maxStoredEventLength = 600_000;
 
 const decoder = new TextDecoder();
 

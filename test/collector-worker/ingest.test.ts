@@ -200,13 +200,15 @@ describe('ingest keeps memory bounded', () => {
 
   it('413 when the inflated body passes 8 MiB, not before', async () => {
     const call = collector();
-    const events = (count: number) => batchBody(Array.from({ length: count }, () => event({ properties: { pad: 'x'.repeat(512 * 1024) } })));
-    expect(await post(call, gzip(events(15)))).toMatchObject({ status: 200, json: { accepted: 15 } }); // 7.5 MiB inflated
-    expect(await post(call, gzip(events(17)))).toMatchObject({ status: 413, json: { error: 'too_large' } }); // 8.5 MiB
+    const events = (count: number) => batchBody(Array.from({ length: count }, () => event({ properties: { pad: 'x'.repeat(500 * 1024) } })));
+    expect(await post(call, gzip(events(15)))).toMatchObject({ status: 200, json: { accepted: 15 } }); // 7.3 MiB inflated
+    expect(await post(call, gzip(events(17)))).toMatchObject({ status: 413, json: { error: 'too_large' } }); // 8.3 MiB
   });
 
-  it('413 for one event over 1 MiB as JSON (a Durable Object row holds 2 MB)', async () => {
-    const reply = await post(collector(), gzip(batchBody([event({ properties: { pad: 'x'.repeat(1024 * 1024) } })])));
+  it('413 for one event over 600,000 characters as JSON (a Durable Object row holds 2 MB); 2-MB-as-UTF-8 text below it stores', async () => {
+    const call = collector();
+    expect((await post(call, gzip(batchBody([event({ properties: { text: '\u20ac'.repeat(590_000) } })])))).status).toBe(200); // 1.77 MB of UTF-8
+    const reply = await post(call, gzip(batchBody([event({ properties: { pad: 'x'.repeat(600_000) } })])));
     expect(reply).toMatchObject({ status: 413, json: { error: 'too_large', message: expect.stringMatching(/events\[0\]/) } });
   });
 });
