@@ -10,11 +10,12 @@ export interface AppendEvent {
   rule: number;
 }
 
-/** POST /append. */
+/** POST /append. `receipt`, when the request's events all go to this partition, commits in the same transaction. */
 export interface AppendRequest {
   events: AppendEvent[];
   rid: string | null;
   receivedAt: number;
+  receipt?: ReceiptWrite;
 }
 
 /** The reply to /append: what was stored, what was there already, what a rule dropped. */

@@ -17,6 +17,16 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
   const waiters = new Set<() => void>();
   let receiptWrites = 0;
 
+  /** Remembers a committed request id; prunes by age always and by count now and then. */
+  const writeReceipt = ({ rid, at, ttlMs, maxReceipts }: ReceiptWrite): void => {
+    sql.exec('INSERT INTO receipts (rid, at) VALUES (?, ?) ON CONFLICT (rid) DO UPDATE SET at = excluded.at', rid, at);
+    sql.exec('DELETE FROM receipts WHERE at < ?', at - ttlMs);
+    if (++receiptWrites % 100 === 0) {
+      const count = sql.exec<{ c: number }>('SELECT COUNT(*) AS c FROM receipts').one().c;
+      if (count > maxReceipts) sql.exec('DELETE FROM receipts WHERE rid IN (SELECT rid FROM receipts ORDER BY at LIMIT ?)', count - maxReceipts);
+    }
+  };
+
   const lastSeq = () => sql.exec<{ m: number }>('SELECT COALESCE(MAX(seq), 0) AS m FROM events').one().m;
 
   return {
@@ -37,6 +47,7 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
           if (inserted) result.accepted++;
           else result.duplicates++;
         }
+        if (request.receipt) writeReceipt(request.receipt);
         return result;
       });
       if (reply.accepted > 0) {
@@ -46,15 +57,7 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
       return reply;
     },
 
-    /** Remembers a committed request id; prunes by age always and by count now and then. */
-    writeReceipt({ rid, at, ttlMs, maxReceipts }: ReceiptWrite): void {
-      sql.exec('INSERT INTO receipts (rid, at) VALUES (?, ?) ON CONFLICT (rid) DO UPDATE SET at = excluded.at', rid, at);
-      sql.exec('DELETE FROM receipts WHERE at < ?', at - ttlMs);
-      if (++receiptWrites % 100 === 0) {
-        const count = sql.exec<{ c: number }>('SELECT COUNT(*) AS c FROM receipts').one().c;
-        if (count > maxReceipts) sql.exec('DELETE FROM receipts WHERE rid IN (SELECT rid FROM receipts ORDER BY at LIMIT ?)', count - maxReceipts);
-      }
-    },
+    writeReceipt,
 
     /** Whether `rid` was committed at or after `since`. */
     hasReceipt(rid: string, since: number): boolean {

@@ -62,6 +62,13 @@ describe('ingest stores and answers per event', () => {
     expect((await call(`/v1/batch?receipt=${'x'.repeat(300)}`)).status).toBe(400);
   });
 
+  it('a receipt covers a request over many partitions, and an empty one', async () => {
+    const call = collector({ partitionCount: 16 });
+    await post(call, batchBody(Array.from({ length: 40 }, (_, i) => event({ sourceId: `s${i}` }))), { rid: 'wide' });
+    await post(call, batchBody([]), { rid: 'empty' });
+    for (const rid of ['wide', 'empty']) expect(await (await call(`/v1/batch?receipt=${rid}`)).json()).toEqual({ rid, received: true });
+  });
+
   it('forgets receipts older than receiptTtlMs', async () => {
     let now = 1_000_000;
     const call = collector({ receiptTtlMs: 1000, now: () => now });
