@@ -9,21 +9,25 @@ export function collectorSection(r) {
   const cfg = c.config;
   const rows = c.rows.map(
     (row) =>
-      `| ${row.partitions} | ${fmt(Math.round(row.ingestEventsPerSec))} | ${fmt(Math.round(row.ingestRequestsPerSec))} | ${fmt(row.ingestP50Ms, 1)} / ${fmt(row.ingestP99Ms, 1)} | ${fmt(Math.round(row.feedEventsPerSec))} | ${fmt(Math.round(row.startMs))} |`,
+      `| ${row.layout ?? 'spread'} | ${row.partitions} | ${fmt(row.ingestCpuMsPer1000)} | ${fmt(row.feedCpuMsPer1000)} | ${fmt(Math.round(row.ingestEventsPerSec))} | ${fmt(Math.round(row.ingestRequestsPerSec))} | ${fmt(row.ingestP50Ms, 1)} / ${fmt(row.ingestP99Ms, 1)} | ${fmt(Math.round(row.feedEventsPerSec))} | ${fmt(Math.round(row.startMs))} |`,
   );
   const m = c.machine;
   const when = m ? ` Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC at commit ${m.commit}, load average ${m.loadAverageAtStart.join(', ')} at the start${busy(m) ? ' (**busy machine**: other processes shared the 2 cores)' : ''}.` : '';
   return `\`npm run collector\`'s Worker in one local workerd, its Durable Objects' SQLite on disk under a fresh \`--data\`. Ingest:
-${fmt(cfg.events)} events in requests of ${cfg.batchEvents} (uncompressed JSON, ${cfg.sources} sourceIds, so a request spans every
-partition), ${cfg.concurrency} requests in flight, each answered after its commit. Feed: every event read back with
+${fmt(cfg.events)} events in requests of ${cfg.batchEvents} (uncompressed JSON, each with a \`rid\`), ${cfg.concurrency} requests in flight, each answered
+after its commit. Layout *one-source*: a request's events share a sourceId (a browser's batch), so it goes to one partition
+and commits once with its receipt. *spread*: its events come from ${cfg.sources} sourceIds (a server's batch), so it goes to
+every partition and its receipt commits after them. *workerd CPU* is the user + system time of the collector's workerd
+process (from /proc): unlike the wall-clock rates, a busy machine does not inflate it, so 1000 divided by it is the
+events/s one core sustains. Feed: every event read back with
 \`pagesizehint=${cfg.pageSize}\` over all partitions in one chain of requests. Median of ${cfg.runs} run(s).${when}
 
-| partitions | ingest events/s | ingest requests/s | request p50 / p99 ms | feed read events/s | start to /health ms |
-| --- | --- | --- | --- | --- | --- |
+| layout | partitions | workerd CPU ms / 1000 events ingested | workerd CPU ms / 1000 events read | ingest events/s (wall) | ingest requests/s | request p50 / p99 ms | feed read events/s (wall) | start to /health ms |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Locally every partition runs in the same workerd process on the same cores, so more partitions cost more (each request
-fans out to one object per partition it touches) and gain nothing: these figures are what **one** partition sustains
-on one core and the per-partition overhead. On Cloudflare each partition is its own Durable Object, placed and run
+Locally every partition runs in the same workerd process on the same cores, so more partitions gain nothing, and a
+*spread* request costs one commit per partition it touches: these figures are what **one** partition sustains on one
+core, and the cost of fanning out. On Cloudflare each partition is its own Durable Object, placed and run
 independently, which is what scales (docs/collector.md).`;
 }

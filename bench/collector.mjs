@@ -5,7 +5,7 @@
 //   node bench/collector.mjs [--quick]   # measures, merges into bench/results.json, rewrites docs/benchmarks.md
 //
 // bench/run.mjs calls benchCollector() as one of its sections (skip it with --no-collector).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +22,16 @@ const feedToken = 'bench';
  * @property {number} events events sent per run
  * @property {number} batchEvents events per request (the tracker's default maxBatchEvents)
  * @property {number} concurrency requests in flight
- * @property {number} sources distinct sourceIds (spread over the partitions)
+ * @property {number} sources distinct sourceIds
+ * @property {('one-source' | 'spread')[]} layouts a request's events from one source (a browser's
+ *   batch: one partition) or spread over all sources (a server's batch: every partition)
  * @property {number} runs runs per partition count (median kept)
  * @property {number} pageSize feed pagesizehint
  */
 
 /** @param {boolean} quick @returns {CollectorBenchConfig} */
 export function collectorBenchConfig(quick) {
-  return { partitionCounts: [1, 4, 16], events: quick ? 10_000 : 20_000, batchEvents: 100, concurrency: 8, sources: 1000, runs: quick ? 1 : 3, pageSize: 1000 };
+  return { partitionCounts: [1, 4, 16], layouts: ['one-source', 'spread'], events: quick ? 5000 : 10_000, batchEvents: 100, concurrency: 8, sources: 1000, runs: quick ? 1 : 3, pageSize: 1000 };
 }
 
 /**
@@ -39,27 +41,30 @@ export function collectorBenchConfig(quick) {
  */
 export async function benchCollector(config, log = () => {}) {
   const rows = [];
-  for (const partitions of config.partitionCounts) {
+  for (const layout of config.layouts) for (const partitions of config.partitionCounts) {
     const samples = [];
-    for (let run = 0; run < config.runs; run++) samples.push(await oneRun(config, partitions));
+    for (let run = 0; run < config.runs; run++) samples.push(await oneRun(config, partitions, layout));
     const row = {
+      layout,
       partitions,
       ingestEventsPerSec: median(samples.map((s) => s.ingestEventsPerSec)),
       ingestRequestsPerSec: median(samples.map((s) => s.ingestRequestsPerSec)),
       ingestP50Ms: median(samples.map((s) => s.p50Ms)),
       ingestP99Ms: median(samples.map((s) => s.p99Ms)),
       feedEventsPerSec: median(samples.map((s) => s.feedEventsPerSec)),
+      ingestCpuMsPer1000: median(samples.map((s) => s.ingestCpuMsPer1000)),
+      feedCpuMsPer1000: median(samples.map((s) => s.feedCpuMsPer1000)),
       startMs: median(samples.map((s) => s.startMs)),
       samples,
     };
-    log(`  ${partitions} partition(s): ingest ${Math.round(row.ingestEventsPerSec)} events/s (p50 ${row.ingestP50Ms.toFixed(1)} ms, p99 ${row.ingestP99Ms.toFixed(1)} ms a request), feed ${Math.round(row.feedEventsPerSec)} events/s`);
+    log(`  ${layout}, ${partitions} partition(s): workerd CPU ${row.ingestCpuMsPer1000?.toFixed(0)} ms per 1000 events ingested, ${row.feedCpuMsPer1000?.toFixed(0)} ms per 1000 read; ingest ${Math.round(row.ingestEventsPerSec)} events/s (p50 ${row.ingestP50Ms.toFixed(1)} ms, p99 ${row.ingestP99Ms.toFixed(1)} ms a request), feed ${Math.round(row.feedEventsPerSec)} events/s`);
     rows.push(row);
   }
   return { config, rows };
 }
 
-/** @param {CollectorBenchConfig} config @param {number} partitions */
-async function oneRun(config, partitions) {
+/** @param {CollectorBenchConfig} config @param {number} partitions @param {'one-source' | 'spread'} layout */
+async function oneRun(config, partitions, layout) {
   const data = mkdtempSync(join(tmpdir(), 'outbox-bench-collector-'));
   const startedAt = performance.now();
   const collector = await startLocalCollector({ data, port: 0, partitions, feedToken, quiet: true });
@@ -70,7 +75,7 @@ async function oneRun(config, partitions) {
     for (let first = 0; first < config.events; first += config.batchEvents) {
       const events = [];
       for (let i = first; i < Math.min(first + config.batchEvents, config.events); i++) {
-        events.push({ id: `e${i}-${partitions}`, name: 'bench', timestamp: 1_750_000_000_000 + i, sourceId: `source-${i % config.sources}`, properties: { i, path: '/products/42', plan: 'pro' } });
+        events.push({ id: `e${i}-${partitions}`, name: 'bench', timestamp: 1_750_000_000_000 + i, sourceId: `source-${(layout === 'spread' ? i : first / config.batchEvents) % config.sources}`, properties: { i, path: '/products/42', plan: 'pro' } });
       }
       bodies.push(JSON.stringify({ sentAt: Date.now(), events }));
     }
@@ -78,6 +83,7 @@ async function oneRun(config, partitions) {
     await send(collector.endpoint, JSON.stringify({ events: [{ id: 'warm', name: 'w', timestamp: 1 }] }), 'warm');
     const latencies = [];
     let next = 0;
+    const cpu0 = workerdCpuMs();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: config.concurrency }, async () => {
@@ -90,10 +96,12 @@ async function oneRun(config, partitions) {
       }),
     );
     const ingestMs = performance.now() - t0;
+    const cpu1 = workerdCpuMs();
 
     const t1 = performance.now();
     const read = await readFeed(collector.url, partitions, config.pageSize);
     const feedMs = performance.now() - t1;
+    const cpu2 = workerdCpuMs();
     if (read !== config.events + 1) throw new Error(`feed returned ${read} events, expected ${config.events + 1}`);
     latencies.sort((a, b) => a - b);
     return {
@@ -102,12 +110,47 @@ async function oneRun(config, partitions) {
       p50Ms: latencies[Math.floor(latencies.length * 0.5)],
       p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))],
       feedEventsPerSec: read / (feedMs / 1000),
+      // CPU is what a loaded machine does not inflate: the figure to compare runs by.
+      ingestCpuMsPer1000: cpu0 === undefined ? undefined : ((cpu1 - cpu0) / config.events) * 1000,
+      feedCpuMsPer1000: cpu0 === undefined ? undefined : ((cpu2 - cpu1) / read) * 1000,
       startMs,
     };
   } finally {
     await collector.close();
     rmSync(data, { recursive: true, force: true });
   }
+}
+
+/**
+ * CPU time (user + system, ms) of the workerd processes this process started (Miniflare's
+ * child), from /proc; undefined where there is no /proc.
+ */
+function workerdCpuMs() {
+  let total = 0;
+  let found = false;
+  let entries;
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    if (name !== 'workerd' || Number(fields[1]) !== process.pid) continue;
+    found = true;
+    total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100 on Linux
+  }
+  return found ? total : undefined;
 }
 
 /** @param {string} endpoint @param {string} body @param {string} rid */
