@@ -4,10 +4,11 @@
  * the origin is not allowed.
  */
 export function corsHeaders(origin: string | null, allowedOrigins: readonly string[]): Record<string, string> | undefined {
-  if (allowedOrigins.includes('*')) return { 'access-control-allow-origin': '*' };
+  // Retry-After exposed: a page's tracker honours it on 429 and 503, and CORS hides it otherwise.
+  if (allowedOrigins.includes('*')) return { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'Retry-After' };
   if (origin === null) return {};
   if (!allowedOrigins.includes(origin)) return undefined;
-  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'Retry-After', vary: 'Origin' };
 }
 
 /** The 204 reply to a preflight of an allowed origin; the requested headers are echoed (no credentials, so no risk). */

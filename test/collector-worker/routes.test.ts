@@ -46,6 +46,7 @@ describe('CORS', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     expect(reply.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(reply.headers.get('access-control-expose-headers')).toBe('Retry-After');
   });
 
   it('answers a preflight with 204, echoing requested headers, never allowing credentials', async () => {
