@@ -21,7 +21,7 @@ export async function handleFeed(request: Request, url: URL, config: CollectorCo
 
   let replies: ReadReply[];
   try {
-    replies = await readAll(query, partitions, 0);
+    replies = await readAll(query, partitions);
     if (query.waitMs > 0 && replies.every((r) => r.ok && r.events.length === 0)) {
       replies = await firstWithEvents(query, replies, partitions);
     }
@@ -45,12 +45,11 @@ export async function handleFeed(request: Request, url: URL, config: CollectorCo
   return new Response(body, { headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
 }
 
-function readAll(query: FeedQuery, partitions: PartitionClient, waitMs: number, cursors = [...query.cursors.values()]): Promise<ReadReply[]> {
+/** One read of every partition asked for, without waiting. */
+function readAll(query: FeedQuery, partitions: PartitionClient): Promise<ReadReply[]> {
   const shares = sharePage(query.pageSize, query.cursors.size);
   return Promise.all(
-    [...query.cursors.keys()].map((partition, i) =>
-      partitions.call<ReadReply>(partition, `/read?cursor=${encodeURIComponent(cursors[i]!)}&limit=${shares[i]}&waitMs=${waitMs}`),
-    ),
+    [...query.cursors].map(([partition, cursor], i) => partitions.call<ReadReply>(partition, `/read?cursor=${encodeURIComponent(cursor)}&limit=${shares[i]}&waitMs=0`)),
   );
 }
 
