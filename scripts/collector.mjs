@@ -104,7 +104,7 @@ function checkPartitions(data, wanted) {
     throw new Error(`[collector] ${data} holds a feed of ${stored} partitions, not ${wanted}: use another --data to change the count`);
   }
   const partitions = stored ?? wanted ?? 4;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) throw new Error(`[collector] --partitions must be 1..1024, got ${partitions}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 256) throw new Error(`[collector] --partitions must be 1..256, got ${partitions}`);
   if (stored === undefined) writeFileSync(file, JSON.stringify({ partitions }) + '\n');
   return partitions;
 }

@@ -8,7 +8,7 @@ import type { StreamKeys } from './verify-signature.js';
  * (the variable named), so one deploy is configured in `wrangler.jsonc` and secrets alone.
  */
 export interface CollectorOptions {
-  /** Partitions (Durable Objects); fixed for the life of a feed. Env `OUTBOX_PARTITION_COUNT`. @default 4 */
+  /** Partitions (Durable Objects), 1 to 256; fixed for the life of a feed. Env `OUTBOX_PARTITION_COUNT`. @default 4 */
   partitionCount?: number;
   /** Name of the Durable Object namespace binding of {@link CollectorPartition}. @default 'OUTBOX_PARTITIONS' */
   binding?: string;
@@ -31,6 +31,9 @@ export interface CollectorOptions {
   /** Clock (tests). @default Date.now */
   now?: () => number;
 }
+
+/** Most partitions a collector may have. */
+export const maxPartitionCount = 256;
 
 /** The options with every default applied and checked. */
 export interface CollectorConfig {
@@ -57,8 +60,10 @@ export type CollectorEnv = object;
 export function resolveCollectorConfig(options: CollectorOptions, envObject: CollectorEnv): CollectorConfig {
   const env = envObject as Record<string, unknown>;
   const partitionCount = options.partitionCount ?? numberFromEnv(env, 'OUTBOX_PARTITION_COUNT') ?? 4;
-  if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > 1024) {
-    throw new TypeError(`[outbox] collector partitionCount must be an integer in 1..1024, got ${partitionCount}`);
+  // A long-polled feed read calls every partition twice and a receipt lookup once: 2 × 256 stays
+  // inside a paid Worker invocation's subrequests (1,000 or more; 50 on the Free plan: use ≤ 16).
+  if (!Number.isInteger(partitionCount) || partitionCount < 1 || partitionCount > maxPartitionCount) {
+    throw new TypeError(`[outbox] collector partitionCount must be an integer in 1..${maxPartitionCount}, got ${partitionCount}`);
   }
   const keys = options.keys ?? jsonFromEnv(env, 'OUTBOX_KEYS') ?? {};
   if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw new TypeError('[outbox] collector keys must be an object of stream to key');
