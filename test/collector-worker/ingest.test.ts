@@ -69,6 +69,17 @@ describe('ingest stores and answers per event', () => {
     for (const rid of ['wide', 'empty']) expect(await (await call(`/v1/batch?receipt=${rid}`)).json()).toEqual({ rid, received: true });
   });
 
+  it('keeps receipts bounded: past maxReceipts a partition forgets the oldest', async () => {
+    let now = 1_000_000;
+    const call = collector({ partitionCount: 1, maxReceipts: 50, now: () => ++now });
+    for (let i = 0; i < 250; i++) expect((await post(call, batchBody([]), { rid: `r${i}` })).status).toBe(200);
+    const received = async (rid: string) => ((await (await call(`/v1/batch?receipt=${rid}`)).json()) as { received: boolean }).received;
+    expect(await received('r0')).toBe(false);
+    expect(await received('r100')).toBe(false);
+    expect(await received('r160')).toBe(true);
+    expect(await received('r249')).toBe(true);
+  });
+
   it('forgets receipts older than receiptTtlMs', async () => {
     let now = 1_000_000;
     const call = collector({ receiptTtlMs: 1000, now: () => now });
