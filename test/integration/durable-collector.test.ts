@@ -9,6 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { freePort, readFeed, startLocalCollector, type LocalCollector } from './local-collector.js';
 
 const { createTracker } = (await import('../../dist/index.js')) as typeof import('../../src/index.js');
+const { createFeedReader } = (await import('../../dist/feed-reader.js')) as typeof import('../../src/feed-reader.js');
 
 const feedToken = 'process-test-token';
 let running: LocalCollector | undefined;
@@ -54,8 +55,14 @@ it('SIGKILL mid-stream and a restart on the same --data: every event in the feed
   const ids = [...before.ids, ...after.ids];
   expect(ids).toHaveLength(10_000);
   expect(new Set(ids).size).toBe(10_000);
-  // And from the start, the same.
+  // And from the start, the same; also through outbox/feed, a ZeroEventHub client.
   expect((await readFeed(running.url, feedToken, ['_first', '_first', '_first', '_first'])).ids.sort()).toEqual(ids.sort());
+  const reader = createFeedReader({ url: `${running.url}/feed/v1`, partitionCount: 4, headers: { authorization: `Bearer ${feedToken}` }, pageSizeHint: 1000 });
+  const read: string[] = [];
+  for await (const page of reader.pages<{ id: string }>([0, 1, 2, 3].map((partition) => ({ partition, cursor: '_first' })))) {
+    read.push(...page.events.map((e) => e.data.id));
+  }
+  expect(read.sort()).toEqual(ids.sort());
   await tracker.close();
 });
 
