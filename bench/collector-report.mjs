@@ -11,6 +11,8 @@ export function collectorSection(r) {
     (row) =>
       `| ${row.layout ?? 'spread'} | ${row.partitions} | ${fmt(row.ingestCpuMsPer1000)} | ${fmt(row.feedCpuMsPer1000)} | ${fmt(Math.round(row.ingestEventsPerSec))} | ${fmt(Math.round(row.ingestRequestsPerSec))} | ${fmt(row.ingestP50Ms, 1)} / ${fmt(row.ingestP99Ms, 1)} | ${fmt(Math.round(row.feedEventsPerSec))} | ${fmt(Math.round(row.startMs))} |`,
   );
+  const seq = c.sequential;
+  const sequential = seq ? `\n\nOne request at a time to one partition (no queueing: the cost of a commit): median ${fmt(seq.oneEventP50Ms, 2)} ms for 1 event, ${fmt(seq.batchP50Ms, 2)} ms for ${cfg.batchEvents}.` : '';
   const m = c.machine;
   const when = m ? ` Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC at commit ${m.commit}, load average ${m.loadAverageAtStart.join(', ')} at the start${busy(m) ? ' (**busy machine**: other processes shared the 2 cores)' : ''}.` : '';
   return `\`npm run collector\`'s Worker in one local workerd, its Durable Objects' SQLite on disk under a fresh \`--data\`. Ingest:
@@ -24,7 +26,7 @@ events/s one core sustains. Feed: every event read back with
 
 | layout | partitions | workerd CPU ms / 1000 events ingested | workerd CPU ms / 1000 events read | ingest events/s (wall) | ingest requests/s | request p50 / p99 ms | feed read events/s (wall) | start to /health ms |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
+${rows.join('\n')}${sequential}
 
 Locally every partition runs in the same workerd process on the same cores, so more partitions gain nothing, and a
 *spread* request costs one commit per partition it touches: these figures are what **one** partition sustains on one

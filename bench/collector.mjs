@@ -60,7 +60,38 @@ export async function benchCollector(config, log = () => {}) {
     log(`  ${layout}, ${partitions} partition(s): workerd CPU ${row.ingestCpuMsPer1000?.toFixed(0)} ms per 1000 events ingested, ${row.feedCpuMsPer1000?.toFixed(0)} ms per 1000 read; ingest ${Math.round(row.ingestEventsPerSec)} events/s (p50 ${row.ingestP50Ms.toFixed(1)} ms, p99 ${row.ingestP99Ms.toFixed(1)} ms a request), feed ${Math.round(row.feedEventsPerSec)} events/s`);
     rows.push(row);
   }
-  return { config, rows };
+  const sequential = await sequentialLatency(config);
+  log(`  one request at a time, 1 partition: p50 ${sequential.oneEventP50Ms.toFixed(1)} ms for 1 event, ${sequential.batchP50Ms.toFixed(1)} ms for ${config.batchEvents}`);
+  return { config, rows, sequential };
+}
+
+/**
+ * What one commit costs: requests one at a time (no queueing) to one partition, of 1 event and of
+ * a full batch, each with a rid; the median latency of each.
+ * @param {CollectorBenchConfig} config
+ */
+async function sequentialLatency(config) {
+  const data = mkdtempSync(join(tmpdir(), 'outbox-bench-collector-'));
+  const collector = await startLocalCollector({ data, port: 0, partitions: 1, feedToken, quiet: true });
+  try {
+    let n = 0;
+    const body = (count) => JSON.stringify({ events: Array.from({ length: count }, () => ({ id: `s${n++}`, name: 'bench', timestamp: 1_750_000_000_000, sourceId: 'one', properties: { path: '/products/42' } })) });
+    const p50 = async (count, runs) => {
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        const text = body(count);
+        const t = performance.now();
+        await send(collector.endpoint, text, `q${n}`);
+        times.push(performance.now() - t);
+      }
+      return median(times);
+    };
+    await p50(1, 10); // warm-up
+    return { oneEventP50Ms: await p50(1, 100), batchP50Ms: await p50(config.batchEvents, 100) };
+  } finally {
+    await collector.close();
+    rmSync(data, { recursive: true, force: true });
+  }
 }
 
 /** @param {CollectorBenchConfig} config @param {number} partitions @param {'one-source' | 'spread'} layout */
