@@ -12,6 +12,8 @@ export interface CollectorOptions {
   partitionCount?: number;
   /** Name of the Durable Object namespace binding of {@link CollectorPartition}. @default 'OUTBOX_PARTITIONS' */
   binding?: string;
+  /** Name of an optional Workers Analytics Engine dataset binding: every ingest outcome is counted there by reason. @default 'OUTBOX_ANALYTICS' */
+  analyticsBinding?: string;
   /** HMAC keys by stream (`'*'`: every other stream). Env `OUTBOX_KEYS` (JSON object, a secret). @default {} (no signatures) */
   keys?: StreamKeys;
   /** Bearer token of feed consumers; without one the feed answers 403. Env `OUTBOX_FEED_TOKEN` (a secret). @default none */
@@ -39,6 +41,7 @@ export const maxPartitionCount = 256;
 export interface CollectorConfig {
   partitionCount: number;
   binding: string;
+  analyticsBinding: string;
   keys: StreamKeys;
   feedToken: string | undefined;
   allowedOrigins: string[];
@@ -75,6 +78,7 @@ export function resolveCollectorConfig(options: CollectorOptions, envObject: Col
   return {
     partitionCount,
     binding: options.binding ?? 'OUTBOX_PARTITIONS',
+    analyticsBinding: options.analyticsBinding ?? 'OUTBOX_ANALYTICS',
     keys: keys as StreamKeys,
     feedToken: feedToken || undefined,
     allowedOrigins: origins,

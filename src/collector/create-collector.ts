@@ -2,7 +2,8 @@ import { resolveCollectorConfig, partitionNamespace, type CollectorConfig, type 
 import { corsHeaders, preflight } from './cors.js';
 import { handleFeed } from './feed.js';
 import { handleIngest, handleReceipt } from './ingest.js';
-import { createPartitionClient, type PartitionClient } from './partition-client.js';
+import { createOutcomeCounter, type AnalyticsDatasetLike, type IngestOutcome } from './count-outcome.js';
+import { createPartitionClient } from './partition-client.js';
 import type { DurableObjectNamespaceLike } from './durable-object-types.js';
 import { errorReply } from './reply.js';
 import { createSignatureVerifier } from './verify-signature.js';
@@ -22,15 +23,16 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const verify = createSignatureVerifier();
   // Per environment object, so configuration is read once per isolate, not once per request.
   // Stubs, though, are made per request: workerd refuses I/O objects of another request.
-  const prepared = new WeakMap<object, { config: CollectorConfig; namespace: DurableObjectNamespaceLike }>();
+  const prepared = new WeakMap<object, { config: CollectorConfig; namespace: DurableObjectNamespaceLike; count: (outcome: IngestOutcome) => void }>();
   const prepare = (env: CollectorEnv) => {
     let found = prepared.get(env);
     if (!found) {
       const config = resolveCollectorConfig(options, env);
-      found = { config, namespace: partitionNamespace(config, env) };
+      const dataset = (env as Record<string, unknown>)[config.analyticsBinding] as AnalyticsDatasetLike | undefined;
+      found = { config, namespace: partitionNamespace(config, env), count: createOutcomeCounter(dataset) };
       prepared.set(env, found);
     }
-    return { config: found.config, partitions: createPartitionClient(found.namespace) };
+    return { config: found.config, partitions: createPartitionClient(found.namespace), count: found.count };
   };
 
   return {
@@ -41,21 +43,21 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       } catch {
         return errorReply(400, 'bad_url', 'the request URL cannot be parsed');
       }
-      let setup: { config: CollectorConfig; partitions: PartitionClient };
+      let setup: ReturnType<typeof prepare>;
       try {
         setup = prepare(env ?? {});
       } catch (error) {
         return errorReply(500, 'misconfigured', (error as Error).message);
       }
-      const { config, partitions } = setup;
+      const { config, partitions, count } = setup;
       try {
         if (url.pathname === config.ingestPath) {
           const cors = corsHeaders(request.headers.get('origin'), config.allowedOrigins);
           if (!cors) return errorReply(403, 'origin_not_allowed', `origin ${request.headers.get('origin')} may not send here`);
           let response: Response;
           if (request.method === 'OPTIONS') response = preflight(request, cors);
-          else if (request.method === 'POST') response = await handleIngest(request, url, { config, partitions, verify });
-          else if (request.method === 'GET' && url.searchParams.has('receipt')) response = await handleReceipt(url, { config, partitions, verify });
+          else if (request.method === 'POST') response = await handleIngest(request, url, { config, partitions, verify, count });
+          else if (request.method === 'GET' && url.searchParams.has('receipt')) response = await handleReceipt(url, { config, partitions, verify, count });
           else response = errorReply(405, 'method_not_allowed', `${request.method} ${url.pathname}: use POST (or GET ?receipt=<rid>)`, { allow: 'POST, GET, OPTIONS' });
           for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
           return response;

@@ -7,6 +7,7 @@ import type { PartitionClient } from './partition-client.js';
 import { partitionOf } from './partition-of.js';
 import type { AppendEvent, AppendReply } from './partition-protocol.js';
 import { readBody } from './read-body.js';
+import type { IngestOutcome } from './count-outcome.js';
 import { errorReply } from './reply.js';
 import { keyForStream } from './verify-signature.js';
 
@@ -15,6 +16,8 @@ export interface IngestContext {
   config: CollectorConfig;
   partitions: PartitionClient;
   verify: (key: string, body: Uint8Array, sig: string | null) => Promise<boolean>;
+  /** Told what every request came to (every refusal is counted with its reason). */
+  count: (outcome: IngestOutcome) => void;
 }
 
 const knownEncodings = new Set(['gzip', 'identity', 'none']);
@@ -27,43 +30,52 @@ const knownEncodings = new Set(['gzip', 'identity', 'none']);
 export async function handleIngest(request: Request, url: URL, context: IngestContext): Promise<Response> {
   const { config } = context;
   const params = url.searchParams;
+  let bytesIn = 0;
+  const refuse = (status: number, code: string, message: string, headers?: HeadersInit) => {
+    context.count({ status, code, accepted: 0, duplicates: 0, ruled: 0, bytesIn });
+    return errorReply(status, code, message, headers);
+  };
   const stream = params.get('stream');
   const rid = params.get('rid');
   const paramProblem = paramsProblem(stream, rid);
   if (paramProblem) {
     await request.body?.cancel().catch(() => undefined);
-    return errorReply(400, 'bad_parameter', paramProblem);
+    return refuse(400, 'bad_parameter', paramProblem);
   }
   const encoding = params.get('encoding') ?? (request.headers.get('content-encoding')?.trim().toLowerCase() || null);
   if (encoding !== null && !knownEncodings.has(encoding)) {
     await request.body?.cancel().catch(() => undefined);
-    return errorReply(400, 'bad_encoding', `unsupported encoding "${encoding}"; use gzip or none`);
+    return refuse(400, 'bad_encoding', `unsupported encoding "${encoding}"; use gzip or none`);
   }
 
   const read = await readBody(request, maxBodyBytes);
-  if (read.kind === 'too_large') return errorReply(413, 'too_large', read.message, { connection: 'close' });
+  if (read.kind === 'too_large') return refuse(413, 'too_large', read.message, { connection: 'close' });
   const raw = read.bytes;
+  bytesIn = raw.length;
 
   // The key of the request's stream; parseBatch later refuses any event of another stream, so
   // this key has signed only events of its own stream.
   const key = keyForStream(config.keys, stream ?? undefined);
   if (key !== undefined && !(await context.verify(key, raw, params.get('sig')))) {
     const which = stream === null ? 'the default key' : `the key of stream "${stream}"`;
-    return errorReply(401, 'bad_signature', params.has('sig') ? `sig does not match ${which}` : `sig is missing; requests need ${which}`);
+    return refuse(401, 'bad_signature', params.has('sig') ? `sig does not match ${which}` : `sig is missing; requests need ${which}`);
   }
 
   let body = raw;
   if (encoding === 'gzip' || isGzip(raw)) {
     const inflated = inflateCapped(raw, maxInflatedBytes);
-    if (inflated.kind === 'too_large') return errorReply(413, 'too_large', inflated.message);
-    if (inflated.kind === 'bad_gzip') return errorReply(400, 'bad_gzip', inflated.message);
+    if (inflated.kind === 'too_large') return refuse(413, 'too_large', inflated.message);
+    if (inflated.kind === 'bad_gzip') return refuse(400, 'bad_gzip', inflated.message);
     body = inflated.bytes;
   }
   const parsed = parseBatch(body, stream ?? undefined);
-  if (!parsed.ok) return errorReply(parsed.status, parsed.code, parsed.message);
+  if (!parsed.ok) return refuse(parsed.status, parsed.code, parsed.message);
 
   const test = params.get('test');
-  if (test === '1' || test === 'true') return Response.json({ accepted: 0, duplicates: 0, test: true });
+  if (test === '1' || test === 'true') {
+    context.count({ status: 200, code: 'test', accepted: 0, duplicates: 0, ruled: 0, bytesIn });
+    return Response.json({ accepted: 0, duplicates: 0, test: true });
+  }
 
   const byPartition = new Map<number, AppendEvent[]>();
   for (const { event, data } of parsed.events) {
@@ -88,9 +100,11 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
     }
   } catch (error) {
     // Some partitions may have committed: the retry finds those events as duplicates.
-    return errorReply(503, 'unavailable', `storage did not commit: ${(error as Error).message}`, { 'retry-after': '1' });
+    return refuse(503, 'unavailable', `storage did not commit: ${(error as Error).message}`, { 'retry-after': '1' });
   }
-  return Response.json(batchReply(replies, config.rules));
+  const reply = batchReply(replies, config.rules);
+  context.count({ status: 200, code: 'ok', accepted: reply.accepted, duplicates: reply.duplicates, ruled: reply.ruled?.length ?? 0, bytesIn });
+  return Response.json(reply);
 }
 
 /** Sums the partitions' replies into the wire's {@link BatchReply}: `ruled` ids and the rules they matched. */

@@ -2,5 +2,6 @@
 declare namespace Cloudflare {
   interface Env {
     OUTBOX_PARTITIONS: DurableObjectNamespace;
+    OUTBOX_ANALYTICS: AnalyticsEngineDataset;
   }
 }

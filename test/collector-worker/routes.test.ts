@@ -1,8 +1,10 @@
 // outbox/collector is safe to expose: only its routes exist, CORS never carries credentials,
 // allowed origins are enforced, and nothing a client sends crashes it.
 import { reset } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { batchBody, collector, event, post } from './harness.js';
+import { createCollector } from 'outbox/collector';
+import { batchBody, collector, event, feedToken, origin, post } from './harness.js';
 
 beforeEach(async () => {
   await reset();
@@ -75,5 +77,30 @@ describe('CORS', () => {
   it('the feed sends no CORS headers: no page can read it', async () => {
     const response = await collector()('/feed/v1?n=4&cursor0=_first', { headers: { origin: 'https://evil.example', authorization: 'Bearer feed-token' } });
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('every ingest outcome is counted by reason (Workers Analytics Engine)', () => {
+  it('writes one data point per request, refusals with their code, to the real local binding and to a recorder', async () => {
+    // The local dataset accepts the writes: the collector works with the binding as deployed.
+    expect((await post(collector(), batchBody([event()]))).status).toBe(200);
+
+    const points: { indexes?: string[]; blobs?: string[]; doubles?: number[] }[] = [];
+    const recorder = { writeDataPoint: (point: (typeof points)[number]) => void points.push(point) };
+    const handler = createCollector({ feedToken, partitionCount: 4 });
+    const call = (path: string, init?: RequestInit) => handler.fetch(new Request(origin + path, init), { ...env, OUTBOX_ANALYTICS: recorder });
+    const a = event();
+    await post(call, batchBody([a, a]));
+    await post(call, '{');
+    await post(call, batchBody([event({ stream: 'x' })]));
+    expect(points.map((p) => p.blobs)).toEqual([['ok', '200'], ['bad_json', '400'], ['stream_mismatch', '400']]);
+    expect(points[0]!.doubles!.slice(0, 4)).toEqual([1, 1, 1, 0]);
+  });
+
+  it('a dataset that throws never fails a request', async () => {
+    const handler = createCollector({ feedToken, partitionCount: 4 });
+    const broken = { writeDataPoint: () => { throw new Error('analytics down'); } };
+    const response = await handler.fetch(new Request(`${origin}/v1/batch`, { method: 'POST', body: batchBody([event()]) }), { ...env, OUTBOX_ANALYTICS: broken });
+    expect(response.status).toBe(200);
   });
 });

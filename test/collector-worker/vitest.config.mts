@@ -21,6 +21,8 @@ export default defineConfig({
         compatibilityDate: '2026-04-01',
         compatibilityFlags: ['nodejs_compat'],
         durableObjects: { OUTBOX_PARTITIONS: { className: 'CollectorPartition', useSQLite: true } },
+        // Local Analytics Engine accepts writes (and keeps nothing): the collector writes to it as deployed.
+        analyticsEngineDatasets: { OUTBOX_ANALYTICS: { dataset: 'outbox_collector' } },
       },
     }),
   ],
