@@ -3,8 +3,12 @@ export interface AnalyticsDatasetLike {
   writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
 }
 
-/** What one ingest request came to: `code` is `'ok'`, `'test'` or the error code of the reply. */
+/**
+ * What one request came to: `code` is `'ok'`, `'test'` or the error code of the reply; `route`
+ * is `'ingest'`, `'receipt'`, `'feed'` or `'other'` (only refusals are counted off ingest).
+ */
 export interface IngestOutcome {
+  route: string;
   status: number;
   code: string;
   accepted: number;
@@ -20,7 +24,7 @@ export interface IngestOutcome {
 export function outcomeDataPoint(outcome: IngestOutcome): { indexes: string[]; blobs: string[]; doubles: number[] } {
   return {
     indexes: [outcome.code],
-    blobs: [outcome.code, String(outcome.status)],
+    blobs: [outcome.code, String(outcome.status), outcome.route],
     doubles: [1, outcome.accepted, outcome.duplicates, outcome.ruled, outcome.bytesIn],
   };
 }

@@ -32,7 +32,7 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
   const params = url.searchParams;
   let bytesIn = 0;
   const refuse = (status: number, code: string, message: string, headers?: HeadersInit) => {
-    context.count({ status, code, accepted: 0, duplicates: 0, ruled: 0, bytesIn });
+    context.count({ route: 'ingest', status, code, accepted: 0, duplicates: 0, ruled: 0, bytesIn });
     return errorReply(status, code, message, headers);
   };
   const stream = params.get('stream');
@@ -73,7 +73,7 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
 
   const test = params.get('test');
   if (test === '1' || test === 'true') {
-    context.count({ status: 200, code: 'test', accepted: 0, duplicates: 0, ruled: 0, bytesIn });
+    context.count({ route: 'ingest', status: 200, code: 'test', accepted: 0, duplicates: 0, ruled: 0, bytesIn });
     return Response.json({ accepted: 0, duplicates: 0, test: true });
   }
 
@@ -103,7 +103,7 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
     return refuse(503, 'unavailable', `storage did not commit: ${(error as Error).message}`, { 'retry-after': '1' });
   }
   const reply = batchReply(replies, config.rules);
-  context.count({ status: 200, code: 'ok', accepted: reply.accepted, duplicates: reply.duplicates, ruled: reply.ruled?.length ?? 0, bytesIn });
+  context.count({ route: 'ingest', status: 200, code: 'ok', accepted: reply.accepted, duplicates: reply.duplicates, ruled: reply.ruled?.length ?? 0, bytesIn });
   return Response.json(reply);
 }
 

@@ -80,7 +80,7 @@ describe('CORS', () => {
   });
 });
 
-describe('every ingest outcome is counted by reason (Workers Analytics Engine)', () => {
+describe('every ingest outcome and every refusal is counted by reason (Workers Analytics Engine)', () => {
   it('writes one data point per request, refusals with their code, to the real local binding and to a recorder', async () => {
     // The local dataset accepts the writes: the collector works with the binding as deployed.
     expect((await post(collector(), batchBody([event()]))).status).toBe(200);
@@ -93,7 +93,22 @@ describe('every ingest outcome is counted by reason (Workers Analytics Engine)',
     await post(call, batchBody([a, a]));
     await post(call, '{');
     await post(call, batchBody([event({ stream: 'x' })]));
-    expect(points.map((p) => p.blobs)).toEqual([['ok', '200'], ['bad_json', '400'], ['stream_mismatch', '400']]);
+    await call('/feed/v1?n=4&cursor0=_first');
+    await call('/reset', { method: 'POST' });
+    await handler.fetch(new Request(`${origin}/v1/batch`, { method: 'POST', body: '{}', headers: { origin: 'https://evil.example' } }), {
+      ...env,
+      OUTBOX_ANALYTICS: recorder,
+      OUTBOX_ALLOWED_ORIGINS: 'https://shop.example',
+    });
+    expect((await call('/feed/v1?n=4&cursor0=_first', { headers: { authorization: `Bearer ${feedToken}` } })).status).toBe(200);
+    expect(points.map((p) => p.blobs)).toEqual([
+      ['ok', '200', 'ingest'],
+      ['bad_json', '400', 'ingest'],
+      ['stream_mismatch', '400', 'ingest'],
+      ['unauthorized', '401', 'feed'],
+      ['not_found', '404', 'other'],
+      ['origin_not_allowed', '403', 'ingest'],
+    ]);
     expect(points[0]!.doubles!.slice(0, 4)).toEqual([1, 1, 1, 0]);
   });
 
