@@ -30,23 +30,29 @@ const workerEntry = join(root, 'src/collector/worker.ts');
  */
 
 /**
- * Bundles the Worker to one ES module with esbuild: `fflate` with the Workers' export conditions.
+ * Bundles the Worker to one ES module with the project's rollup toolchain (as demo/worker/run.mjs
+ * does): TypeScript through esbuild, `fflate` with the Workers' export conditions (never `node`).
  * @returns {Promise<string>}
  */
 export async function bundleCollectorWorker() {
-  const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [workerEntry],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    write: false,
-    logLevel: 'silent',
+  const [{ rollup }, { default: esbuild }, { default: nodeResolve }] = await Promise.all([
+    import('rollup'),
+    import('rollup-plugin-esbuild'),
+    import('@rollup/plugin-node-resolve'),
+  ]);
+  const bundle = await rollup({
+    input: workerEntry,
+    plugins: [
+      nodeResolve({ browser: true, exportConditions: ['workerd', 'worker', 'browser'], extensions: ['.mjs', '.js', '.ts'] }),
+      esbuild({ target: 'es2022', sourceMap: false }),
+    ],
   });
-  return result.outputFiles[0].text;
+  try {
+    const { output } = await bundle.generate({ format: 'es', inlineDynamicImports: true });
+    return output[0].code;
+  } finally {
+    await bundle.close();
+  }
 }
 
 /**
