@@ -34,10 +34,11 @@ export class CollectorPartition {
       const cursor = url.searchParams.get('cursor') ?? '';
       const limit = Number(url.searchParams.get('limit'));
       const waitMs = Math.min(Number(url.searchParams.get('waitMs')) || 0, maxPartitionWaitMs);
-      let reply = this.store.read(cursor, limit);
+      const maxChars = Number(url.searchParams.get('maxChars')) || Infinity;
+      let reply = this.store.read(cursor, limit, maxChars);
       if (reply.ok && reply.events.length === 0 && waitMs > 0) {
         await this.store.waitForAppend(waitMs);
-        reply = this.store.read(reply.cursor, limit);
+        reply = this.store.read(reply.cursor, limit, maxChars);
       }
       return Response.json(reply);
     }

@@ -6,8 +6,8 @@
 /** A value SQLite hands back. */
 export type SqlValue = ArrayBuffer | string | number | null;
 
-/** `ctx.storage.sql.exec(...)`'s cursor. */
-export interface SqlCursorLike<T> {
+/** `ctx.storage.sql.exec(...)`'s cursor: iterable row by row, so a read can stop early. */
+export interface SqlCursorLike<T> extends Iterable<T> {
   toArray(): T[];
   one(): T;
 }

@@ -2,6 +2,11 @@
 export const defaultPageSize = 100;
 /** Most events one feed page holds, whatever the hint. */
 export const maxPageSize = 10_000;
+/**
+ * Event JSON one feed page carries at most (UTF-16 code units, shared by the partitions read, at
+ * least one event each): 100 events of the largest size would not fit a Worker's 128 MB.
+ */
+export const maxPageChars = 8 * 1024 * 1024;
 /** Longest long poll, in seconds. */
 export const maxWaitSeconds = 30;
 

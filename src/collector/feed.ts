@@ -1,5 +1,5 @@
 import type { CollectorConfig } from './collector-options.js';
-import { parseFeedQuery, sharePage, type FeedQuery } from './feed-query.js';
+import { maxPageChars, parseFeedQuery, sharePage, type FeedQuery } from './feed-query.js';
 import type { PartitionClient } from './partition-client.js';
 import type { ReadReply, StoredEvent } from './partition-protocol.js';
 import { errorReply } from './reply.js';
@@ -49,7 +49,7 @@ export async function handleFeed(request: Request, url: URL, config: CollectorCo
 function readAll(query: FeedQuery, partitions: PartitionClient): Promise<ReadReply[]> {
   const shares = sharePage(query.pageSize, query.cursors.size);
   return Promise.all(
-    [...query.cursors].map(([partition, cursor], i) => partitions.call<ReadReply>(partition, `/read?cursor=${encodeURIComponent(cursor)}&limit=${shares[i]}&waitMs=0`)),
+    [...query.cursors].map(([partition, cursor], i) => partitions.call<ReadReply>(partition, readPath(cursor, shares[i]!, 0, query.cursors.size))),
   );
 }
 
@@ -66,7 +66,7 @@ async function firstWithEvents(query: FeedQuery, empty: ReadReply[], partitions:
     const replies = empty.slice();
     order.forEach((partition, i) => {
       partitions
-        .call<ReadReply>(partition, `/read?cursor=${encodeURIComponent(cursors[i]!)}&limit=${shares[i]}&waitMs=${query.waitMs}`)
+        .call<ReadReply>(partition, readPath(cursors[i]!, shares[i]!, query.waitMs, order.length))
         .then((reply) => {
           if (reply.ok && reply.events.length > 0) {
             replies[i] = reply;
@@ -76,6 +76,11 @@ async function firstWithEvents(query: FeedQuery, empty: ReadReply[], partitions:
         }, reject);
     });
   });
+}
+
+/** A partition read: its share of the page in events and in characters. */
+function readPath(cursor: string, limit: number, waitMs: number, partitionsRead: number): string {
+  return `/read?cursor=${encodeURIComponent(cursor)}&limit=${limit}&waitMs=${waitMs}&maxChars=${Math.floor(maxPageChars / partitionsRead)}`;
 }
 
 function headersOf(event: StoredEvent, wanted: Set<string> | 'all'): string {

@@ -64,21 +64,29 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
       return sql.exec('SELECT 1 AS k FROM receipts WHERE rid = ? AND at >= ?', rid, since).toArray().length > 0;
     },
 
-    /** Up to `limit` events after `cursor` (`_first`, `_last` or a seq this partition gave out). */
-    read(cursor: string, limit: number): ReadReply {
+    /**
+     * Up to `limit` events after `cursor` (`_first`, `_last` or a seq this partition gave out),
+     * and no more than `maxChars` of event JSON past the first event: a page of large events stays
+     * within a Worker's memory.
+     */
+    read(cursor: string, limit: number, maxChars = Infinity): ReadReply {
       const end = lastSeq();
       const after = cursor === '_first' ? 0 : cursor === '_last' ? end : /^\d{1,15}$/.test(cursor) ? Number(cursor) : NaN;
       if (Number.isNaN(after)) return { ok: false, message: `invalid cursor "${cursor}"` };
       // Past the end is a cursor from another collector's data, or made up: refuse rather than guess.
       if (after > end) return { ok: false, message: `cursor ${cursor} is past the end of the partition (${end})` };
-      const rows = sql
-        .exec<{ seq: number; data: string; received_at: number; rid: string | null }>(
-          'SELECT seq, data, received_at, rid FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-          after,
-          limit,
-        )
-        .toArray();
-      const events: StoredEvent[] = rows.map((row) => ({ seq: row.seq, data: row.data, receivedAt: row.received_at, rid: row.rid }));
+      const rows = sql.exec<{ seq: number; data: string; received_at: number; rid: string | null }>(
+        'SELECT seq, data, received_at, rid FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        after,
+        limit,
+      );
+      const events: StoredEvent[] = [];
+      let chars = 0;
+      for (const row of rows) {
+        if (events.length > 0 && chars + row.data.length > maxChars) break;
+        chars += row.data.length;
+        events.push({ seq: row.seq, data: row.data, receivedAt: row.received_at, rid: row.rid });
+      }
       return { ok: true, events, cursor: String(events.length ? events[events.length - 1]!.seq : after) };
     },
 

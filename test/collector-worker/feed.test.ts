@@ -3,7 +3,7 @@
 import { reset } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { partitionOf } from 'outbox/collector';
-import { batchBody, collector, event, feed, post, readAll } from './harness.js';
+import { batchBody, collector, event, feed, gzip, post, readAll } from './harness.js';
 
 beforeEach(async () => {
   await reset();
@@ -52,6 +52,18 @@ describe('feed conformance', () => {
     expect(page.lines.filter((l) => l.data)).toHaveLength(8);
     const { events } = await readAll(call);
     expect(new Set(events.map((e) => e.data!.id)).size).toBe(40);
+  });
+
+  it('a page of large events stops at 8 Mi characters of event JSON (a Worker has 128 MB), and the next page continues', async () => {
+    const call = collector();
+    const big = () => event({ sourceId: 'big', properties: { pad: 'x'.repeat(500_000) } });
+    for (let i = 0; i < 2; i++) expect((await post(call, gzip(batchBody(Array.from({ length: 10 }, big))))).json).toMatchObject({ accepted: 10 });
+    const p = partitionOf('big', 4);
+    const first = await feed(call, `n=4&cursor${p}=_first&pagesizehint=100`);
+    const events = first.lines.filter((l) => l.data);
+    expect(events.length).toBe(16); // 16 × 500 k characters fit 8 Mi, 17 do not
+    const cursor = first.lines.find((l) => l.cursor !== undefined)!.cursor!;
+    expect((await feed(call, `n=4&cursor${p}=${cursor}&pagesizehint=100`)).lines.filter((l) => l.data)).toHaveLength(4);
   });
 
   it('reads only the partitions asked for; unknown parameters are ignored', async () => {
