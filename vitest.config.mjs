@@ -10,6 +10,7 @@ export default defineConfig({
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
       'test/collector/vitest.config.mjs',
       'test/workers/vitest.config.mts',
+      'test/collector-worker/vitest.config.mts',
       {
         test: {
           name: 'browser',

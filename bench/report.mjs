@@ -1,6 +1,7 @@
 // Turns bench/results.json into the targets table, the peer comparison and docs/benchmarks.md.
 import { busy } from './machine.mjs';
 import { fmt } from './stats.mjs';
+import { collectorSection } from './collector-report.mjs';
 
 const KiB = 1024;
 
@@ -204,6 +205,7 @@ npm run bench                       # build, then node bench/run.mjs (about 5 mi
 node bench/run.mjs --quick          # one run per figure
 node bench/run.mjs --no-peers       # outbox only
 node bench/run.mjs --peers=posthog  # some peers only
+node bench/collector.mjs            # only the durable collector's figures (merged into the last run's)
 \`\`\`
 
 Peers are installed on first use into \`.tmp/peers/\` (git-ignored) with \`npm install --prefix … --no-save\`; they never
@@ -225,6 +227,10 @@ noted under Method.
 ## outbox in detail
 
 ${detailTables(r)}
+
+## The durable collector (local: workerd through Miniflare)
+
+${collectorSection(r)}
 
 ## Where the bytes go
 

@@ -1,7 +1,7 @@
 // The benchmarks of outbox against its mission targets and against peer SDKs. Not a test: it
 // measures and reports, it asserts nothing. `npm run bench` builds first, then runs this.
 //
-//   node bench/run.mjs [--quick] [--no-peers] [--peers=segment,posthog]
+//   node bench/run.mjs [--quick] [--no-peers] [--peers=segment,posthog] [--no-collector]
 //
 // Writes bench/results.json (every sample's median, the configuration, the machine) and
 // docs/benchmarks.md (the tables). Peers are installed on demand into .tmp/peers/ (git-ignored),
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCollector } from '../demo/collector/collector.mjs';
 import { bundleBlocks, measureBlocks } from './blocks.mjs';
+import { benchCollector, collectorBenchConfig } from './collector.mjs';
 import { compareRun, html, launch, outboxAdapter } from './browser.mjs';
 import { outboxBurstRun, outboxDeliverRun, outboxSustainedRun } from './outbox-browser.mjs';
 import { machine } from './machine.mjs';
@@ -165,6 +166,11 @@ await section('node: wire bytes per event', async () => {
     await meter.close();
   }
 });
+if (!argv.includes('--no-collector')) {
+  await section('collector: ingest and feed through the local durable collector (1, 4, 16 partitions)', async () => {
+    results.collector = await benchCollector(collectorBenchConfig(quick), log);
+  });
+}
 await section('node: memory per queued event', async () => {
   results.node.memory = await sampled('node memory', quick ? 1 : 3, () => nodeCase({ case: 'memory', n: config.memoryEvents }, ['--expose-gc']));
 });

@@ -1,6 +1,8 @@
-// `npm run demo` (after `npm run build`): the reference collector, the live demo page (another
-// port, so the page's requests are cross-origin, as in production) and, when demo/worker/run.mjs
-// exists, the Worker demo. Prints the URLs, then a running summary of what the collector received.
+// `npm run demo` (after `npm run build`): the durable collector (`npm run collector`'s Worker in
+// workerd, persisting to .tmp/demo-data) behind the demo's front (fault toggles and live counters,
+// demo/front.mjs), the live demo page (another port, so the page's requests are cross-origin, as
+// in production) and, when demo/worker/run.mjs exists, the Worker demo. Prints the URLs, then a
+// running summary of what the collector received.
 //
 //   COLLECTOR_PORT=8787 DEMO_PORT=8788 WORKER_PORT=8789 node demo/run.mjs
 //
@@ -10,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startCollector } from './collector/collector.mjs';
+import { startLocalCollector } from '../scripts/collector.mjs';
+import { startDemoFront } from './front.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const workerDemo = fileURLToPath(new URL('./worker/run.mjs', import.meta.url));
@@ -31,6 +34,7 @@ const TYPES = {
  * @property {number} [pagePort] default 8788
  * @property {number} [workerPort] default 8789
  * @property {boolean} [worker] start the Worker demo when demo/worker/run.mjs exists (default true)
+ * @property {string} [data] the durable collector's --data (default .tmp/demo-data: events survive restarts of the demo)
  * @property {boolean} [quiet] print nothing
  */
 
@@ -40,12 +44,14 @@ const TYPES = {
  */
 export async function startDemo(options = {}) {
   const log = options.quiet ? () => {} : console.log;
-  const collector = await startCollector({ port: options.collectorPort ?? 8787, quiet: options.quiet ?? true });
+  const durable = await startLocalCollector({ data: options.data ?? join(root, '.tmp', 'demo-data'), port: 0, feedToken: 'demo', quiet: true });
+  let collector;
   let pages;
   try {
+    collector = await startDemoFront({ target: durable.url, port: options.collectorPort ?? 8787 });
     pages = await startPageServer(options.pagePort ?? 8788, collector);
   } catch (error) {
-    await collector.close();
+    await Promise.all([collector?.close(), durable.close()]);
     throw error;
   }
   const pageUrl = `${pages.url}/demo/web/?collector=${collector.url}`;
@@ -64,16 +70,19 @@ export async function startDemo(options = {}) {
   log('');
   log('outbox demo');
   log(`  page       ${pageUrl}`);
-  log(`  collector  ${collector.endpoint}   (stats ${collector.url}/stats, live ${collector.url}/live)`);
+  log(`  collector  ${collector.endpoint}   (the durable collector behind the demo's front; live ${collector.url}/live)`);
+  log(`  feed       ${durable.feedUrl}   (Authorization: Bearer ${durable.feedToken})`);
   if (worker) log(`  worker     ${worker.url}`);
   log('');
 
   return {
     collector,
+    durable,
     pageUrl,
     worker,
     async close() {
       await Promise.all([pages.close(), collector.close(), worker?.close()]);
+      await durable.close();
     },
   };
 }
@@ -83,7 +92,7 @@ export async function startDemo(options = {}) {
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
  * @param {string} action
- * @param {import('./collector/collector.mjs').Collector} collector
+ * @param {Awaited<ReturnType<typeof startDemoFront>>} collector
  */
 async function control(req, res, action, collector) {
   const reply = (status, body) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
@@ -109,7 +118,7 @@ async function control(req, res, action, collector) {
  * controls to pages, and these need the header `x-outbox-test-control: 1`, which a page of
  * another origin could only send after a preflight this server never answers.
  * @param {number} port
- * @param {import('./collector/collector.mjs').Collector} collector
+ * @param {Awaited<ReturnType<typeof startDemoFront>>} collector
  */
 async function startPageServer(port, collector) {
   const collectorUrl = collector.url;
@@ -149,7 +158,7 @@ async function startPageServer(port, collector) {
 
 /**
  * One line every two seconds while traffic changes: what arrived, at what rate, and what went wrong.
- * @param {Awaited<ReturnType<typeof startCollector>>} collector
+ * @param {Awaited<ReturnType<typeof startDemoFront>>} collector
  */
 function printSummaries(collector) {
   let last = collector.stats();

@@ -14,6 +14,7 @@ export const entries = {
   './feed': 'feed-reader',
   './sign': 'sign/hmac',
   './wire': 'wire',
+  './collector': 'entries/collector',
 };
 
 /** Extra conditions of a subpath, before `import`/`require`: condition → module under src/. */

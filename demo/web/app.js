@@ -167,7 +167,7 @@ $('reset').addEventListener('click', async () => {
     await admin('/reset');
     history.length = 0;
     $('faults').textContent = 'none';
-    note('collector reset: events, counters and faults cleared');
+    note('counters and faults cleared (the collector keeps what it stored)');
   } catch {
     note('the collector is not answering', 'retry');
   }
