@@ -84,6 +84,8 @@ interface Batch {
 }
 
 const defaultWaitMs = 30_000;
+/** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
+const minLeaseCapMs = 10_000;
 // A wait the caller gave: a number of ms up to what a timer can wait, else the default.
 const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
 /** Errors passed to `onError` per outermost call: past it, one that keeps re-entering is cut off (counted). */
@@ -532,8 +534,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             report(new OutboxError('corrupt', `${count} stored events could not be used (not valid wire format v1 events) and were deleted from storage`, { cause: found }));
           },
           chunkEvents: maxBatchEvents,
-          // A request times out after timeoutMs; a lease longer than two of those is a clock that went back.
-          maxLeaseMs: options.timeoutMs * 2,
+          // A request times out after timeoutMs, so a lease longer than two of those (or than the
+          // unload path's 10 s hold) is a clock that went back, or a forged value.
+          maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
