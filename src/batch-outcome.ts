@@ -47,3 +47,31 @@ export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<strin
   for (const id of listed) if (typeof id === 'string' && inBatch.has(id)) ruled.add(id);
   return ruled;
 }
+
+/**
+ * A transport's outcome as plain data, each field read once: a custom transport may resolve with
+ * anything (null, a Proxy whose traps throw, a NaN status). Pure; never throws: what cannot be
+ * read is a failure to retry, never an acknowledgement.
+ */
+export function normalizeOutcome(value: unknown): SendOutcome {
+  try {
+    const outcome = value as Record<string, unknown>;
+    const kind = outcome.kind;
+    const status = finiteOrUndefined(outcome.status);
+    const error = outcome.error;
+    if (kind === 'ok') {
+      const reply = outcome.reply as { ruled?: unknown; rules?: unknown } | null | undefined;
+      const plain = reply && typeof reply === 'object' ? { ruled: reply.ruled, rules: reply.rules } : undefined;
+      return { kind, status, reply: plain, bytes: finiteOrUndefined(outcome.bytes) };
+    }
+    if (kind === 'retry') return { kind, status, retryAfterMs: finiteOrUndefined(outcome.retryAfterMs), error };
+    if ((kind === 'split' || kind === 'drop') && status !== undefined) return { kind, status, error };
+    return { kind: 'retry', status, error: error ?? new TypeError(`[outbox] the transport resolved with an unknown outcome (kind ${String(kind)})`) };
+  } catch (error) {
+    return { kind: 'retry', error };
+  }
+}
+
+function finiteOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

@@ -1,5 +1,5 @@
 import { cutBatch, orderingKey } from './batch.js';
-import { decideBatch, ruledIds } from './batch-outcome.js';
+import { decideBatch, normalizeOutcome, ruledIds } from './batch-outcome.js';
 import { createDeque } from './deque.js';
 import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
@@ -313,8 +313,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
-    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
-      (outcome) => settle(batch, outcome, started),
+    new Promise<unknown>((resolve) => resolve(transport.send(batch))).then(
+      (outcome) => settle(batch, normalizeOutcome(outcome), started),
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );
   }

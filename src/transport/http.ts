@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import { defaults, type ResolvedOptions } from '../options.js';
 import { maxReplyBytes } from '../wire.js';
 import { encodeBody, gzipSync, requestUrl } from './encode.js';
 import { classifyStatus } from './outcome.js';
@@ -40,7 +40,9 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     }
     if (response.ok) return { kind: 'ok', status: response.status, reply: await readReply(response), bytes };
     void response.body?.cancel().catch(() => undefined);
-    return classifyStatus(response.status, response.headers.get('retry-after'), options.now(), options.maxRetryAfterMs, new Error(`HTTP ${response.status}`));
+    // Transports built by hand (a public export) may predate maxRetryAfterMs: default it.
+    const maxRetryAfterMs = typeof options.maxRetryAfterMs === 'number' ? options.maxRetryAfterMs : defaults.maxRetryAfterMs;
+    return classifyStatus(response.status, response.headers.get('retry-after'), options.now(), maxRetryAfterMs, new Error(`HTTP ${response.status}`));
   }
 }
 

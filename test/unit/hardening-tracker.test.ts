@@ -62,6 +62,23 @@ describe('track() and send() with hostile input', () => {
     expect(await tracker.send(5 as unknown as [])).toEqual({ sent: 0, dropped: 0, pending: 0 });
   });
 
+  it('a custom transport resolving with null or a throwing Proxy: retried, no unhandled rejection, then delivered', async () => {
+    const trap = new Proxy({}, { get: () => { throw new Error('trap'); } });
+    const answers: unknown[] = [null, trap, { kind: 'ok', reply: trap }];
+    const sent: number[] = [];
+    const tracker = createTracker({
+      storage: false,
+      retry: { baseMs: 1, maxDelayMs: 2 },
+      transport: { send: async (batch) => (answers.length ? (answers.shift() as SendOutcome) : (sent.push(batch.events.length), { kind: 'ok' })) },
+    });
+    tracker.track('a');
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(sent).toEqual([1]);
+    expect(tracker.stats()).toMatchObject({ sent: 1, failedRequests: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unhandled).toEqual([]);
+  });
+
   it('onError calling track() while the queue is full stays shallow, ends, and counts everything', async () => {
     const { transport } = ackingTransport();
     let calls = 0;
