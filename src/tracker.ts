@@ -379,7 +379,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.retried += events.length;
     insertWaiting(batch);
     const { status, error } = outcome as { status?: number; error?: unknown };
-    const why = status === undefined ? describeError(error) : `HTTP ${status}${error instanceof Error && /redirect/.test(error.message) ? `, ${error.message}` : ''}`;
+    // A redirect's error names its Location: the one thing the developer needs to fix it.
+    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
     report(new OutboxError('retry', `delivery of ${events.length} events failed (${why}); the queue retries in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
