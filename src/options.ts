@@ -167,10 +167,30 @@ const platformTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+// What each numeric option must be: [name, minimum, a delay (clamped to a timer's range) rather
+// than a count (a whole number; Infinity allowed for capacities)]. One table, one check.
+const numeric: [string, number, 1?][] = [
+  ['maxBatchEvents', 1],
+  ['maxBatchBytes', 1],
+  ['maxEventBytes', 1],
+  ['maxQueueEvents', 1],
+  ['maxQueueBytes', 1],
+  ['concurrency', 1],
+  ['minBatchEvents', 0],
+  ['compressAboveBytes', 0],
+  ['flushIntervalMs', 1, 1],
+  ['timeoutMs', 1, 1],
+  ['maxRetryAfterMs', 0, 1],
+  ['clientStatsIntervalMs', 0, 1],
+  ['retry.baseMs', 0, 1],
+  ['retry.maxDelayMs', 0, 1],
+  ['retry.limit', 0],
+];
+
 /**
- * Fills in defaults and checks values, throwing a `RangeError` or `TypeError` that names the
- * option on a misconfiguration (at setup, never in `track()`). Delays above 2^31-1 ms (Infinity
- * included) are clamped to it: a timer cannot wait longer, and a larger value fires at once.
+ * Fills in defaults and checks values, throwing a `RangeError` that names the option on a
+ * misconfiguration (at setup, never in `track()`). Delays above 2^31-1 ms (Infinity included)
+ * are clamped to it: a timer cannot wait longer, and a larger value fires at once.
  */
 export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   if (!options || (!options.transport && (typeof options.endpoint !== 'string' || !options.endpoint))) {
@@ -187,24 +207,17 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
     ...stripUndefined(options),
     retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
   } as ResolvedOptions;
-  for (const key of ['maxBatchEvents', 'maxBatchBytes', 'maxEventBytes', 'maxQueueEvents', 'maxQueueBytes', 'concurrency'] as const) {
-    resolved[key] = count(key, resolved[key], 1);
+  for (const [key, min, isDelay] of numeric) {
+    const [owner, field] = (key.startsWith('r') ? [resolved.retry, key.slice(6)] : [resolved, key]) as [Record<string, unknown>, string];
+    const value = owner[field];
+    const bad = typeof value !== 'number' || !(value >= min) || (!isDelay && value < Infinity && value % 1 !== 0);
+    if (bad || (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function')) {
+      throw new RangeError(`[outbox] option ${bad ? key : 'timers'} is invalid: ${String(bad ? value : resolved.timers)}`);
+    }
+    if (isDelay) owner[field] = Math.min(value, maxTimerDelayMs);
   }
-  resolved.minBatchEvents = count('minBatchEvents', resolved.minBatchEvents, 0);
-  resolved.compressAboveBytes = count('compressAboveBytes', resolved.compressAboveBytes, 0);
-  resolved.flushIntervalMs = delay('flushIntervalMs', resolved.flushIntervalMs, 1);
-  resolved.timeoutMs = delay('timeoutMs', resolved.timeoutMs, 1);
-  resolved.maxRetryAfterMs = delay('maxRetryAfterMs', resolved.maxRetryAfterMs, 0);
-  resolved.clientStatsIntervalMs = delay('clientStatsIntervalMs', resolved.clientStatsIntervalMs, 0);
-  resolved.retry.baseMs = delay('retry.baseMs', resolved.retry.baseMs, 0);
-  resolved.retry.maxDelayMs = delay('retry.maxDelayMs', resolved.retry.maxDelayMs, 0);
-  const limit = resolved.retry.limit;
-  if (limit !== Infinity) resolved.retry.limit = count('retry.limit', limit, 0);
   for (const key of ['now', 'random', 'fetch'] as const) {
-    if (typeof resolved[key] !== 'function') throw new TypeError(`[outbox] option ${key} must be a function, got ${typeof resolved[key]}`);
-  }
-  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') {
-    throw new TypeError('[outbox] option timers must have setTimeout and clearTimeout functions');
+    if (typeof resolved[key] !== 'function') throw new RangeError(`[outbox] option ${key} is invalid: ${typeof resolved[key]}`);
   }
   // A collector refuses more events per request than the wire format allows (a 413 per batch).
   resolved.maxBatchEvents = Math.min(resolved.maxBatchEvents, wireMaxBatchEvents);
@@ -212,22 +225,6 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   resolved.minBatchEvents = Math.min(Math.max(1, resolved.minBatchEvents), resolved.maxBatchEvents);
   resolved.maxEventBytes = Math.min(resolved.maxEventBytes, resolved.maxBatchBytes, resolved.maxQueueBytes);
   return resolved;
-}
-
-// A count is a whole number >= min; Infinity is allowed for capacities (no cap).
-function count(key: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(`[outbox] option ${key} must be a whole number >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-// A delay is a number of milliseconds >= min; past what a timer can wait it is clamped.
-function delay(key: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
-    throw new RangeError(`[outbox] option ${key} must be a number of milliseconds >= ${min}, got ${String(value)}`);
-  }
-  return Math.min(value, maxTimerDelayMs);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -329,19 +329,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
     else backoff = afterSuccess();
-    if (decision.action === 'ack') acknowledge(batch, outcome.kind === 'ok' ? outcome : { kind: 'ok' }, time - started, time);
+    if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
-      if (decision.action === 'retry') retryLater(batch, outcome, time);
-      else if (decision.action === 'split') split(batch);
+      if (decision === 'retry') retryLater(batch, outcome, time);
+      else if (decision === 'split') split(batch);
       else {
         for (const entry of events) entry.batch = undefined;
         unbatched += events.length; // detach() in drop() counts them out again
         const { status, error } = outcome as { status?: number; error?: unknown };
-        const http = status === undefined ? describeError(error) : `HTTP ${status}`;
-        if (decision.action === 'expire') drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts (${http})`, status, error);
-        else if (decision.reason === 'too_large') drop(events, 'too_large', `the collector refused a single event as too large (${http})`, status, error);
-        else drop(events, 'rejected', `the collector rejected ${events.length} events (${http})`, status, error);
+        drop(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -530,10 +527,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             schedulePump();
             report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
           },
-          onCorrupt(kind, count, found) {
-            if (kind !== 'events') return report(new OutboxError('storage', `a stored ${kind === 'lease' ? 'lease' : 'rules'} value was malformed (${count}); it was removed`));
-            counters.dropped.corrupt += count;
-            report(new OutboxError('corrupt', `${count} stored events could not be used (not valid wire format v1 events) and were deleted from storage`, { cause: found }));
+          onCorrupt(kind, count) {
+            // Unusable events are lost and counted; a bad lease or rules value loses nothing.
+            if (kind === 'events') counters.dropped.corrupt += count;
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`));
           },
           chunkEvents: maxBatchEvents,
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
