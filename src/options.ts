@@ -167,25 +167,9 @@ const platformTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-// What each numeric option must be: [name, minimum, a delay (clamped to a timer's range) rather
-// than a count (a whole number; Infinity allowed for capacities)]. One table, one check.
-const numeric: [string, number, 1?][] = [
-  ['maxBatchEvents', 1],
-  ['maxBatchBytes', 1],
-  ['maxEventBytes', 1],
-  ['maxQueueEvents', 1],
-  ['maxQueueBytes', 1],
-  ['concurrency', 1],
-  ['minBatchEvents', 0],
-  ['compressAboveBytes', 0],
-  ['flushIntervalMs', 1, 1],
-  ['timeoutMs', 1, 1],
-  ['maxRetryAfterMs', 0, 1],
-  ['clientStatsIntervalMs', 0, 1],
-  ['retry.baseMs', 0, 1],
-  ['retry.maxDelayMs', 0, 1],
-  ['retry.limit', 0],
-];
+// Counts and delays must be numbers >= 1, or >= 0 for these (0 = none or off). A count must be
+// whole (Infinity allowed for capacities); a delay (a name ending in Ms) is clamped to a timer's range.
+const zeroAllowed = /^(min|comp|client|maxRetry|base|maxDelay|limit)/;
 
 /**
  * Fills in defaults and checks values, throwing a `RangeError` that names the option on a
@@ -207,17 +191,19 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
     ...stripUndefined(options),
     retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
   } as ResolvedOptions;
-  for (const [key, min, isDelay] of numeric) {
-    const [owner, field] = (key.startsWith('r') ? [resolved.retry, key.slice(6)] : [resolved, key]) as [Record<string, unknown>, string];
-    const value = owner[field];
-    const bad = typeof value !== 'number' || !(value >= min) || (!isDelay && value < Infinity && value % 1 !== 0);
-    if (bad || (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function')) {
-      throw new RangeError(`[outbox] option ${bad ? key : 'timers'} is invalid: ${String(bad ? value : resolved.timers)}`);
+  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') fail('timers', resolved.timers);
+  // Every numeric default names an option to check, the retry ones included.
+  for (const owner of [resolved, resolved.retry] as Record<string, unknown>[]) {
+    for (const key in owner) {
+      const value = owner[key];
+      if (typeof (defaults as Record<string, unknown>)[key] !== 'number' && typeof defaults.retry[key as 'limit'] !== 'number') continue;
+      const delay = key.endsWith('Ms');
+      if (typeof value !== 'number' || !(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)) fail(owner === resolved ? key : `retry.${key}`, value);
+      if (delay) owner[key] = Math.min(value as number, maxTimerDelayMs);
     }
-    if (isDelay) owner[field] = Math.min(value, maxTimerDelayMs);
   }
   for (const key of ['now', 'random', 'fetch'] as const) {
-    if (typeof resolved[key] !== 'function') throw new RangeError(`[outbox] option ${key} is invalid: ${typeof resolved[key]}`);
+    if (typeof resolved[key] !== 'function') fail(key, resolved[key]);
   }
   // A collector refuses more events per request than the wire format allows (a 413 per batch).
   resolved.maxBatchEvents = Math.min(resolved.maxBatchEvents, wireMaxBatchEvents);
@@ -225,6 +211,10 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   resolved.minBatchEvents = Math.min(Math.max(1, resolved.minBatchEvents), resolved.maxBatchEvents);
   resolved.maxEventBytes = Math.min(resolved.maxEventBytes, resolved.maxBatchBytes, resolved.maxQueueBytes);
   return resolved;
+}
+
+function fail(key: string, value: unknown): never {
+  throw new RangeError(`[outbox] option ${key} is invalid: ${String(value)}`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -162,7 +162,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     } catch {
       // instanceof on a Proxy whose getPrototypeOf trap throws
     }
-    return new OutboxError('invalid', `event refused: ${errorText(error)}`, { cause: error });
+    return new OutboxError('invalid', errorText(error), { cause: error });
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -211,7 +211,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
-      new OutboxError('overflow', `queue full: evicted the ${events.length} oldest events`, {
+      new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, {
         events: records(events),
       }),
     );
@@ -229,7 +229,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" tracked after close()`);
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
     // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
     const sourceId = callOptions?.sourceId ?? options.sourceId;
@@ -237,7 +237,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
-    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule`, { events: [JSON.parse(json)] });
+    if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
     return entry;
   }
 
@@ -365,7 +365,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.bytesSent += typeof outcome.bytes === 'number' ? outcome.bytes : 0;
     counters.lastLatencyMs = latency;
     counters.latencyTotalMs += latency;
-    if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
+    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     applyRules(outcome.reply, time);
     ackListeners.forEach((listener) => listener(ids));
     batch.settled?.();
@@ -379,7 +379,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // A redirect's error names its Location: the one thing the developer needs to fix it.
     const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
     const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
-    report(new OutboxError('retry', `delivery of ${events.length} events failed (${why}); the queue retries in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
+    report(new OutboxError('retry', `${events.length} events failed (${why}); retry in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
@@ -416,7 +416,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function dropRuled(time: number): void {
     if (!rules.length) return;
     const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
-    drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
+    drop(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   function armTimer(): void {
@@ -488,7 +488,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed', { cause: error }));
     }
     pump();
   }
@@ -504,7 +504,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !inStorage.has(entry.id)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed as this tab became the sender; it sends what memory holds and reads again later', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
       nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
     }
     settleFlushWaiters();
@@ -525,7 +525,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             // Another tab sends only what reached storage: a tab whose writes fail sends its own.
             sending = true;
             schedulePump();
-            report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
+            report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
           },
           onCorrupt(kind, count) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
@@ -576,7 +576,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     try {
       list = Array.from(inputs as Iterable<unknown>);
     } catch (error) {
-      report(new OutboxError('invalid', `send() needs an array of events: ${errorText(error)}`, { cause: error }));
+      report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
       return { sent: 0, dropped: 0, pending: 0 };
     }
     const entries: Entry[] = [];
