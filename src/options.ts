@@ -198,7 +198,7 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
       const value = owner[key];
       if (typeof (defaults as Record<string, unknown>)[key] !== 'number' && typeof defaults.retry[key as 'limit'] !== 'number') continue;
       const delay = key.endsWith('Ms');
-      if (typeof value !== 'number' || !(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)) fail(owner === resolved ? key : `retry.${key}`, value);
+      if (typeof value !== 'number' || !(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)) fail(owner === resolved.retry ? `retry.${key}` : key, value);
       if (delay) owner[key] = Math.min(value as number, maxTimerDelayMs);
     }
   }
