@@ -30,27 +30,3 @@ export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<strin
   const listed = (reply as { ruled?: unknown } | undefined)?.ruled;
   return new Set(Array.isArray(listed) ? batchIds.filter((id) => listed.includes(id)) : []);
 }
-
-/**
- * A transport's outcome as plain data, each field read once: a custom transport may resolve with
- * anything (null, a Proxy whose traps throw, a NaN status). Pure; never throws: what cannot be
- * read is a failure to retry, never an acknowledgement.
- */
-export function normalizeOutcome(value: unknown): SendOutcome {
-  try {
-    const { kind, status, retryAfterMs, error, reply, bytes } = value as Record<string, unknown> & { reply?: Record<string, unknown> };
-    const known = kind === 'ok' || kind === 'retry' || ((kind === 'split' || kind === 'drop') && finite(status));
-    return {
-      kind: known ? kind : 'retry',
-      status: finite(status),
-      retryAfterMs: finite(retryAfterMs),
-      error: known ? error : (error ?? new TypeError(`[outbox] unknown outcome ${String(kind)}`)),
-      reply: reply && typeof reply === 'object' ? { ruled: reply.ruled, rules: reply.rules } : undefined,
-      bytes: finite(bytes),
-    } as SendOutcome;
-  } catch (error) {
-    return { kind: 'retry', error };
-  }
-}
-
-const finite = (value: unknown): number | undefined => (typeof value === 'number' && value - value === 0 ? value : undefined);

@@ -1,5 +1,5 @@
 import { cutBatch, orderingKey } from './batch.js';
-import { decideBatch, normalizeOutcome, ruledIds } from './batch-outcome.js';
+import { decideBatch, ruledIds } from './batch-outcome.js';
 import { createDeque } from './deque.js';
 import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
@@ -313,8 +313,18 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
-    new Promise<unknown>((resolve) => resolve(transport.send(batch))).then(
-      (outcome) => settle(batch, normalizeOutcome(outcome), started),
+    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
+      (outcome) => {
+        let plain: SendOutcome;
+        try {
+          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+          // once as plain data; what cannot be read is a failure, never an acknowledgement.
+          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+        } catch (error) {
+          plain = { kind: 'retry', error };
+        }
+        settle(batch, plain, started);
+      },
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );
   }
@@ -362,7 +372,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.sent += events.length - ruled.length;
     counters.dropped.ruled += ruled.length;
     counters.acknowledgedRequests++;
-    counters.bytesSent += typeof outcome.bytes === 'number' ? outcome.bytes : 0;
+    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
     counters.lastLatencyMs = latency;
     counters.latencyTotalMs += latency;
     if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));

@@ -1,7 +1,7 @@
 // What an outcome means for a batch (issue 9): a 400 or 413 splits until the offender is alone;
 // an acknowledgement is accounted from the reply's `ruled` ids, never by re-matching rules.
 import { describe, expect, it } from 'vitest';
-import { decideBatch, normalizeOutcome, ruledIds } from '../../src/batch-outcome.js';
+import { decideBatch, ruledIds } from '../../src/batch-outcome.js';
 import type { SendOutcome } from '../../src/index.js';
 
 const error = new Error('x');
@@ -31,24 +31,5 @@ describe('ruledIds', () => {
     { name: 'ruled not an array', reply: { ruled: 'a' }, ruled: [] },
   ])('$name', ({ reply, ruled }) => {
     expect([...ruledIds(reply, ['a', 'b', 'c'])]).toEqual(ruled);
-  });
-});
-
-describe('normalizeOutcome (a custom transport may resolve with anything)', () => {
-  const trap = new Proxy({}, { get: () => { throw new Error('trap'); } });
-  it.each([
-    { name: 'null', value: null, kind: 'retry' },
-    { name: 'a Proxy whose traps throw', value: trap, kind: 'retry' },
-    { name: 'an unknown kind', value: { kind: 'done' }, kind: 'retry' },
-    { name: 'a drop without a status', value: { kind: 'drop' }, kind: 'retry' },
-    { name: 'ok with a hostile reply', value: { kind: 'ok', reply: trap }, kind: 'retry' },
-    { name: 'ok', value: { kind: 'ok', status: 200, bytes: NaN, reply: { ruled: ['a'], other: 1 } }, kind: 'ok' },
-  ])('$name -> $kind', ({ value, kind }) => {
-    expect(normalizeOutcome(value).kind).toBe(kind);
-  });
-
-  it('keeps only what the tracker reads, as plain data', () => {
-    expect(normalizeOutcome({ kind: 'ok', status: 200, bytes: NaN, reply: { ruled: ['a'], other: 1 } })).toMatchObject({ kind: 'ok', status: 200, bytes: undefined, reply: { ruled: ['a'], rules: undefined } });
-    expect(normalizeOutcome({ kind: 'retry', retryAfterMs: NaN, error: 'x' })).toMatchObject({ kind: 'retry', status: undefined, retryAfterMs: undefined, error: 'x' });
   });
 });
