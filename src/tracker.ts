@@ -7,7 +7,7 @@ import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptio
 import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { afterFailure, afterSuccess, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -136,33 +136,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     reports.push(error);
     if (reporting) return;
     reporting = true;
-    let delivered = 0;
-    try {
-      for (let next = reports.shift(); next; next = reports.shift()) {
-        if (delivered++ >= maxReportsPerCall) {
-          counters.unreportedErrors += reports.length + 1;
-          reports.length = 0;
-          break;
-        }
-        try {
-          options.onError(next);
-        } catch {
-          // The host's error callback failing must not break delivery, nor reach track()'s caller.
-        }
+    for (let delivered = 0, next; (next = reports.shift()); delivered++) {
+      try {
+        if (delivered < maxReportsPerCall) options.onError(next);
+        else counters.unreportedErrors++;
+      } catch {
+        // The host's error callback failing must not break delivery, nor reach track()'s caller.
       }
-    } finally {
-      reporting = false;
     }
-  }
-
-  // Whatever was thrown, as an OutboxError: never throws itself (a Proxy, a throwing getter).
-  function asOutboxError(error: unknown): OutboxError {
-    try {
-      if (error instanceof OutboxError) return error;
-    } catch {
-      // instanceof on a Proxy whose getPrototypeOf trap throws
-    }
-    return new OutboxError('invalid', errorText(error), { cause: error });
+    reporting = false;
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -255,7 +237,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // An event refused before it was queued: counted under its reason (invalid, too_large, ruled).
   function refused(error: unknown): void {
-    const outboxError = asOutboxError(error);
+    let outboxError: OutboxError | undefined;
+    try {
+      if (error instanceof OutboxError) outboxError = error;
+    } catch {
+      // instanceof on a thrown Proxy whose getPrototypeOf trap throws
+    }
+    outboxError ??= new OutboxError('invalid', errorText(error), { cause: error });
     const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
     counters.dropped[code]++;
     report(outboxError);
@@ -338,7 +326,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
     if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
-    else backoff = afterSuccess();
+    else backoff = healthy;
     if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
@@ -679,7 +667,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       armTimer();
     },
     wake(resetBackoff) {
-      if (resetBackoff) backoff = afterSuccess();
+      if (resetBackoff) backoff = healthy;
       draining = true;
       schedulePump();
     },
