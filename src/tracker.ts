@@ -162,7 +162,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         batch.events = batch.events.filter((e) => e !== entry);
         batch.rid = randomId(16); // new content, new request id
         if (!batch.events.length) {
-          waiting.splice(waiting.indexOf(batch), 1);
+          const index = waiting.indexOf(batch);
+          if (index >= 0) waiting.splice(index, 1);
           batch.settled?.();
         }
       }
@@ -587,21 +588,26 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         refused(error);
       }
     }
+    // Queued first (counted unbatched), then cut into batches from what the caps kept: an eviction,
+    // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
+    for (const entry of entries) {
+      unbatched++;
+      evicted(deque.push(entry, canEvict));
+      outbox?.append(entry);
+    }
+    const kept = entries.filter((e) => !e.gone && !e.batch);
+    unbatched -= kept.length;
     let open = 0;
     const settledAll = new Promise<void>((resolve) => {
       // Cut by the batch limits, ignoring the timer and the thresholds: send() means now.
-      for (const stream of new Set(entries.map((e) => e.stream))) {
-        let rest = entries.filter((e) => e.stream === stream);
+      for (const stream of new Set(kept.map((e) => e.stream))) {
+        let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
           const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
           rest = rest.slice(events.length);
           const batch = newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
-          for (const entry of events) {
-            evicted(deque.push(entry, canEvict));
-            outbox?.append(entry);
-          }
           insertWaiting(batch);
         }
       }
