@@ -526,10 +526,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             schedulePump();
             report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
           },
-          onCorrupt(kind, count) {
+          onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
             if (kind === 'events') counters.dropped.corrupt += count;
-            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`));
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,
           // A request times out after timeoutMs, so a lease longer than two of those (or than the

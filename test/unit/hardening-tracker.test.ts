@@ -215,7 +215,10 @@ describe('storage is untrusted', () => {
     expect(await tracker.flush(5000)).toBe(true);
     expect(ids.sort()).toEqual(['good1', 'good2']);
     expect(tracker.stats().dropped.corrupt).toBe(4);
-    expect(errors.filter((e) => e.code === 'corrupt')).toHaveLength(1);
+    const corrupt = errors.filter((e) => e.code === 'corrupt');
+    expect(corrupt).toHaveLength(1);
+    // Records that still name an id are listed, so the host knows which events it lost (sim F3).
+    expect(corrupt[0]!.events.map((e) => e.id)).toEqual(['no-timestamp', 'bad-props']);
     expect([...map.keys()].filter((key) => key.startsWith('c:'))).toEqual([]);
   });
 
