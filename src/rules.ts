@@ -1,3 +1,5 @@
+import { maxNameLength, maxRules, maxSourceIdLength, maxStreamLength } from './wire.js';
+
 /**
  * A server drop rule (Ramen's "blacklist"): stop sending events that match, for `ttlMs`. A rule
  * matches an event when every field it sets equals the event's; fields it omits match anything.
@@ -22,25 +24,60 @@ export const maxRuleTtlMs = 24 * 60 * 60 * 1000;
 
 /**
  * Merges rules from a collector reply (`{"rules": [...]}`) into the active ones. Pure: malformed
- * rules are ignored, TTLs are capped, expired rules are pruned, and a rule that matches everything
- * (no field set) is refused.
+ * rules are ignored (a field that is set must be a non-empty string within the wire limits, and
+ * `ttlMs` a positive number), TTLs are capped, expired rules are pruned, a rule that matches
+ * everything (no field set) is refused, and at most wire.ts `maxRules` are kept (the newest), so
+ * matching stays cheap on `track()`'s path.
  */
 export function mergeRules(active: readonly ActiveRule[], reply: unknown, now: number): ActiveRule[] {
-  const merged = active.filter((rule) => rule.until > now);
   const incoming = (reply as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(incoming)) return merged;
-  for (const candidate of incoming as Partial<DropRule>[]) {
-    if (!candidate || typeof candidate !== 'object' || !(Number(candidate.ttlMs) > 0)) continue;
-    const rule: ActiveRule = { until: now + Math.min(Number(candidate.ttlMs), maxRuleTtlMs) };
-    for (const field of ['name', 'stream', 'sourceId'] as const) {
-      if (typeof candidate[field] === 'string') rule[field] = candidate[field];
-    }
-    if (rule.name === undefined && rule.stream === undefined && rule.sourceId === undefined) continue;
-    const same = merged.findIndex((r) => r.name === rule.name && r.stream === rule.stream && r.sourceId === rule.sourceId);
-    if (same >= 0) merged[same] = rule;
-    else merged.push(rule);
+  // Only the first maxRules of a reply are even looked at: 40,000 rules must cost nothing.
+  const parsed = (Array.isArray(incoming) ? incoming.slice(0, maxRules) : []).map((candidate: { ttlMs?: unknown } | null) => {
+    const ttlMs = candidate?.ttlMs;
+    return typeof ttlMs === 'number' && ttlMs > 0 ? ruleFields(candidate, now + Math.min(ttlMs, maxRuleTtlMs)) : undefined;
+  });
+  return keep([...active, ...parsed], now);
+}
+
+/**
+ * Rules read back from storage, which is untrusted: each must have a finite `until` and valid
+ * fields; expiries are capped at `now + maxRuleTtlMs` (a clock that went back, or a forged
+ * `1e300`, cannot silence the tracker for longer than a reply could). Pure. `rejected` counts
+ * what was refused, so the caller can report it once.
+ */
+export function restoreRules(stored: unknown, now: number): { rules: ActiveRule[]; rejected: number } {
+  const parsed = (stored === undefined ? [] : Array.isArray(stored) ? stored : [0]).map((candidate: { until?: unknown } | null) => {
+    const until = candidate?.until;
+    return typeof until === 'number' && until - until === 0 ? ruleFields(candidate, Math.min(until, now + maxRuleTtlMs)) : undefined;
+  });
+  return { rules: keep(parsed, now), rejected: parsed.filter((rule) => !rule).length };
+}
+
+// Unexpired rules, a later one replacing an earlier one with the same fields, the newest maxRules.
+function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRule[] {
+  const byFields = new Map<string, ActiveRule>();
+  for (const rule of rules) {
+    if (!rule || !(rule.until > now)) continue;
+    const key = JSON.stringify([rule.name, rule.stream, rule.sourceId]);
+    byFields.delete(key);
+    byFields.set(key, rule);
   }
-  return merged;
+  return [...byFields.values()].slice(-maxRules);
+}
+
+// The fields of a candidate rule, or undefined when one is malformed or none is set. An empty
+// string is refused: it would match every event that lacks the field.
+function ruleFields(candidate: unknown, until: number): ActiveRule | undefined {
+  const rule: ActiveRule = { until };
+  let any = false;
+  for (const [field, max] of [['name', maxNameLength], ['stream', maxStreamLength], ['sourceId', maxSourceIdLength]] as const) {
+    const value = (candidate as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !value || value.length > max) return undefined;
+    rule[field] = value;
+    any = true;
+  }
+  return any ? rule : undefined;
 }
 
 /** The first unexpired rule matching the event, if any. Pure. */

@@ -1,16 +1,17 @@
-import { backoffDelay } from './backoff.js';
 import { cutBatch, orderingKey } from './batch.js';
+import { decideBatch, ruledIds } from './batch-outcome.js';
 import { createDeque } from './deque.js';
 import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
-import { createIdGenerator, randomId, serializeEvent, type QueuedEvent, type TrackOptions } from './event.js';
+import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptions } from './event.js';
 import type { PlatformDefaults, TrackerCore } from './integration.js';
-import { resolveOptions, type TrackerOptions } from './options.js';
+import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
+import { afterFailure, allowedInFlight, healthy, rebase, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { createHttpTransport, post, prepareRequest } from './transport/http.js';
+import { createHttpTransport, post, prepareRequest, readReply, redirectProblem } from './transport/http.js';
 import type { SendOutcome, Transport } from './transport/transport.js';
 
 /** An event handed to `send()`: like `track()`'s arguments, in one object. */
@@ -77,13 +78,18 @@ interface Batch {
   stream: string;
   events: Entry[];
   attempt: number;
-  notBefore: number;
   inFlight: boolean;
   /** Settles a `send()` call waiting on this batch. */
   settled?: () => void;
 }
 
 const defaultWaitMs = 30_000;
+/** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
+const minLeaseCapMs = 10_000;
+// A wait the caller gave: a number of ms up to what a timer can wait, else the default.
+const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
+/** Errors passed to `onError` per outermost call: past it, one that keeps re-entering is cut off (counted). */
+const maxReportsPerCall = 1000;
 
 /**
  * Creates a tracker on a given platform: its integrations and default storage. `createTracker`
@@ -92,14 +98,14 @@ const defaultWaitMs = 30_000;
  */
 export function createTrackerOn(platform: PlatformDefaults, trackerOptions: TrackerOptions): Tracker {
   const options = resolveOptions(trackerOptions);
-  const { now, maxBatchEvents, concurrency } = options;
+  const { now, maxBatchEvents, concurrency, timers } = options;
   const transport: Transport = options.transport ?? createHttpTransport(options);
   const counters = createStatsCounters();
   const deque = createDeque<Entry>({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
   const nextId = createIdGenerator();
   const waiting: Batch[] = [];
   const inFlight = new Set<Batch>();
-  const flushWaiters = createFlushWaiters();
+  const flushWaiters = createFlushWaiters(timers);
   const ackListeners = new Set<(ids: readonly string[]) => void>();
   const stops: (() => void)[] = [];
   let rules: ActiveRule[] = [];
@@ -112,20 +118,33 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let ready = false;
   let closed = false;
   let pumpQueued = false;
-  let pausedUntil = 0;
+  let backoff: QueueBackoff = healthy;
   let nextFlushAt: number | undefined;
   let nextRescanAt: number | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   let timerAt = Infinity;
+  const reports: OutboxError[] = [];
+  let reporting = false;
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
 
+  // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
+  // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
+  // and past maxReportsPerCall the rest are counted in `unreportedErrors` instead of delivered.
   function report(error: OutboxError): void {
-    try {
-      options.onError?.(error);
-    } catch {
-      // The host's error callback failing must not break delivery, nor reach track()'s caller.
+    if (!options.onError) return;
+    reports.push(error);
+    if (reporting) return;
+    reporting = true;
+    for (let delivered = 0, next; (next = reports.shift()); delivered++) {
+      try {
+        if (delivered < maxReportsPerCall) options.onError(next);
+        else counters.unreportedErrors++;
+      } catch {
+        // The host's error callback failing must not break delivery, nor reach track()'s caller.
+      }
     }
+    reporting = false;
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -143,7 +162,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         batch.events = batch.events.filter((e) => e !== entry);
         batch.rid = randomId(16); // new content, new request id
         if (!batch.events.length) {
-          waiting.splice(waiting.indexOf(batch), 1);
+          const index = waiting.indexOf(batch);
+          if (index >= 0) waiting.splice(index, 1);
           batch.settled?.();
         }
       }
@@ -156,7 +176,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped[reason] += events.length;
     report(new OutboxError(reason, message, { events: records(events), status, cause }));
+    left(events);
     settleFlushWaiters();
+  }
+
+  // Events that left the outbox for good (acknowledged, or dropped here and counted here): other
+  // tabs holding copies forget them (sim F6: a drop by the sender left them queued forever).
+  function left(events: readonly Entry[]): void {
+    const ids = events.map((e) => e.id);
+    ackListeners.forEach((listener) => listener(ids));
   }
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
@@ -174,10 +202,11 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
-      new OutboxError('overflow', `queue full: evicted the ${events.length} oldest events`, {
+      new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, {
         events: records(events),
       }),
     );
+    left(events);
   }
 
   function enqueue(entry: Entry): void {
@@ -192,27 +221,42 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${String(name)}" tracked after close()`);
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
+    // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
-    if (typeof id !== 'string' || !id) throw new OutboxError('invalid', 'event id must be a non-empty string');
     const sourceId = callOptions?.sourceId ?? options.sourceId;
     const stream = callOptions?.stream;
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
-    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule`, { events: [JSON.parse(json)] });
+    if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
     return entry;
   }
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
+    let entry: Entry;
     try {
-      enqueue(makeEntry(name, properties, callOptions));
+      entry = makeEntry(name, properties, callOptions);
     } catch (error) {
-      const outboxError = error instanceof OutboxError ? error : new OutboxError('invalid', String(error), { cause: error });
-      if (outboxError.code === 'invalid' || outboxError.code === 'too_large' || outboxError.code === 'ruled') counters.dropped[outboxError.code]++;
-      report(outboxError);
+      refused(error);
+      return;
     }
+    enqueue(entry);
+  }
+
+  // An event refused before it was queued: counted under its reason (invalid, too_large, ruled).
+  function refused(error: unknown): void {
+    let outboxError: OutboxError | undefined;
+    try {
+      if (error instanceof OutboxError) outboxError = error;
+    } catch {
+      // instanceof on a thrown Proxy whose getPrototypeOf trap throws
+    }
+    outboxError ??= new OutboxError('invalid', errorText(error), { cause: error });
+    const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
+    counters.dropped[code]++;
+    report(outboxError);
   }
 
   function schedulePump(): void {
@@ -231,15 +275,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pumpQueued = false;
     if (closed || !sending || !ready) return;
     const time = now();
-    if (pausedUntil > time) return armTimer();
+    // While the collector fails, the whole queue waits, then sends one probe at a time.
+    const allowed = allowedInFlight(backoff, time, concurrency);
+    if (inFlight.size >= allowed) return armTimer();
     const blocked = new Set<string>();
     const block = (batch: Batch) => batch.events.forEach((e) => blocked.add(orderingKey(e)));
     inFlight.forEach(block);
     for (const batch of [...waiting]) {
-      if (inFlight.size < concurrency && batch.notBefore <= time && !batch.events.some((e) => blocked.has(orderingKey(e)))) start(batch);
+      if (inFlight.size < allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) start(batch);
       block(batch);
     }
-    while (inFlight.size < concurrency && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
+    while (inFlight.size < allowed && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
       const events = cutBatch(candidates(time), { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, blocked);
       if (!events.length) break;
       const batch = newBatch(events);
@@ -266,7 +312,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
-      (outcome) => settle(batch, outcome, started),
+      (outcome) => {
+        let plain: SendOutcome;
+        try {
+          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+          // once as plain data; what cannot be read is a failure, never an acknowledgement.
+          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+        } catch (error) {
+          plain = { kind: 'retry', error };
+        }
+        settle(batch, plain, started);
+      },
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );
   }
@@ -277,35 +333,20 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.release(batch.rid);
     const { events } = batch;
     const time = now();
-    if (outcome.kind === 'ok') {
-      for (const entry of events) {
-        entry.batch = undefined;
-        entry.acked = true;
-        deque.remove(entry);
-      }
-      outbox?.remove(events);
-      applyRules(outcome.reply, time);
-      // The collector dropped the events its rules matched: acknowledged, but not delivered.
-      const ruled = (outcome.reply as { rules?: unknown } | undefined)?.rules ? events.filter((e) => matchRule(rules, e, time)) : [];
-      counters.sent += events.length - ruled.length;
-      counters.dropped.ruled += ruled.length;
-      if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
-      counters.acknowledgedRequests++;
-      counters.bytesSent += outcome.bytes ?? 0;
-      counters.lastLatencyMs = time - started;
-      counters.latencyTotalMs += time - started;
-      const ids = events.map((e) => e.id);
-      ackListeners.forEach((listener) => listener(ids));
-      batch.settled?.();
-    } else {
+    const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
+    if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
+    // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
+    else backoff = healthy;
+    if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
+    else {
       counters.failedRequests++;
-      if (outcome.kind === 'retry') retryLater(batch, outcome, time);
-      else if (outcome.kind === 'split' && events.length > 1) split(batch);
+      if (decision === 'retry') retryLater(batch, outcome, time);
+      else if (decision === 'split') split(batch);
       else {
         for (const entry of events) entry.batch = undefined;
         unbatched += events.length; // detach() in drop() counts them out again
-        if (outcome.kind === 'split') drop(events, 'too_large', `the collector refused a single event as too large (HTTP ${outcome.status})`, outcome.status, outcome.error);
-        else drop(events, 'rejected', `the collector rejected ${events.length} events (HTTP ${outcome.status})`, outcome.status, outcome.error);
+        const { status, error } = outcome as { status?: number; error?: unknown };
+        drop(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -313,22 +354,40 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pump();
   }
 
-  function retryLater(batch: Batch, outcome: Extract<SendOutcome, { kind: 'retry' }>, time: number): void {
+  // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
+  // collector's rules (wire.ts BatchReply), every other one was stored.
+  function acknowledge(batch: Batch, outcome: Extract<SendOutcome, { kind: 'ok' }>, latency: number, time: number): void {
     const { events } = batch;
-    if (batch.attempt > options.retry.limit) {
-      for (const entry of events) entry.batch = undefined;
-      unbatched += events.length;
-      drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts`, outcome.status, outcome.error);
-      batch.settled?.();
-      return;
+    for (const entry of events) {
+      entry.batch = undefined;
+      entry.acked = true;
+      deque.remove(entry);
     }
+    outbox?.remove(events);
+    const ids = events.map((e) => e.id);
+    const ruledSet = ruledIds(outcome.reply, ids);
+    const ruled = ruledSet.size ? events.filter((e) => ruledSet.has(e.id)) : [];
+    counters.sent += events.length - ruled.length;
+    counters.dropped.ruled += ruled.length;
+    counters.acknowledgedRequests++;
+    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
+    counters.lastLatencyMs = latency;
+    counters.latencyTotalMs += latency;
+    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
+    applyRules(outcome.reply, time);
+    left(events);
+    batch.settled?.();
+  }
+
+  function retryLater(batch: Batch, outcome: SendOutcome, time: number): void {
+    const { events } = batch;
     counters.retried += events.length;
-    const retryAfter = outcome.retryAfterMs;
-    if (retryAfter !== undefined) pausedUntil = Math.max(pausedUntil, time + retryAfter);
-    batch.notBefore = time + Math.max(retryAfter ?? 0, backoffDelay(batch.attempt - 1, options.retry, options.random));
     insertWaiting(batch);
-    const status = outcome.status === undefined ? describeError(outcome.error) : `HTTP ${outcome.status}`;
-    report(new OutboxError('retry', `delivery of ${events.length} events failed (${status}); retrying in ${batch.notBefore - time} ms`, { status: outcome.status, cause: outcome.error }));
+    const { status, error } = outcome as { status?: number; error?: unknown };
+    // A redirect's error names its Location: the one thing the developer needs to fix it.
+    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
+    report(new OutboxError('retry', `${events.length} events failed (${why}); retry in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
@@ -344,7 +403,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // A batch owns its events (they are in no other) and has a request id of its own.
   function newBatch(events: Entry[]): Batch {
-    const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, notBefore: 0, inFlight: false };
+    const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, inFlight: false };
     for (const entry of events) entry.batch = batch;
     return batch;
   }
@@ -365,28 +424,35 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function dropRuled(time: number): void {
     if (!rules.length) return;
     const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
-    drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
+    drop(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   function armTimer(): void {
     if (closed) return;
     let at = Infinity;
     const time = now();
-    if (pausedUntil > time) at = pausedUntil;
+    // Pauses and timer targets are wall-clock times: after the clock went back they would be far
+    // away (sim F4). None may lie further than the pause or interval that set it.
+    backoff = rebase(backoff, time);
+    if (nextFlushAt! > time + options.flushIntervalMs) nextFlushAt = time + options.flushIntervalMs;
+    const longestRescan = time + Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs);
+    if (nextRescanAt! > longestRescan) nextRescanAt = longestRescan;
+    if (backoff.until > time) at = backoff.until;
     else {
       if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
-      for (const batch of waiting) at = Math.min(at, batch.notBefore);
+      // Batches waiting to be retried need no timer of their own: they go on the pump after the
+      // queue's backoff (above) or after the settle that frees their slot or ordering key.
       if (unbatched > 0 && heldUntilMax > time) for (const entry of deque.values()) if (entry.heldUntil! > time && !entry.batch) at = Math.min(at, entry.heldUntil!);
     }
     if (nextRescanAt !== undefined) at = Math.min(at, nextRescanAt);
     if (at === timerAt) return;
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
     timer = undefined;
     if (at === Infinity) return;
-    timer = setTimeout(onTimer, Math.max(0, at - time));
-    // In Node, a pending flush timer must not keep the process alive; close() or flush() delivers.
-    (timer as { unref?: () => void }).unref?.();
+    // A timer cannot wait longer than 2^31-1 ms (a longer delay fires at once, and spins): wake
+    // then and re-arm. An integer delay, for simulated clocks too.
+    timer = timers.setTimeout(onTimer, Math.min(Math.max(0, Math.ceil(at - time)), maxTimerDelayMs));
   }
 
   function onTimer(): void {
@@ -436,17 +502,36 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
+      readFailed(error);
     }
     pump();
   }
 
+  // A failed read is tried again a flush interval later, until one succeeds: nothing else may
+  // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
+  function readFailed(error: unknown): void {
+    report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+    nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
+  }
+
   async function resync(): Promise<void> {
     if (!outbox) return;
-    // Only what is known to be in storage: an event whose write failed or is under way stays.
-    for (const entry of [...deque.values()]) if (entry.stored && !entry.batch) detach(entry);
-    outbox.forgetKnown();
-    await rescan();
+    // Only events already stored when the read starts: one whose write lands during the read is
+    // in no listing of it, and must not be taken for gone (it would vanish from memory).
+    const storedBefore = [...deque.values()].filter((entry) => entry.stored);
+    try {
+      const { events, nextLeaseExpiry, taken } = await outbox.load(true);
+      // Only once storage was read: what memory holds of stored events and storage no longer has
+      // was delivered (or is being sent) by another tab. An event whose write failed or is under
+      // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
+      // path; and if the read fails, everything in memory stays and is sent.
+      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) detach(entry);
+      takeIn(events, nextLeaseExpiry);
+    } catch (error) {
+      readFailed(error);
+    }
+    settleFlushWaiters();
+    pump();
   }
 
   let markReady!: () => void;
@@ -456,12 +541,25 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     try {
       const adapter = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.(options.name)));
       if (adapter) {
-        const box = createOutbox(adapter, randomId(8), now, (error) => {
-          // Another tab sends only what reached storage: a tab whose writes fail sends its own.
-          sending = true;
-          schedulePump();
-          report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
-        }, maxBatchEvents);
+        const box = createOutbox(adapter, {
+          writerId: randomId(8),
+          now,
+          onError(error) {
+            // Another tab sends only what reached storage: a tab whose writes fail sends its own.
+            sending = true;
+            schedulePump();
+            report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
+          },
+          onCorrupt(kind, count, lost) {
+            // Unusable events are lost and counted; a bad lease or rules value loses nothing.
+            if (kind === 'events') counters.dropped.corrupt += count;
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
+          },
+          chunkEvents: maxBatchEvents,
+          // A request times out after timeoutMs, so a lease longer than two of those (or than the
+          // unload path's 10 s hold) is a clock that went back, or a forged value.
+          maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
+        });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
         // Events tracked before the saved rules were read (a page's first events) obey them too.
@@ -484,10 +582,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     settleFlushWaiters();
   }
 
-  function flush(timeoutMs = defaultWaitMs): Promise<boolean> {
+  function flush(timeoutMs?: number): Promise<boolean> {
     if (closed && !deque.size) return Promise.resolve(true);
     draining = true;
-    const done = flushWaiters.wait(seq, timeoutMs);
+    const done = flushWaiters.wait(seq, waitMs(timeoutMs));
     schedulePump();
     settleFlushWaiters();
     return done.then(async (delivered) => {
@@ -496,45 +594,56 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     });
   }
 
-  async function send(inputs: readonly SendEventInput[], timeoutMs = defaultWaitMs): Promise<SendResult> {
+  async function send(inputs: readonly SendEventInput[], timeoutMs?: number): Promise<SendResult> {
+    let list: unknown[];
+    try {
+      list = Array.from(inputs as Iterable<unknown>);
+    } catch (error) {
+      report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
+      return { sent: 0, dropped: 0, pending: 0 };
+    }
     const entries: Entry[] = [];
-    for (const input of inputs) {
+    for (const input of list) {
       counters.tracked++;
       try {
-        entries.push(makeEntry(input?.name, input?.properties, input));
+        const event = input as SendEventInput | undefined;
+        entries.push(makeEntry(event?.name, event?.properties, event));
       } catch (error) {
-        const outboxError = error as OutboxError;
-        counters.dropped[outboxError.code as DropReason]++;
-        report(outboxError);
+        refused(error);
       }
     }
+    // Queued first (counted unbatched), then cut into batches from what the caps kept: an eviction,
+    // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
+    for (const entry of entries) {
+      unbatched++;
+      evicted(deque.push(entry, canEvict));
+      outbox?.append(entry);
+    }
+    const kept = entries.filter((e) => !e.gone && !e.batch);
+    unbatched -= kept.length;
     let open = 0;
     const settledAll = new Promise<void>((resolve) => {
       // Cut by the batch limits, ignoring the timer and the thresholds: send() means now.
-      for (const stream of new Set(entries.map((e) => e.stream))) {
-        let rest = entries.filter((e) => e.stream === stream);
+      for (const stream of new Set(kept.map((e) => e.stream))) {
+        let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
           const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
           rest = rest.slice(events.length);
           const batch = newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
-          for (const entry of events) {
-            evicted(deque.push(entry, canEvict));
-            outbox?.append(entry);
-          }
           insertWaiting(batch);
         }
       }
       if (!open) resolve();
     });
     schedulePump();
-    let timeout: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([settledAll, new Promise((resolve) => (timeout = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timeout);
+    let timeout: unknown;
+    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), waitMs(timeoutMs))))]);
+    timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
     const pending = entries.filter((e) => !e.gone).length;
-    return { sent, dropped: inputs.length - sent - pending, pending };
+    return { sent, dropped: list.length - sent - pending, pending };
   }
 
   async function testConnection(stream = ''): Promise<ConnectionTestResult> {
@@ -542,24 +651,28 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
     let response: Response | Error;
     try {
-      const { url, body } = prepareRequest(options, { rid: randomId(16), stream, events: [] }, true);
+      const { url, body } = prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
       response = await post(url, body, options);
     } catch (error) {
       response = error as Error; // a throwing signer
     }
     if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
-    return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, reason: `HTTP ${response.status}: ${(await response.text().catch(() => '')).slice(0, 200)}` };
+    const redirect = redirectProblem(response);
+    if (redirect) return { ok: false, status: response.status, reason: redirect };
+    if (response.ok) return { ok: true, status: response.status };
+    const reply = await readReply(response, 200).catch(() => undefined);
+    return { ok: false, status: response.status, reason: `HTTP ${response.status}${reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`}` };
   }
 
-  async function close(timeoutMs = defaultWaitMs): Promise<boolean> {
+  async function close(timeoutMs?: number): Promise<boolean> {
     // Events tracked while close() flushes (a streaming response) are flushed too, within the
     // same time; whatever remains makes it resolve false, so the caller can spill it.
-    const deadline = Date.now() + timeoutMs;
-    let delivered = await flush(timeoutMs);
-    while (delivered && deque.size > 0 && Date.now() < deadline) delivered = await flush(deadline - Date.now());
+    const deadline = now() + waitMs(timeoutMs);
+    let delivered = await flush(waitMs(timeoutMs));
+    while (delivered && deque.size > 0 && now() < deadline) delivered = await flush(deadline - now());
     delivered &&= deque.size === 0;
     closed = true;
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     timer = undefined;
     stops.splice(0).forEach((stop) => stop());
     await outbox?.idle();
@@ -584,10 +697,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       armTimer();
     },
     wake(resetBackoff) {
-      if (resetBackoff) {
-        pausedUntil = 0;
-        for (const batch of waiting) batch.notBefore = 0;
-      }
+      if (resetBackoff) backoff = healthy;
       draining = true;
       schedulePump();
     },
@@ -615,9 +725,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   };
 
   if (options.clientStatsIntervalMs > 0) {
-    const interval = setInterval(() => track('outbox.client_stats', clientStats()), options.clientStatsIntervalMs);
-    (interval as { unref?: () => void }).unref?.();
-    stops.push(() => clearInterval(interval));
+    let statsTimer: unknown;
+    const tick = () => {
+      statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
+      track('outbox.client_stats', clientStats());
+    };
+    statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
+    stops.push(() => timers.clearTimeout(statsTimer));
   }
 
   // The counters, plus the settings they help tune (Samsara's planned send_client_stats).

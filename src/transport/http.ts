@@ -1,4 +1,5 @@
-import type { ResolvedOptions } from '../options.js';
+import { defaults, type ResolvedOptions, type Timers } from '../options.js';
+import { maxReplyBytes } from '../wire.js';
 import { encodeBody, gzipSync, requestUrl } from './encode.js';
 import { classifyStatus } from './outcome.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
@@ -6,46 +7,82 @@ import type { SendOutcome, Transport, WireBatch } from './transport.js';
 /** What the HTTP transport needs from the tracker options. */
 export type HttpTransportOptions = Pick<
   ResolvedOptions,
-  'endpoint' | 'streams' | 'signer' | 'headers' | 'timeoutMs' | 'compression' | 'compressAboveBytes' | 'now' | 'retry'
->;
+  'endpoint' | 'streams' | 'signer' | 'headers' | 'timeoutMs' | 'compression' | 'compressAboveBytes' | 'now' | 'maxRetryAfterMs'
+> &
+  Partial<Pick<ResolvedOptions, 'fetch' | 'timers'>>;
 
 /**
- * Delivers batches over HTTP with the platform's fetch. The request is CORS-simple by default: a
- * `Uint8Array` body has no Content-Type, and gzip is flagged in the URL rather than by
- * `Content-Encoding`, either of which would force a preflight (design.md, wire format v1).
+ * Delivers batches over HTTP with the platform's fetch (or the `fetch` option). The request is
+ * CORS-simple by default: a `Uint8Array` body has no Content-Type, and gzip is flagged in the URL
+ * rather than by `Content-Encoding`, either of which would force a preflight (design.md, wire
+ * format v1). Only a 2xx from the endpoint itself acknowledges: redirects are not followed.
  */
 export function createHttpTransport(options: HttpTransportOptions): Transport {
   return {
     async send(batch: WireBatch): Promise<SendOutcome> {
       const { url, body } = prepareRequest(options, batch);
-      const response = await post(url, body, options);
-      if (response instanceof Response) {
-        return response.ok
-          ? { kind: 'ok', status: response.status, reply: await readJson(response), bytes: body.length }
-          : classifyStatus(response.status, response.headers.get('retry-after'), options.now(), options.retry.maxDelayMs, new Error(`HTTP ${response.status}`));
-      }
+      const response = await post(url, body, options, true);
       // A timeout, or fetch's TypeError for a network failure (offline, refused, CORS).
-      return { kind: 'retry', error: response };
+      if (!(response instanceof Response)) return { kind: 'retry', error: response };
+      const { status } = response;
+      const redirect = redirectProblem(response);
+      // Transports built by hand (a public export) may predate maxRetryAfterMs: default it.
+      const outcome: SendOutcome = redirect
+        ? { kind: 'retry', status: status || undefined, error: new Error(redirect) }
+        : response.ok
+          ? { kind: 'ok', status, reply: await readReply(response), bytes: body.length }
+          : classifyStatus(status, response.headers.get('retry-after'), options.now(), options.maxRetryAfterMs ?? defaults.maxRetryAfterMs, new Error(`HTTP ${status}`));
+      void response.body?.cancel().catch(() => undefined);
+      (response as { finish?: () => void }).finish?.();
+      return outcome;
     },
   };
 }
 
 /**
- * POSTs bytes; resolves with the Response or the error, never rejects. The timeout is the
- * platform's `AbortSignal.timeout` (a TimeoutError). outbox used ky here until the benchmarks
- * showed it was a quarter of the script tag (4.6 KB) and 0.5 ms of CPU per request, for a
- * timeout and a status check the platform does itself (docs/design.md).
+ * Why a response is a redirect rather than the endpoint's answer, or undefined. With
+ * `redirect: 'manual'` a browser gives an opaque response (status 0, Location hidden); Node and
+ * Workers give the 3xx itself; a `fetch` that followed anyway says so in `redirected`.
  */
-export async function post(url: string, body: Uint8Array, options: Pick<HttpTransportOptions, 'headers' | 'timeoutMs'>): Promise<Response | Error> {
+export function redirectProblem(response: Response): string | undefined {
+  const { status } = response;
+  return response.type === 'opaqueredirect' || response.redirected || (status > 299 && status < 400)
+    ? `[outbox] redirected to ${response.headers.get('location') ?? response.url}`
+    : undefined;
+}
+
+/**
+ * POSTs bytes; resolves with the Response or the error, never rejects. The timeout aborts the
+ * request (body included) on the injected timers, so a simulated clock times requests out too.
+ * With `keep`, the timeout runs on until the caller calls the response's `finish()`.
+ * outbox used ky here until the benchmarks showed it was a quarter of the script tag (4.6 KB).
+ */
+export async function post(
+  url: string,
+  body: Uint8Array,
+  options: Pick<HttpTransportOptions, 'headers' | 'timeoutMs' | 'fetch' | 'timers'>,
+  keep?: boolean,
+): Promise<Response | Error> {
+  const timers = options.timers ?? (globalThis as unknown as Timers);
+  const controller = new AbortController();
+  const handle = timers.setTimeout(() => controller.abort(new DOMException('[outbox] request timed out', 'TimeoutError')), options.timeoutMs);
+  const finish = () => timers.clearTimeout(handle);
   try {
-    return await fetch(url, {
+    const response = await (options.fetch ?? fetch)(url, {
       method: 'POST',
       body: body as Uint8Array<ArrayBuffer>,
       headers: options.headers,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      // A redirect (http -> https is common) would be followed as a GET without the body, and
+      // the final URL's 200 would read as an acknowledgement of events never stored.
+      redirect: 'manual',
+      signal: controller.signal,
     });
+    if (keep) (response as { finish?: () => void }).finish = finish;
+    else finish();
+    return response;
   } catch (error) {
-    return error as Error;
+    finish();
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 
@@ -64,11 +101,24 @@ export function prepareRequest(
   return { url, body };
 }
 
-async function readJson(response: Response): Promise<unknown> {
+/**
+ * Reads at most `limit` bytes of a reply and parses them as JSON; the rest is cancelled, never
+ * buffered (a 500 MB reply costs one chunk). Undefined when the body is absent, too long or not
+ * JSON: a 2xx is an acknowledgement whatever its body says, and a reply without `ruled` means
+ * every event was stored.
+ */
+export async function readReply(response: Response, limit = maxReplyBytes): Promise<unknown> {
+  const reader = response.body?.getReader();
   try {
-    const text = await response.text();
-    return text ? JSON.parse(text) : undefined;
+    const parts: Uint8Array[] = [];
+    for (let length = 0; ; ) {
+      const { done, value } = await reader!.read();
+      if (done) return JSON.parse(await new Blob(parts as BlobPart[]).text()) as unknown;
+      if ((length += value.length) > limit) throw 0;
+      parts.push(value);
+    }
   } catch {
-    return undefined; // a 2xx is an acknowledgement whatever its body says
+    void reader?.cancel().catch(() => undefined);
+    return undefined; // no body, too long, a reset mid-body or not JSON: still a 2xx
   }
 }

@@ -1,0 +1,32 @@
+import type { SendOutcome } from './transport/transport.js';
+
+/**
+ * What the tracker does with a batch after a delivery attempt (see {@link decideBatch}):
+ * `ack` (account each event from the reply), `retry` (back to the queue, which backs off),
+ * `expire` (retry limit reached: drop as `expired`), `split` (refused as a whole: halves go on
+ * their own until the offender is alone), or drop as `too_large` or `rejected`.
+ */
+export type BatchDecision = 'ack' | 'retry' | 'expire' | 'split' | 'too_large' | 'rejected';
+
+/**
+ * What an outcome means for a batch of `size` events on its `attempt`-th try. Pure. A 413, and a
+ * 400 (one malformed event), split a multi-event batch so only the offending event is dropped;
+ * other refusals (401, 403, 404...) are about the request, not an event, and drop the batch.
+ */
+export function decideBatch(outcome: SendOutcome, size: number, attempt: number, retryLimit: number): BatchDecision {
+  const { kind } = outcome;
+  if (kind === 'ok') return 'ack';
+  if (kind === 'split' || (kind === 'drop' && outcome.status === 400)) return size > 1 ? 'split' : kind === 'split' ? 'too_large' : 'rejected';
+  if (kind === 'drop') return 'rejected';
+  return attempt > retryLimit ? 'expire' : 'retry';
+}
+
+/**
+ * Which events of an acknowledged batch the collector dropped under its rules: the ids its reply
+ * lists in `ruled` (wire.ts `BatchReply`). Pure. A reply without a valid `ruled` means all stored;
+ * ids not in the batch are ignored.
+ */
+export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<string> {
+  const listed = (reply as { ruled?: unknown } | undefined)?.ruled;
+  return new Set(Array.isArray(listed) ? batchIds.filter((id) => listed.includes(id)) : []);
+}
