@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
+
+// Each test runs rollup and terser: seconds on a loaded 2-core machine, past vitest's 5 s default.
+const bundleTimeoutMs = 60_000;
 import { rollup, type OutputChunk } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -23,7 +26,7 @@ const entry = `
 // idb-keyval's own code: what a bundle that carries it cannot avoid containing.
 const idbMarkers = ['createObjectStore', 'indexedDB.open'];
 
-it('createTracker with storage: false bundles without idb-keyval, which stays in a lazy chunk', async () => {
+it('createTracker with storage: false bundles without idb-keyval, which stays in a lazy chunk', { timeout: bundleTimeoutMs }, async () => {
   expect(existsSync(dist), 'dist/index.js is missing: run `npm run build` first').toBe(true);
   const bundle = await rollup({
     input: 'app-entry',
@@ -56,7 +59,7 @@ it('createTracker with storage: false bundles without idb-keyval, which stays in
 // What only the browser parts contain: the unload path, tab coordination, idb-keyval.
 const browserMarkers = ['sendBeacon', 'visibilitychange', 'navigator.locks', ...idbMarkers];
 
-it('a Worker importing outbox and outbox/worker bundles none of the browser parts (the workerd condition)', async () => {
+it('a Worker importing outbox and outbox/worker bundles none of the browser parts (the workerd condition)', { timeout: bundleTimeoutMs }, async () => {
   // The package by its name, as a Worker project has it in node_modules.
   const project = mkdtempSync(join(tmpdir(), 'outbox-worker-'));
   try {
