@@ -37,6 +37,10 @@ Promise.resolve().then(() => (${source})(${JSON.stringify(arg ?? null)})).then(
 
 interface Driver {
   session: WebDriverSession;
+  /** The session's first window, never closed: closing the last window would end the session. */
+  keeper: string;
+  /** Tells the driver that the current window was closed. */
+  closed(): void;
   process: TiedProcess;
   /** Runs `task` with `handle` as the session's current window (any window when undefined); one task at a time. */
   inWindow<T>(handle: string | undefined, task: () => Promise<T>): Promise<T>;
@@ -45,13 +49,17 @@ interface Driver {
 async function startDriver(): Promise<Driver> {
   const display = await ensureDisplay();
   const port = await freePort();
-  const tied = spawnTied(webkitDriverPath, [`--port=${port}`, '--host=127.0.0.1'], { ...process.env, DISPLAY: display, GDK_BACKEND: 'x11' });
+  // Without a GPU, WebKitGTK's DMA-BUF renderer and compositing under Xvfb hung a fresh
+  // MiniBrowser now and then (1 in 6 sessions: no reply to navigation or scripts); 0 in 12 without.
+  const env = { ...process.env, DISPLAY: display, GDK_BACKEND: 'x11', WEBKIT_DISABLE_DMABUF_RENDERER: '1', WEBKIT_DISABLE_COMPOSITING_MODE: '1' };
+  const tied = spawnTied(webkitDriverPath, [`--port=${port}`, '--host=127.0.0.1'], env);
   const child = tied.process;
   let stderr = '';
   child.stdout!.resume();
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
   let session: WebDriverSession;
+  let keeper: string;
   try {
     await waitReady(base, 15_000);
     session = await createSession(base, {
@@ -62,6 +70,7 @@ async function startDriver(): Promise<Driver> {
       'webkitgtk:browserOptions': { args: ['--automation'] },
     });
     await session.command('POST', '/timeouts', { script: 60_000, pageLoad: 60_000 });
+    keeper = await session.command<string>('GET', '/window');
   } catch (error) {
     await tied.stop();
     throw new Error(`${String(error)}${stderr ? `\nWebKitWebDriver: ${stderr.trim()}` : ''}`);
@@ -70,6 +79,10 @@ async function startDriver(): Promise<Driver> {
   let queue: Promise<unknown> = Promise.resolve();
   return {
     session,
+    keeper,
+    closed() {
+      current = undefined; // the closed window was current; the next command switches
+    },
     process: tied,
     inWindow(handle, task) {
       const run = queue.then(async () => {
@@ -130,7 +143,10 @@ function wrapPage(driver: Driver, handle: string, onClosed: () => void): EngineP
     async close() {
       if (closed) return;
       closed = true;
-      await driver.inWindow(handle, () => session.command('DELETE', '/window'));
+      await driver.inWindow(handle, async () => {
+        await session.command('DELETE', '/window');
+        driver.closed();
+      });
       onClosed();
     },
   };
@@ -147,7 +163,8 @@ async function newContext(): Promise<EngineContext & { version: string }> {
     engine: 'webkit',
     version,
     async newPage(url, options) {
-      const { handle } = await driver.inWindow(undefined, () => session.command<{ handle: string }>('POST', '/window/new', { type: 'window' }));
+      // From the keeper: the current window may have been closed.
+      const { handle } = await driver.inWindow(driver.keeper, () => session.command<{ handle: string }>('POST', '/window/new', { type: 'window' }));
       const page = wrapPage(driver, handle, () => pages.delete(page));
       pages.add(page);
       if (url !== undefined) await page.goto(url, options);
