@@ -25,15 +25,27 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Runs the page function as an async script: JSON in, JSON out, errors as values so that a
-// rejection in the page reads as the page's error, not as a WebDriver one.
-function evaluateScript(source: string, arg: unknown): string {
-  return `const done = arguments[arguments.length - 1];
-const __name = (f) => f; // esbuild's keepNames helper, should the test's transform add it
+// Starts the page function from a synchronous script and keeps its settled result in the page;
+// `pollScript` reads it. Asynchronous scripts (execute/async) now and then never called back in
+// MiniBrowser under Xvfb, which blocked the session for the whole script timeout.
+function startScript(id: string, source: string, arg: unknown): string {
+  return `const __name = (f) => f; // esbuild's keepNames helper, should the test's transform add it
+const slots = (window.__harness = window.__harness || {});
+const slot = (slots[${JSON.stringify(id)}] = { done: false });
 Promise.resolve().then(() => (${source})(${JSON.stringify(arg ?? null)})).then(
-  (value) => done(value === undefined ? { ok: true, undefined: true } : { ok: true, value }),
-  (error) => done({ ok: false, error: error instanceof Error ? error.name + ': ' + error.message + '\\n' + error.stack : String(error) }));`;
+  (value) => Object.assign(slot, { done: true, ok: true, undefined: value === undefined, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) }),
+  (error) => Object.assign(slot, { done: true, ok: false, error: error instanceof Error ? error.name + ': ' + error.message + '\\n' + error.stack : String(error) }));
+return true;`;
 }
+
+function pollScript(id: string): string {
+  return `const slot = (window.__harness || {})[${JSON.stringify(id)}];
+if (!slot) return { gone: true };
+if (slot.done) delete window.__harness[${JSON.stringify(id)}];
+return slot;`;
+}
+
+let scripts = 0;
 
 interface Driver {
   session: WebDriverSession;
@@ -101,13 +113,21 @@ async function startDriver(): Promise<Driver> {
 function wrapPage(driver: Driver, handle: string, onClosed: () => void): EnginePage {
   const { session } = driver;
   let closed = false;
-  const evaluateNow = async <R>(fn: (arg: never) => unknown, arg: unknown): Promise<R> => {
-    const reply = await session.command<{ ok: boolean; value?: R; undefined?: true; error?: string }>('POST', '/execute/async', { script: evaluateScript(fn.toString(), arg), args: [] });
-    if (!reply || typeof reply !== 'object') throw new Error(`[harness] webkit evaluate: unexpected reply ${JSON.stringify(reply)}`);
-    if (!reply.ok) throw new Error(`[harness] webkit evaluate: ${reply.error}`);
-    return (reply.undefined ? undefined : reply.value) as R;
+  // Started and polled in separate commands, so other tabs' commands run in between.
+  const evaluate = async <R>(fn: (arg: never) => unknown, arg?: unknown): Promise<R> => {
+    const id = `s${++scripts}`;
+    await driver.inWindow(handle, () => session.command('POST', '/execute/sync', { script: startScript(id, fn.toString(), arg), args: [] }));
+    for (let wait = 2; ; wait = Math.min(wait * 2, 25)) {
+      type Slot = { gone?: true; done?: boolean; ok?: boolean; undefined?: boolean; value?: R; error?: string };
+      const slot = await driver.inWindow(handle, () => session.command<Slot>('POST', '/execute/sync', { script: pollScript(id), args: [] }));
+      if (slot.gone) throw new Error('[harness] webkit evaluate: the page navigated before the function settled');
+      if (slot.done) {
+        if (!slot.ok) throw new Error(`[harness] webkit evaluate: ${slot.error}`);
+        return (slot.undefined ? undefined : slot.value) as R;
+      }
+      await sleep(wait);
+    }
   };
-  const evaluate = <R>(fn: (arg: never) => unknown, arg?: unknown) => driver.inWindow(handle, () => evaluateNow<R>(fn, arg));
   const loaded = async (timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
