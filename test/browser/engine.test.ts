@@ -4,7 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPageServer, tempProfile, type PageServer } from './harness.js';
-import { engines, hasPersistentProfile, launchEngine, launchPersistent, type EngineBrowser } from './engine.js';
+import { engines, hasPersistentProfile, launchEngine, launchPersistent, supportsPreLoadScripts, type EngineBrowser } from './engine.js';
+import { parseEngines } from './engine-names.js';
 
 let server: PageServer;
 let sink: Server;
@@ -42,6 +43,13 @@ async function hit(what: string, timeoutMs = 5000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+it('OUTBOX_ENGINES: empty means all three, names are trimmed and case-free, an unknown name is an error', () => {
+  expect(parseEngines(undefined)).toEqual(['chromium', 'firefox', 'webkit']);
+  expect(parseEngines(' ')).toEqual(['chromium', 'firefox', 'webkit']);
+  expect(parseEngines('WebKit, chromium')).toEqual(['chromium', 'webkit']);
+  expect(() => parseEngines('chromium,safari')).toThrow(/unknown engine "safari"/);
+});
 
 describe.each(engines)('%s', (engine) => {
   let browser: EngineBrowser;
@@ -122,6 +130,15 @@ describe.each(engines)('%s', (engine) => {
     expect(await (await fresh.newPage(`${server.url}/blank.html`)).evaluate(get)).toBeUndefined(); // contexts are isolated
     await Promise.all([context.close(), fresh.close()]);
   });
+
+  if (!supportsPreLoadScripts(engine)) {
+    it('refuses to drive a page before its load event, and says why', async () => {
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      await expect(tab.goto(`${server.url}/blank.html`, { waitUntil: 'domcontentloaded' })).rejects.toThrow(/runs no script while the document is loading/);
+      await context.close();
+    });
+  }
 
   if (!hasPersistentProfile(engine)) {
     it('has no persistent profile (MiniBrowser --automation keeps website data in memory), and says so', async () => {
