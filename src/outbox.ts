@@ -22,10 +22,16 @@ export interface Outbox {
   load(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
   /** Forgets which chunks are known, so the next `load()` reads everything (a new sender). */
   forgetKnown(): void;
+  /** Whether a known chunk (written or loaded since `forgetKnown()`) still holds this event. */
+  has(event: StoredEvent): boolean;
   /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
   forget(events: readonly StoredEvent[]): void;
-  /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
-  lease(leaseId: string, ids: readonly string[], until: number): void;
+  /**
+   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
+   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
+   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
+   */
+  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
   /** Ends a lease (the request finished, whatever its outcome). */
   release(leaseId: string): void;
   saveRules(rules: readonly ActiveRule[]): void;
@@ -183,6 +189,9 @@ export function createOutbox(
     forgetKnown() {
       chunks.clear();
     },
+    has(event) {
+      return !!chunks.get(event.chunk!)?.has(event.id);
+    },
     forget(events) {
       for (const event of events) {
         const live = event.chunk === undefined ? undefined : chunks.get(event.chunk);
@@ -190,8 +199,8 @@ export function createOutbox(
         if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
-    lease(leaseId, ids, until) {
-      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids }));
+    lease(leaseId, ids, until, stream) {
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream }));
       schedule();
     },
     release(leaseId) {

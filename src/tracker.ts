@@ -119,6 +119,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let timerAt = Infinity;
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
+  let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
 
   function report(error: OutboxError): void {
     try {
@@ -184,6 +185,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     evicted(deque.push(entry, canEvict));
     unbatched++;
     outbox?.append(entry);
+    onTracked?.();
     if (nextFlushAt === undefined) {
       nextFlushAt = now() + options.flushIntervalMs;
       armTimer();
@@ -263,7 +265,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
-    outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
+    outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
       (outcome) => settle(batch, outcome, started),
@@ -430,10 +432,11 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
   }
 
-  async function rescan(): Promise<void> {
+  async function rescan(before?: () => void): Promise<void> {
     if (!outbox) return;
     try {
       const { events, nextLeaseExpiry } = await outbox.load();
+      before?.();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
       report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
@@ -443,10 +446,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function resync(): Promise<void> {
     if (!outbox) return;
-    // Only what is known to be in storage: an event whose write failed or is under way stays.
-    for (const entry of [...deque.values()]) if (entry.stored && !entry.batch) detach(entry);
     outbox.forgetKnown();
-    await rescan();
+    await rescan(dropStale);
+  }
+
+  // After a resync's read, memory copies of stored events that storage no longer holds (another
+  // tab got them acknowledged) or holds under a lease go. Memory keeps the rest during the read,
+  // so an unload meanwhile still finds them (it found nothing when they were dropped first).
+  function dropStale(): void {
+    for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !outbox?.has(entry)) detach(entry);
   }
 
   let markReady!: () => void;
@@ -576,12 +584,27 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pending(visit) {
       for (const event of deque.values()) if (visit(event, !!event.batch?.inFlight, !!event.stored)) return;
     },
-    holdBack(events, until) {
+    holdBack(events, until, rid) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
       heldUntilMax = Math.max(heldUntilMax, until);
       counters.unloadSent += events.length;
-      outbox?.lease(`u${randomId(12)}`, events.map((e) => e.id), until);
+      outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
       armTimer();
+    },
+    acknowledge(events) {
+      const done = (events as Entry[]).filter((entry) => !entry.gone && !entry.batch?.inFlight);
+      for (const entry of done) {
+        detach(entry);
+        entry.acked = true;
+      }
+      outbox?.remove(done);
+      counters.sent += done.length;
+      if (done.length) ackListeners.forEach((listener) => listener(done.map((e) => e.id)));
+      settleFlushWaiters();
+    },
+    onTracked(listener) {
+      onTracked = listener;
+      return () => (onTracked = undefined);
     },
     wake(resetBackoff) {
       if (resetBackoff) {
@@ -595,7 +618,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       sending = value;
       schedulePump();
     },
-    rescan,
+    rescan: () => rescan(),
     resync,
     forget(ids) {
       const set = new Set(ids);

@@ -1,7 +1,9 @@
 import { OutboxError } from '../errors.js';
 import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
-import { createUnloadTransport } from '../transport/beacon.js';
+import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
+import { followers } from './followers.js';
+import { dropUnloadLease, saveUnloadLease } from './unload-leases.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -45,8 +47,10 @@ export const pageLifecycle: Integration = (core) => {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
+    // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
+    const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) {
+      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
         if (!isStored) memoryOnly.push(event);
         else if (stored.length < limit) stored.push(event);
       }
@@ -55,10 +59,20 @@ export const pageLifecycle: Integration = (core) => {
     return memoryOnly.concat(stored);
   }
 
-  function hold(events: readonly QueuedEvent[]): void {
-    const until = options.now() + unloadLeaseMs;
+  // The lease goes to IndexedDB (through the core) and to localStorage: at pagehide only the
+  // synchronous localStorage write is sure to land in every engine (WebKit drops the other).
+  function hold({ events, rid, reply }: Pick<UnloadSent, 'events' | 'rid' | 'reply'>): void {
+    const now = options.now();
+    const until = now + unloadLeaseMs;
     for (const event of events) handed.set(event, until);
-    core.holdBack(events, until);
+    core.holdBack(events, until, rid);
+    saveUnloadLease(options.name, { rid, until, ids: events.map((e) => e.id), stream: events[0]?.stream ?? '' }, now);
+    // A keepalive fetch answers when the page lives on (hidden, not gone): a 2xx is delivery.
+    void reply?.then((ok) => {
+      if (!ok) return;
+      dropUnloadLease(options.name, rid);
+      core.acknowledge(events);
+    });
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the
@@ -82,7 +96,7 @@ export const pageLifecycle: Integration = (core) => {
     // events instead. The flag is only a hint (Sentry #6403); a wrong "online" costs a lease.
     const offline = navigator.onLine === false;
     const sent = offline ? undefined : transport.send(events);
-    if (sent) hold(sent.events);
+    if (sent) hold(sent);
     const left = events.length - (sent?.events.length ?? 0);
     if (left) {
       const carried = new Set(sent?.events);
@@ -101,13 +115,32 @@ export const pageLifecycle: Integration = (core) => {
     if (!transport.defer(candidates(true, options.maxBatchEvents))) stopRefresh();
   }
 
-  const onVisibilityChange = () => {
-    if (document.visibilityState === 'hidden') sendNow(false);
-    else leftBehind = new WeakSet();
+  // Once the page hides, events tracked later (the app's own visibilitychange and pagehide
+  // listeners run after ours) go in their own small request, one per microtask: the request above
+  // has left, and an IndexedDB write started now may never complete.
+  let hiding: boolean | undefined; // set while hidden: whether pagehide came (in-flight events go too)
+  let lateQueued = false;
+  const sendLate = () => {
+    lateQueued = false;
+    if (hiding !== undefined) sendNow(hiding);
   };
-  const onPageHide = () => sendNow(true);
-  const onPageShow = (event: PageTransitionEvent) => {
+  const stopTracked = core.onTracked(() => {
+    if (hiding === undefined || lateQueued) return;
+    lateQueued = true;
+    queueMicrotask(sendLate);
+  });
+  const hide = (pagehide: boolean) => {
+    hiding = pagehide || !!hiding;
+    sendNow(pagehide);
+  };
+  const show = () => {
+    hiding = undefined;
     leftBehind = new WeakSet();
+  };
+  const onVisibilityChange = () => (document.visibilityState === 'hidden' ? hide(false) : show());
+  const onPageHide = () => hide(true);
+  const onPageShow = (event: PageTransitionEvent) => {
+    show();
     if (event.persisted) core.wake();
   };
 
@@ -132,6 +165,7 @@ export const pageLifecycle: Integration = (core) => {
     window.removeEventListener('pageshow', onPageShow);
     stopRefresh();
     stopAcks();
+    stopTracked();
     transport.cancel();
   };
 };
