@@ -200,7 +200,7 @@ export function createOutbox(
       }
     },
     lease(leaseId, ids, until, stream) {
-      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream }));
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {

@@ -3,7 +3,7 @@ import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
 import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
 import { followers } from './followers.js';
-import { dropUnloadLease, saveUnloadLease } from './unload-leases.js';
+import { unloadLeases } from './unload-leases.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -66,11 +66,11 @@ export const pageLifecycle: Integration = (core) => {
     const until = now + unloadLeaseMs;
     for (const event of events) handed.set(event, until);
     core.holdBack(events, until, rid);
-    saveUnloadLease(options.name, { rid, until, ids: events.map((e) => e.id), stream: events[0]?.stream ?? '' }, now);
+    unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
     // A keepalive fetch answers when the page lives on (hidden, not gone): a 2xx is delivery.
     void reply?.then((ok) => {
       if (!ok) return;
-      dropUnloadLease(options.name, rid);
+      unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
       core.acknowledge(events);
     });
   }

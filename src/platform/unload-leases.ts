@@ -7,45 +7,24 @@ export interface UnloadLease {
   stream: string;
 }
 
-const key = (name: string) => `outbox:${name}:unload`;
-
-function read(name: string): UnloadLease[] {
-  try {
-    const leases = JSON.parse(localStorage.getItem(key(name)) ?? '[]') as unknown;
-    return Array.isArray(leases) ? leases.filter((l: UnloadLease) => typeof l?.rid === 'string' && Array.isArray(l.ids) && typeof l.until === 'number') : [];
-  } catch {
-    return []; // no localStorage (sandboxed frames, storage blocked), or a torn value
-  }
-}
-
-function write(name: string, leases: readonly UnloadLease[]): void {
-  try {
-    if (leases.length) localStorage.setItem(key(name), JSON.stringify(leases));
-    else localStorage.removeItem(key(name));
-  } catch {
-    // Quota or blocked storage: the IndexedDB lease (where it lands) and the receipt still hold.
-  }
-}
-
 /**
- * Records an unload request in localStorage, synchronously. The IndexedDB lease written at
+ * Unload leases in localStorage, one key per tracker name. The IndexedDB lease written at
  * `pagehide` never lands in WebKit (its transaction dies with the page); a localStorage write is
- * done when the call returns, and the next page of the origin reads it.
+ * done when the call returns, and the next page of the origin reads it. `update` gets the
+ * unexpired leases and returns what to keep; the function returns what it got.
  */
-export function saveUnloadLease(name: string, lease: UnloadLease, now: number): void {
-  write(name, [...read(name).filter((l) => l.until > now), lease]);
-}
-
-/** Takes (reads and removes) the unexpired unload leases recorded by earlier pages of the origin. */
-export function takeUnloadLeases(name: string, now: number): UnloadLease[] {
-  const leases = read(name);
-  if (leases.length) write(name, []);
-  return leases.filter((l) => l.until > now);
-}
-
-/** Removes the lease of request `rid` (its receipt came, or the same page saw its reply). */
-export function dropUnloadLease(name: string, rid: string): void {
-  const leases = read(name);
-  const rest = leases.filter((l) => l.rid !== rid);
-  if (rest.length !== leases.length) write(name, rest);
+export function unloadLeases(name: string, now: number, update: (leases: UnloadLease[]) => UnloadLease[]): UnloadLease[] {
+  const key = `outbox:${name}:unload`;
+  try {
+    const stored = JSON.parse(localStorage.getItem(key) ?? '[]') as UnloadLease[];
+    const leases = Array.isArray(stored) ? stored.filter((lease) => lease?.until > now && Array.isArray(lease.ids)) : [];
+    const kept = update(leases);
+    if (kept.length) localStorage.setItem(key, JSON.stringify(kept));
+    else localStorage.removeItem(key);
+    return leases;
+  } catch {
+    // No localStorage (sandboxed frames, storage blocked), a torn value or the quota: the
+    // IndexedDB lease (where it lands) and the receipt still hold.
+    return [];
+  }
 }

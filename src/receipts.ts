@@ -1,0 +1,27 @@
+import type { ReceiptReply } from './wire.js';
+
+/**
+ * What a collector said about a request id: `true` it committed it, `false` it did not, `null`
+ * it does not answer receipts (an old collector: a 404, another body), `undefined` it could not
+ * be reached (offline, refused, timed out: worth asking again).
+ */
+export type ReceiptAnswer = boolean | null | undefined;
+
+/** `GET {endpoint}?receipt=<rid>` (wire.ts): a CORS-simple request, no preflight. */
+export function receiptUrl(endpoint: string, rid: string): string {
+  return `${endpoint}${endpoint.includes('?') ? '&' : '?'}receipt=${encodeURIComponent(rid)}`;
+}
+
+/** Reads a reply to a receipt request: only a 200 {@link ReceiptReply} about this very rid counts. */
+export function readReceipt(rid: string, status: number, body: unknown): ReceiptAnswer {
+  const reply = body as Partial<ReceiptReply> | null;
+  return status === 200 && reply?.rid === rid && typeof reply.received === 'boolean' ? reply.received : null;
+}
+
+/** Asks the collector behind `endpoint` whether it committed request `rid`. Never rejects. */
+export function askReceipt(endpoint: string, rid: string, timeoutMs: number): Promise<ReceiptAnswer> {
+  return fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }).then(
+    (response) => response.json().then((body: unknown) => readReceipt(rid, response.status, body), () => null),
+    () => undefined,
+  );
+}
