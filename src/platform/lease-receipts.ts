@@ -121,9 +121,8 @@ export function followReceipts(core: TrackerCore, found: readonly FoundLease[]):
     }
     if (pending.length && timer) timer = setTimeout(run, receiptRetryMs);
   };
-  if (pending.length && core.storage && core.options.endpoint) {
-    timer = setTimeout(run, 0);
-  }
+  // A custom transport (Queues) sends elsewhere: no collector of ours to ask.
+  if (pending.length && core.storage && core.options.endpoint && !core.options.transport) timer = setTimeout(run, 0);
   return () => {
     clearTimeout(timer);
     timer = undefined;
