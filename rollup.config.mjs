@@ -3,18 +3,10 @@
 import esbuild from 'rollup-plugin-esbuild';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { rollupInputs } from './scripts/entries.mjs';
 
-const entries = {
-  index: 'src/index.ts',
-  'storage/indexeddb': 'src/storage/indexeddb.ts',
-  'storage/workers-kv': 'src/storage/workers-kv.ts',
-  'transport/queues': 'src/transport/queues.ts',
-  'entries/worker': 'src/entries/worker.ts',
-  'entries/workerd': 'src/entries/workerd.ts',
-  'feed-reader': 'src/feed-reader.ts',
-  'sign/hmac': 'src/sign/hmac.ts',
-  wire: 'src/wire.ts',
-};
+// The public entries live in scripts/entries.mjs, with package.json's `exports` generated from them.
+const entries = rollupInputs();
 const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
 // ky is not a dependency: see docs/design.md (it was a quarter of the script tag).
 const ts = () => esbuild({ target: 'es2022', sourceMap: false });

@@ -1,30 +1,41 @@
+import { eventProblem, jsonDepthExceeds, maxDepth } from '../../dist/wire.js';
+
 /**
  * Parsing and validating a wire-format v1 batch:
  * `{"sentAt": 1732000000000, "events": [{"id", "name", "timestamp", "sourceId"?, "stream"?,
- * "properties"?, ...extra fields kept}]}`.
+ * "properties"?, ...extra fields kept}]}`. The field checks are wire.ts's (`outbox/wire`), the
+ * ones `track()` applies, so the collector refuses exactly what a tracker bug could let through.
  *
  * A reference collector is strict on purpose: a tracker bug should show up as a 400 naming the
  * field, not as an event that silently looks different on the server.
  *
- * @typedef {{ id: string, name: string, timestamp: number, sourceId?: string, stream?: string,
- *   properties?: Record<string, unknown>, [extra: string]: unknown }} WireEvent
+ * @typedef {import('../../dist/wire.js').WireEvent & { [extra: string]: unknown }} WireEvent
  * @typedef {{ sentAt?: number, events: WireEvent[] }} WireBatch
  * @typedef {{ ok: true, batch: WireBatch }
- *   | { ok: false, status: 400 | 413, code: 'bad_json' | 'bad_shape' | 'too_large', message: string }} ParseResult
+ *   | { ok: false, status: 400 | 413, code: 'bad_json' | 'bad_shape' | 'too_deep' | 'too_large' | 'wrong_stream',
+ *       message: string }} ParseResult
  */
 
-/** Ids longer than this are refused: the id window holds up to a million of them in memory. */
-export const MAX_ID_LENGTH = 256;
+/**
+ * The body nests three levels above an event's properties (batch object, events array, event),
+ * so properties at wire.ts's `maxDepth` are a body at this depth.
+ */
+export const MAX_BODY_DEPTH = maxDepth + 3;
 
 /**
  * @param {Buffer} body decoded (inflated) request body
  * @param {number} maxEvents
+ * @param {string | undefined} stream the request's `stream` parameter: every event must be in it
  * @returns {ParseResult}
  */
-export function parseBatch(body, maxEvents) {
+export function parseBatch(body, maxEvents, stream) {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') return fail('bad_json', 'body is empty');
+  // Before JSON.parse: a 20,000-deep value parses fine, but then breaks whoever serializes it.
+  if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
+    return fail('too_deep', `body nests deeper than ${MAX_BODY_DEPTH} (event properties at most ${maxDepth})`);
+  }
   /** @type {unknown} */
   let parsed;
   try {
@@ -49,25 +60,15 @@ export function parseBatch(body, maxEvents) {
   }
   for (let i = 0; i < events.length; i++) {
     const problem = eventProblem(events[i]);
-    if (problem) return fail('bad_shape', `events[${i}]${problem}`);
+    if (problem) return fail('bad_shape', `events[${i}]: ${problem}`);
+    // The key that signed the request is the URL stream's: an event of another stream would be
+    // signed with a key that is not its own (a page's public key signing a server stream).
+    const own = events[i].stream ?? '';
+    if (own !== '' && own !== (stream ?? '')) {
+      return fail('wrong_stream', `events[${i}] is in stream "${own}" but the request is for ${stream === undefined ? 'no stream' : `stream "${stream}"`}`);
+    }
   }
   return { ok: true, batch: /** @type {WireBatch} */ (parsed) };
-}
-
-/**
- * @param {unknown} event
- * @returns {string | undefined} what is wrong, as a suffix to `events[i]`
- */
-function eventProblem(event) {
-  if (!isPlainObject(event)) return ' must be an object';
-  if (typeof event.id !== 'string' || event.id === '') return '.id must be a non-empty string';
-  if (event.id.length > MAX_ID_LENGTH) return `.id is longer than ${MAX_ID_LENGTH} characters`;
-  if (typeof event.name !== 'string' || event.name === '') return '.name must be a non-empty string';
-  if (!isFiniteNumber(event.timestamp)) return '.timestamp must be a finite number (epoch milliseconds)';
-  if (event.sourceId !== undefined && typeof event.sourceId !== 'string') return '.sourceId must be a string';
-  if (event.stream !== undefined && typeof event.stream !== 'string') return '.stream must be a string';
-  if (event.properties !== undefined && !isPlainObject(event.properties)) return '.properties must be an object';
-  return undefined;
 }
 
 /**
@@ -87,7 +88,7 @@ function isFiniteNumber(value) {
 }
 
 /**
- * @param {'bad_json' | 'bad_shape'} code
+ * @param {'bad_json' | 'bad_shape' | 'too_deep' | 'wrong_stream'} code
  * @param {string} message
  * @returns {ParseResult}
  */

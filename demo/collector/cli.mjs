@@ -6,7 +6,8 @@ import { startCollector } from './collector.mjs';
  * Runs the reference collector from a terminal:
  *   node demo/collector/cli.mjs [--port 8787] [--host 127.0.0.1] [--ndjson events.ndjson]
  *     [--partitions 4] [--fail-rate 0.2 --fail-status 503 --retry-after-sec 2] [--latency-ms 300]
- *     [--auth-key secret]
+ *     [--auth-key secret] [--key STREAM=KEY …] [--allow-origin https://app.example …]
+ *     [--feed-token T] [--test-controls]
  * It prints where it listens, then one summary line every few seconds while traffic changes.
  */
 
@@ -22,6 +23,10 @@ const USAGE = `usage: node demo/collector/cli.mjs [options]
   --retry-after-sec <n>  send Retry-After on failures
   --latency-ms <n>       delay every ingest reply
   --auth-key <key>       require sig = HMAC-SHA256(key, body) on every stream
+  --key <stream>=<key>   the key of one stream (repeatable; overrides --auth-key there)
+  --allow-origin <url>   only pages of this origin may send (repeatable; default any)
+  --feed-token <token>   the feed needs Authorization: Bearer <token>
+  --test-controls        serve /events, /faults, /rules, /reset (header x-outbox-test-control: 1)
   --help`;
 
 /**
@@ -44,6 +49,22 @@ function number(value, flag) {
   return parsed;
 }
 
+/**
+ * @param {string | undefined} defaultKey
+ * @param {string[] | undefined} streamKeys `STREAM=KEY` each
+ */
+function authKeys(defaultKey, streamKeys = []) {
+  if (defaultKey === undefined && streamKeys.length === 0) return undefined;
+  /** @type {Record<string, string>} */
+  const keys = defaultKey === undefined ? {} : { '*': defaultKey };
+  for (const pair of streamKeys) {
+    const at = pair.indexOf('=');
+    if (at < 1 || at === pair.length - 1) fail(`--key needs STREAM=KEY, got "${pair}"`);
+    keys[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return keys;
+}
+
 function parseCommandLine() {
   try {
     return parseArgs({
@@ -57,6 +78,10 @@ function parseCommandLine() {
         'retry-after-sec': { type: 'string' },
         'latency-ms': { type: 'string' },
         'auth-key': { type: 'string' },
+        key: { type: 'string', multiple: true },
+        'allow-origin': { type: 'string', multiple: true },
+        'feed-token': { type: 'string' },
+        'test-controls': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -85,7 +110,10 @@ try {
       retryAfterSec: number(args['retry-after-sec'], '--retry-after-sec'),
       latencyMs: number(args['latency-ms'], '--latency-ms'),
     },
-    authKeys: args['auth-key'] ? { '*': args['auth-key'] } : undefined,
+    authKeys: authKeys(args['auth-key'], args.key),
+    allowedOrigins: args['allow-origin'],
+    feedToken: args['feed-token'],
+    testControls: args['test-controls'] === true,
     quiet: false,
   });
 } catch (error) {
@@ -96,6 +124,7 @@ console.log(`outbox collector listening on ${collector.url}`);
 console.log(`  ingest  POST ${collector.endpoint}`);
 console.log(`  feed    GET  ${collector.feedUrl}?n=<partitions>&cursor0=_first`);
 console.log(`  stats   GET  ${collector.url}/stats  (live: ${collector.url}/live)`);
+if (args['test-controls']) console.log(`  test controls on: /events /faults /rules /reset (header x-outbox-test-control: 1)`);
 const faults = Object.entries(collector.faults());
 if (faults.length > 0) console.log(`  faults  ${faults.map(([key, value]) => `${key}=${value}`).join(' ')}`);
 

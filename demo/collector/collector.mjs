@@ -1,9 +1,12 @@
 import { createServer } from 'node:http';
+import { maxBatchEvents, maxBodyBytes, maxInflatedBytes } from '../../dist/wire.js';
+import { controlRoutes } from './controls.mjs';
+import { applyCors, normalizeAllowedOrigins } from './cors.mjs';
 import { createFeed, handleFeed } from './feed.mjs';
 import { normalizeFaults } from './faults.mjs';
-import { handleIngest } from './ingest.mjs';
+import { handleIngest, handleReceipt } from './ingest.mjs';
 import { handleLive } from './live.mjs';
-import { applyCors, sendError, sendJson, updateFromJsonBody } from './reply.mjs';
+import { sendError, sendJson } from './reply.mjs';
 import { normalizeRules } from './rules.mjs';
 import { normalizeAuthKeys } from './signature.mjs';
 import { createStats } from './stats.mjs';
@@ -20,9 +23,14 @@ import { delay, waitFor } from './wait.mjs';
  * @property {string} [host] default '127.0.0.1'
  * @property {string} [ndjsonPath] append every stored event to this file, one JSON line each
  * @property {number} [partitions] feed partitions, default 4
- * @property {number} [maxBodyBytes] raw body limit, default 1 MiB
- * @property {number} [maxDecompressedBytes] inflated body limit, default 8 MiB
- * @property {number} [maxEvents] events per request, default 10,000
+ * @property {number} [maxBodyBytes] raw body limit, default wire.ts `maxBodyBytes` (1 MiB)
+ * @property {number} [maxDecompressedBytes] inflated body limit, default wire.ts `maxInflatedBytes` (8 MiB)
+ * @property {number} [maxEvents] events per request, default wire.ts `maxBatchEvents` (1,000)
+ * @property {boolean} [testControls] serve the test controls over HTTP (`/events`, `/faults`,
+ *   `/rules`, `/reset`, each needing the header `x-outbox-test-control: 1`); default false
+ * @property {'*' | string[]} [allowedOrigins] origins whose pages may call ingest (CORS, never
+ *   with credentials); default '*'
+ * @property {string} [feedToken] when set, the feed needs `Authorization: Bearer <feedToken>`
  * @property {Record<string, string | Uint8Array>} [authKeys] stream → HMAC key, '*' for any stream
  * @property {DropRule[]} [rules] server drop rules
  * @property {Faults} [faults] initial faults
@@ -35,9 +43,9 @@ const DEFAULTS = {
   port: 0,
   host: '127.0.0.1',
   partitions: 4,
-  maxBodyBytes: 1024 ** 2,
-  maxDecompressedBytes: 8 * 1024 ** 2,
-  maxEvents: 10_000,
+  maxBodyBytes,
+  maxDecompressedBytes: maxInflatedBytes,
+  maxEvents: maxBatchEvents,
   eventWindow: 1_000_000,
   requestWindow: 100_000,
 };
@@ -103,6 +111,10 @@ export async function startCollector(options = {}) {
     refuseUntil = faults.refuseForMs ? Date.now() + faults.refuseForMs : 0;
   };
   const clearFaults = () => setFaults({});
+  /** @param {unknown} next */
+  const setRules = (next) => {
+    rules = normalizeRules(next);
+  };
   const reset = () => {
     store.reset();
     stats.reset();
@@ -120,32 +132,68 @@ export async function startCollector(options = {}) {
     delay: (ms) => delay(ms, closing.signal),
   };
 
-  /** @type {Record<string, Record<string, (req: import('node:http').IncomingMessage,
-   *   res: import('node:http').ServerResponse, url: URL) => unknown>>} */
+  const allowedOrigins = normalizeAllowedOrigins(options.allowedOrigins);
+  const feedToken = options.feedToken;
+  if (feedToken !== undefined && (typeof feedToken !== 'string' || feedToken === '')) {
+    throw new TypeError('[collector] feedToken must be a non-empty string');
+  }
+
+  /** @type {import('./controls.mjs').Routes} */
   const routes = {
-    '/v1/batch': { POST: (req, res, url) => handleIngest(req, res, url, ingest) },
-    '/feed/v1': { GET: (req, res, url) => handleFeed(req, res, url, feed, closing.signal) },
-    '/stats': { GET: (req, res) => sendJson(res, 200, stats.snapshot()) },
-    '/events': {
+    '/v1/batch': {
+      POST: (req, res, url) => handleIngest(req, res, url, ingest),
+      GET: (req, res, url) => handleReceipt(res, url, store),
+    },
+    '/feed/v1': {
       GET: (req, res, url) => {
-        const since = Number(url.searchParams.get('since') ?? 0);
-        if (!Number.isInteger(since) || since < 0) return sendError(res, 400, 'bad_parameter', 'since must be an index');
-        const events = store.events();
-        sendJson(res, 200, { total: events.length, events: events.slice(since) });
+        // Consumers are servers with a token; pages never get the feed (no CORS on it either).
+        if (feedToken !== undefined && req.headers.authorization !== `Bearer ${feedToken}`) {
+          return sendError(res, 401, 'unauthorized', 'the feed needs Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer' });
+        }
+        return handleFeed(req, res, url, feed, closing.signal);
       },
     },
-    '/faults': {
-      GET: (req, res) => sendJson(res, 200, faults),
-      POST: (req, res) => updateFromJsonBody(req, res, (body) => (setFaults(body), faults)),
-      DELETE: (req, res) => (clearFaults(), sendJson(res, 200, faults)),
-    },
-    '/rules': {
-      GET: (req, res) => sendJson(res, 200, rules),
-      POST: (req, res) => updateFromJsonBody(req, res, (body) => (rules = normalizeRules(body))),
-    },
-    '/reset': { POST: (req, res) => (reset(), sendJson(res, 200, { ok: true })) },
+    '/stats': { GET: (req, res) => sendJson(res, 200, stats.snapshot()) },
     '/live': { GET: (req, res) => handleLive(req, res, stats.snapshot, closing.signal) },
     '/health': { GET: (req, res) => sendJson(res, 200, { ok: true }) },
+  };
+  // Pages may call these (the tracker, the demo's live counters): counters, never events.
+  const corsPaths = new Set(['/v1/batch', '/stats', '/live', '/health']);
+  if (options.testControls === true) {
+    Object.assign(routes, controlRoutes({ events: () => store.events(), faults: () => faults, setFaults, clearFaults, rules: () => rules, setRules, reset }));
+  }
+
+  /**
+   * Every request ends in a reply or a destroyed socket, never in an exception: the request
+   * target is untrusted (`GET //` once crashed the process: `new URL('//', base)` throws).
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
+  const route = (req, res) => {
+    const path = pathOf(req.url);
+    if (path === undefined) return sendError(res, 400, 'bad_request', 'the request target is not a path');
+    if (corsPaths.has(path)) applyCors(req, res, allowedOrigins);
+    if (req.method === 'OPTIONS') {
+      stats.counters().preflights++;
+      res.writeHead(204, { 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
+    const methods = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!methods) return sendError(res, 404, 'not_found', `no route ${path.slice(0, 200)}`);
+    const method = req.method ?? '';
+    if (!Object.hasOwn(methods, method)) {
+      const allow = Object.keys(methods).join(', ');
+      return sendError(res, 405, 'method_not_allowed', `${method} ${path}: use ${allow}`, { Allow: allow });
+    }
+    /** @type {URL} */
+    let url;
+    try {
+      url = new URL(`http://collector${req.url}`);
+    } catch {
+      return sendError(res, 400, 'bad_request', 'the request target cannot be parsed');
+    }
+    return methods[method](req, res, url);
   };
 
   const server = createServer((req, res) => {
@@ -155,23 +203,8 @@ export async function startCollector(options = {}) {
       req.socket.destroy();
       return;
     }
-    applyCors(req, res);
-    if (req.method === 'OPTIONS') {
-      stats.counters().preflights++;
-      res.writeHead(204, { 'Access-Control-Max-Age': '600' });
-      res.end();
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://collector');
-    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
-    const handler = route && Object.hasOwn(route, req.method ?? '') ? route[req.method ?? ''] : undefined;
-    if (!route) return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
-    if (!handler) {
-      const allow = Object.keys(route).join(', ');
-      return sendError(res, 405, 'method_not_allowed', `${req.method} ${url.pathname}: use ${allow}`, { Allow: allow });
-    }
     Promise.resolve()
-      .then(() => handler(req, res, url))
+      .then(() => route(req, res))
       .catch((error) => {
         if (!quiet) console.error('[collector] request failed:', error);
         sendError(res, 500, 'internal', String(error?.message ?? error));
@@ -214,9 +247,7 @@ export async function startCollector(options = {}) {
     setFaults,
     clearFaults,
     rules: () => rules,
-    setRules: (next) => {
-      rules = normalizeRules(next);
-    },
+    setRules,
     setAuthKeys: (next) => {
       authKeys = normalizeAuthKeys(next);
     },
@@ -237,6 +268,17 @@ export async function startCollector(options = {}) {
     },
   };
   return collector;
+}
+
+/**
+ * The path of a request target in origin-form (`/a/b?q`), undefined for anything else (`*`,
+ * absolute-form, `//host`-like targets are kept as paths: they are only compared, never resolved).
+ * @param {string | undefined} target
+ */
+function pathOf(target) {
+  if (typeof target !== 'string' || !target.startsWith('/')) return undefined;
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
 }
 
 /**

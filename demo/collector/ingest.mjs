@@ -1,3 +1,4 @@
+import { idProblem, streamProblem } from '../../dist/wire.js';
 import { parseBatch } from './batch.mjs';
 import { discardRest, gunzipLimited, isGzip, readBody } from './body.mjs';
 import { decideFault } from './faults.mjs';
@@ -7,7 +8,8 @@ import { keyForStream, verifySignature } from './signature.mjs';
 /**
  * POST /v1/batch, wire format v1. The order of the checks is the cost order a real edge would
  * use: size limits, then injected faults, then the signature over the raw bytes, and only then
- * inflating and parsing, so an unauthenticated gzip bomb is never inflated.
+ * inflating, the depth scan and parsing, so an unauthenticated gzip bomb is never inflated.
+ * The key is the URL stream's, and every event must be in that stream (batch.mjs).
  *
  * @typedef {object} IngestContext
  * @property {{ maxBodyBytes: number, maxDecompressedBytes: number, maxEvents: number }} limits
@@ -68,6 +70,12 @@ async function decide(raw, url, req, ctx) {
   }
 
   const stream = params.get('stream') ?? undefined;
+  const badStream = streamProblem(stream);
+  if (badStream) return error(400, 'bad_parameter', `the stream parameter: ${badStream}`);
+  const rid = params.get('rid');
+  // The receipt window keeps rids in memory: the same bounds as event ids.
+  const badRid = rid === null ? undefined : idProblem(rid);
+  if (badRid) return error(400, 'bad_parameter', `the rid parameter: ${badRid.replace(/^id/, 'rid')}`);
   const key = keyForStream(ctx.authKeys(), stream);
   if (key !== undefined && !verifySignature(key, raw, params.get('sig'))) {
     counters.signatureFailures++;
@@ -90,7 +98,7 @@ async function decide(raw, url, req, ctx) {
   }
   counters.bytesInflated += body.length;
 
-  const parsed = parseBatch(body, ctx.limits.maxEvents);
+  const parsed = parseBatch(body, ctx.limits.maxEvents, stream);
   if (!parsed.ok) return error(parsed.status, parsed.code, parsed.message);
 
   const test = params.get('test');
@@ -100,16 +108,32 @@ async function decide(raw, url, req, ctx) {
   }
 
   const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);
-  const rid = params.get('rid');
   if (rid && ctx.store.isDuplicateRequest(rid)) counters.duplicateRequests++;
   counters.duplicates += result.duplicates;
   counters.ruled += result.ruled;
   ctx.stats.stored(result.accepted);
-  const { accepted, duplicates, ruled, matchedRules } = result;
-  return {
-    status: 200,
-    body: ruled > 0 ? { accepted, duplicates, ruled, rules: matchedRules } : { accepted, duplicates },
-  };
+  const { accepted, duplicates, ruledIds, matchedRules } = result;
+  /** @type {import('../../dist/wire.js').BatchReply} */
+  const reply = ruledIds.length > 0 ? { accepted, duplicates, ruled: ruledIds, rules: matchedRules } : { accepted, duplicates };
+  return { status: 200, body: reply };
+}
+
+/**
+ * `GET /v1/batch?receipt=<rid>`: whether a request with that rid was committed, within the
+ * request id window (the last `dedupeWindow.requests` committed requests). A page asks this about
+ * the unload request of the page before instead of sending its events again.
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {import('./store.mjs').EventStore} store
+ */
+export function handleReceipt(res, url, store) {
+  const rid = url.searchParams.get('receipt');
+  if (rid === null) return sendJson(res, 400, { error: 'bad_parameter', message: 'GET on the ingest path needs ?receipt=<rid>' });
+  const problem = idProblem(rid);
+  if (problem) return sendJson(res, 400, { error: 'bad_parameter', message: `receipt: ${problem.replace(/^id/, 'rid')}` });
+  /** @type {import('../../dist/wire.js').ReceiptReply} */
+  const reply = { rid, received: store.wasCommitted(rid) };
+  sendJson(res, 200, reply);
 }
 
 /**

@@ -1,32 +1,6 @@
 import { readBody } from './body.mjs';
 
-/**
- * Response helpers shared by every route. CORS headers go on every response, errors included:
- * a browser hides a CORS-less error response from the page, and the tracker then cannot tell
- * a 413 (split the batch) from a network failure (retry it).
- */
-
-/**
- * Echoes the Origin (with credentials allowed) rather than `*`: a beacon whose Blob has a
- * non-simple type is sent in credentials mode, and its preflight only passes that way.
- * No cookies are ever read, so allowing credentials exposes nothing.
- *
- * @param {import('node:http').IncomingMessage} req
- * @param {import('node:http').ServerResponse} res
- */
-export function applyCors(req, res) {
-  const origin = req.headers.origin;
-  if (origin) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Vary', 'Origin, Access-Control-Request-Headers');
-  } else {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-  }
-  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] || '*');
-  res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
-}
+/** JSON replies shared by every route (CORS is decided per route: see cors.mjs). */
 
 /**
  * @param {import('node:http').ServerResponse} res

@@ -9,7 +9,7 @@ import { matchRule } from './rules.mjs';
  *
  * @typedef {import('./batch.mjs').WireEvent} WireEvent
  * @typedef {import('./rules.mjs').DropRule} DropRule
- * @typedef {{ accepted: number, duplicates: number, ruled: number, matchedRules: DropRule[] }} RecordResult
+ * @typedef {{ accepted: number, duplicates: number, ruled: number, ruledIds: string[], matchedRules: DropRule[] }} RecordResult
  */
 
 /**
@@ -35,6 +35,11 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
      */
     isDuplicateRequest: (rid) => !requestIds.add(rid),
     /**
+     * Whether a request with this rid was committed (and is still in the window).
+     * @param {string} rid
+     */
+    wasCommitted: (rid) => requestIds.has(rid),
+    /**
      * Stores the events that are neither duplicates nor dropped by a rule.
      * @param {WireEvent[]} batch
      * @param {readonly DropRule[]} rules
@@ -49,7 +54,8 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
       /** @type {Set<string>} */
       const freshIds = new Set();
       let duplicates = 0;
-      let ruled = 0;
+      /** @type {string[]} */
+      const ruledIds = [];
       for (const event of batch) {
         // Checked before the rules so a retry of an event stored earlier still reads "duplicate".
         if (eventIds.has(event.id) || freshIds.has(event.id)) {
@@ -58,7 +64,7 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
         }
         const rule = rules.length > 0 ? matchRule(rules, event, requestStream) : undefined;
         if (rule) {
-          ruled++;
+          ruledIds.push(event.id);
           matched.add(rule);
           continue;
         }
@@ -75,7 +81,7 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
         events.push(event);
         feed.append(event);
       }
-      return { accepted: fresh.length, duplicates, ruled, matchedRules: [...matched] };
+      return { accepted: fresh.length, duplicates, ruled: ruledIds.length, ruledIds, matchedRules: [...matched] };
     },
     events: () => events,
     reset() {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { batchBody, event, post } from './harness.mjs';
+import { signBody } from '../../demo/collector/signature.mjs';
+import { batchBody, control, event, post } from './harness.mjs';
 
 const CLI = fileURLToPath(new URL('../../demo/collector/cli.mjs', import.meta.url));
 
@@ -38,7 +39,25 @@ describe('cli.mjs', () => {
     expect(cli.stdout()).toMatch(/SIGTERM: closing \(1 events stored\)/);
   });
 
+  it('--test-controls, --key and --allow-origin configure the collector', async () => {
+    const cli = run(['--port', '0', '--test-controls', '--key', 'web=page-key', '--allow-origin', 'https://app.example']);
+    while (!/test controls on/.test(cli.stdout())) await once(cli.child.stdout, 'data');
+    const url = /listening on (\S+)/.exec(cli.stdout())[1];
+
+    const body = batchBody([event()]);
+    const signed = await post({ endpoint: `${url}/v1/batch` }, body, {
+      query: { stream: 'web', sig: signBody('page-key', Buffer.from(body)) },
+      headers: { Origin: 'https://app.example' },
+    });
+    expect(signed.status).toBe(200);
+    expect(signed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect((await post({ endpoint: `${url}/v1/batch` }, body, { query: { stream: 'web' } })).status).toBe(401);
+    const events = await control({ url }, '/events');
+    expect(events.json.total).toBe(1);
+  });
+
   it.each([
+    [['--key', 'no-equals-sign'], /--key needs STREAM=KEY/],
     [['--fail-rate', 'lots'], /--fail-rate needs a number/],
     [['--fail-rate', '3'], /fault failRate has an invalid value/],
     [['--colour'], /Unknown option/],

@@ -1,29 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { startCollector } from '../../demo/collector/collector.mjs';
-import { batchBody, call, event, post, start } from './harness.mjs';
+import { batchBody, call, control, event, post, start } from './harness.mjs';
 
-describe('CORS', () => {
+describe('CORS (ingest and counters only, never with credentials)', () => {
   it.each([
     ['a success', (c) => post(c, batchBody([event()]), { headers: { Origin: 'https://app.example' } })],
     ['an error', (c) => post(c, '{', { headers: { Origin: 'https://app.example' } })],
-    ['a 404', (c) => call(c, '/nope', { headers: { Origin: 'https://app.example' } })],
-  ])('headers are on %s, with the Origin echoed', async (_, send) => {
+    ['a receipt', (c) => call(c, '/v1/batch?receipt=r1', { headers: { Origin: 'https://app.example' } })],
+  ])('headers are on %s: any origin, no credentials', async (_, send) => {
     const collector = await start();
     const { headers } = await send(collector);
-    expect(headers.get('access-control-allow-origin')).toBe('https://app.example');
-    expect(headers.get('access-control-allow-methods')).toMatch(/GET, POST.*OPTIONS/);
-    expect(headers.get('access-control-expose-headers')).toBe('Retry-After');
-    expect(headers.get('vary')).toMatch(/Origin/);
-  });
-
-  it('allows any origin with * when the request names none', async () => {
-    const collector = await start();
-    const { headers } = await post(collector, batchBody([]));
     expect(headers.get('access-control-allow-origin')).toBe('*');
+    expect(headers.get('access-control-allow-credentials')).toBeNull();
+    expect(headers.get('access-control-allow-methods')).toMatch(/GET, POST.*OPTIONS/);
     expect(headers.get('access-control-allow-headers')).toBe('*');
+    expect(headers.get('access-control-expose-headers')).toBe('Retry-After');
   });
 
-  it('answers OPTIONS with 204, echoes the requested headers and counts a preflight', async () => {
+  it('with allowedOrigins, echoes an allowed Origin and gives others nothing', async () => {
+    const collector = await start({ allowedOrigins: ['https://app.example'] });
+    const allowed = await post(collector, batchBody([event()]), { headers: { Origin: 'https://app.example' } });
+    const other = await post(collector, batchBody([event()]), { headers: { Origin: 'https://evil.example' } });
+
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('vary')).toMatch(/Origin/);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(other.headers.get('vary')).toMatch(/Origin/);
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  it('answers OPTIONS with 204 and counts a preflight', async () => {
     const collector = await start();
     const reply = await call(collector, '/v1/batch?rid=1', {
       method: 'OPTIONS',
@@ -34,9 +40,15 @@ describe('CORS', () => {
       },
     });
     expect(reply.status).toBe(204);
-    expect(reply.headers.get('access-control-allow-headers')).toBe('content-type,x-api-key');
-    expect(reply.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(reply.headers.get('access-control-allow-headers')).toBe('*');
+    expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     expect(collector.stats()).toMatchObject({ preflights: 1, requests: 0 });
+  });
+
+  it.each(['/feed/v1?n=4&cursor0=_first', '/nope'])('GET %s carries no CORS headers', async (path) => {
+    const collector = await start();
+    const reply = await call(collector, path, { headers: { Origin: 'https://app.example' } });
+    expect(reply.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 
@@ -70,20 +82,21 @@ describe('read-side endpoints', () => {
     expect(json).toMatchObject({ requests: 2, accepted: 2, rejected: { 400: 1 }, eventsPerSecond: 2 });
   });
 
-  it('GET /events lists stored events, from ?since=', async () => {
-    const collector = await start();
+  it('GET /events (a test control) lists stored events, from ?since=', async () => {
+    const collector = await start({ testControls: true });
     const events = [event(), event(), event()];
     await post(collector, batchBody(events));
 
-    expect((await call(collector, '/events')).json).toEqual({ total: 3, events });
-    expect((await call(collector, '/events?since=2')).json).toEqual({ total: 3, events: events.slice(2) });
-    expect((await call(collector, '/events?since=-1')).status).toBe(400);
+    expect((await control(collector, '/events')).json).toEqual({ total: 3, events });
+    expect((await control(collector, '/events?since=2')).json).toEqual({ total: 3, events: events.slice(2) });
+    expect((await control(collector, '/events?since=-1')).status).toBe(400);
   });
 
   it.each([
     ['GET /health', '/health', 'GET', 200, { ok: true }],
     ['an unknown path', '/v2/batch', 'GET', 404, { error: 'not_found' }],
-    ['GET on the ingest path', '/v1/batch', 'GET', 405, { error: 'method_not_allowed' }],
+    ['GET on the ingest path without ?receipt', '/v1/batch', 'GET', 400, { error: 'bad_parameter' }],
+    ['PUT on the ingest path', '/v1/batch', 'PUT', 405, { error: 'method_not_allowed' }],
   ])('%s', async (_, path, method, status, json) => {
     const collector = await start();
     expect(await call(collector, path, { method })).toMatchObject({ status, json });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decideFault, normalizeFaults } from '../../demo/collector/faults.mjs';
-import { batchBody, call, event, post, start } from './harness.mjs';
+import { batchBody, call, control, event, post, start } from './harness.mjs';
 
 describe('decideFault', () => {
   const never = () => 0.99;
@@ -122,17 +122,17 @@ describe('fault injection over HTTP', () => {
   });
 
   it('is set with POST /faults, read with GET /faults and cleared with DELETE /faults', async () => {
-    const collector = await start();
-    const set = await call(collector, '/faults', { method: 'POST', body: JSON.stringify({ rejectStatus: 503 }) });
+    const collector = await start({ testControls: true });
+    const set = await control(collector, '/faults', { method: 'POST', body: JSON.stringify({ rejectStatus: 503 }) });
     expect(set).toMatchObject({ status: 200, json: { rejectStatus: 503 } });
-    expect((await call(collector, '/faults')).json).toEqual({ rejectStatus: 503 });
+    expect((await control(collector, '/faults')).json).toEqual({ rejectStatus: 503 });
     expect((await post(collector, batchBody([event()]))).status).toBe(503);
 
     // POST replaces rather than merges.
-    await call(collector, '/faults', { method: 'POST', body: JSON.stringify({ latencyMs: 1 }) });
+    await control(collector, '/faults', { method: 'POST', body: JSON.stringify({ latencyMs: 1 }) });
     expect(collector.faults()).toEqual({ latencyMs: 1 });
 
-    expect((await call(collector, '/faults', { method: 'DELETE' })).json).toEqual({});
+    expect((await control(collector, '/faults', { method: 'DELETE' })).json).toEqual({});
     expect((await post(collector, batchBody([event()]))).status).toBe(200);
   });
 
@@ -140,16 +140,16 @@ describe('fault injection over HTTP', () => {
     ['an unknown fault', JSON.stringify({ failrate: 1 }), 'bad_shape'],
     ['invalid JSON', '{', 'bad_json'],
   ])('POST /faults with %s is a 400 and changes nothing', async (_, body, code) => {
-    const collector = await start({ faults: { latencyMs: 1 } });
-    const reply = await call(collector, '/faults', { method: 'POST', body });
+    const collector = await start({ testControls: true, faults: { latencyMs: 1 } });
+    const reply = await control(collector, '/faults', { method: 'POST', body });
     expect(reply).toMatchObject({ status: 400, json: { error: code } });
     expect(collector.faults()).toEqual({ latencyMs: 1 });
   });
 
   it('POST /reset clears faults with the rest', async () => {
-    const collector = await start({ faults: { rejectStatus: 503 } });
+    const collector = await start({ testControls: true, faults: { rejectStatus: 503 } });
     await post(collector, batchBody([event()]));
-    expect((await call(collector, '/reset', { method: 'POST' })).status).toBe(200);
+    expect((await control(collector, '/reset', { method: 'POST' })).status).toBe(200);
     expect(collector.faults()).toEqual({});
     expect(collector.stats()).toMatchObject({ requests: 0, faultsInjected: 0, rejected: {} });
   });

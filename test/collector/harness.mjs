@@ -67,3 +67,14 @@ export async function call(collector, path, init) {
     json: type.includes('json') && !type.includes('ndjson') && text ? JSON.parse(text) : undefined,
   };
 }
+
+/**
+ * Calls a test-control route (`/events`, `/faults`, `/rules`, `/reset`) the way a test runner
+ * does: with the header that no web page can send cross-origin.
+ * @param {{ url: string }} collector
+ * @param {string} path
+ * @param {RequestInit & { headers?: Record<string, string> }} [init]
+ */
+export function control(collector, path, init = {}) {
+  return call(collector, path, { ...init, headers: { 'x-outbox-test-control': '1', ...init.headers } });
+}

@@ -13,7 +13,7 @@ describe('POST /v1/batch accepts valid batches', () => {
       event({ name: 'signup', sourceId: 'device-42', properties: { plan: 'pro' } }),
       event({ stream: 'audit', release: '1.2.3' }),
     ];
-    const reply = await post(collector, batchBody(events), { query: { rid: 'r1' } });
+    const reply = await post(collector, batchBody(events), { query: { rid: 'r1', stream: 'audit' } });
 
     expect(reply).toMatchObject({ status: 200, json: { accepted: 2, duplicates: 0 } });
     expect(reply.json).not.toHaveProperty('rules');
@@ -101,17 +101,17 @@ describe('POST /v1/batch refuses bad input', () => {
     ['missing events', { sentAt: 1 }, /events must be an array/],
     ['events as an object', { events: {} }, /events must be an array/],
     ['a non-numeric sentAt', { sentAt: 'now', events: [] }, /sentAt/],
-    ['an event that is not an object', { events: ['e'] }, /events\[0\] must be an object/],
-    ['an event without id', { events: [{ name: 'n', timestamp: 1 }] }, /events\[0\]\.id/],
-    ['a numeric id', { events: [{ ...valid, id: 7 }] }, /events\[0\]\.id/],
-    ['an id over 256 characters', { events: [{ ...valid, id: 'x'.repeat(257) }] }, /events\[0\]\.id is longer/],
-    ['a missing name', { events: [valid, { id: 'e2', timestamp: 1 }] }, /events\[1\]\.name/],
-    ['a string timestamp', { events: [{ ...valid, timestamp: '1' }] }, /events\[0\]\.timestamp/],
-    ['a NaN-like timestamp', { events: [{ ...valid, timestamp: null }] }, /events\[0\]\.timestamp/],
-    ['array properties', { events: [{ ...valid, properties: [1] }] }, /events\[0\]\.properties/],
-    ['null properties', { events: [{ ...valid, properties: null }] }, /events\[0\]\.properties/],
-    ['a numeric sourceId', { events: [{ ...valid, sourceId: 42 }] }, /events\[0\]\.sourceId/],
-    ['a boolean stream', { events: [{ ...valid, stream: true }] }, /events\[0\]\.stream/],
+    ['an event that is not an object', { events: ['e'] }, /events\[0\]: event must be an object/],
+    ['an event without id', { events: [{ name: 'n', timestamp: 1 }] }, /events\[0\]: id/],
+    ['a numeric id', { events: [{ ...valid, id: 7 }] }, /events\[0\]: id/],
+    ['an id over 256 characters', { events: [{ ...valid, id: 'x'.repeat(257) }] }, /events\[0\]: id is longer/],
+    ['a missing name', { events: [valid, { id: 'e2', timestamp: 1 }] }, /events\[1\]: name/],
+    ['a string timestamp', { events: [{ ...valid, timestamp: '1' }] }, /events\[0\]: timestamp/],
+    ['a NaN-like timestamp', { events: [{ ...valid, timestamp: null }] }, /events\[0\]: timestamp/],
+    ['array properties', { events: [{ ...valid, properties: [1] }] }, /events\[0\]: properties/],
+    ['null properties', { events: [{ ...valid, properties: null }] }, /events\[0\]: properties/],
+    ['a numeric sourceId', { events: [{ ...valid, sourceId: 42 }] }, /events\[0\]: sourceId/],
+    ['a boolean stream', { events: [{ ...valid, stream: true }] }, /events\[0\]: stream/],
   ])('400 bad_shape for %s, and nothing is stored', async (_, body, message) => {
     const collector = await start();
     const reply = await post(collector, JSON.stringify(body));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchRule, normalizeRules } from '../../demo/collector/rules.mjs';
-import { batchBody, call, event, post, start } from './harness.mjs';
+import { batchBody, control, event, post, start } from './harness.mjs';
 
 describe('matchRule', () => {
   const click = { id: '1', name: 'click', timestamp: 1, sourceId: 'dev-1', stream: 'ui' };
@@ -37,13 +37,12 @@ describe('drop rules over HTTP', () => {
     ];
     const collector = await start({ rules });
     const kept = event({ name: 'signup' });
-    const reply = await post(
-      collector,
-      batchBody([event({ name: 'debug' }), kept, event({ sourceId: 'noisy' }), event({ name: 'debug' })]),
-    );
+    const dropped = [event({ name: 'debug' }), event({ sourceId: 'noisy' }), event({ name: 'debug' })];
+    const reply = await post(collector, batchBody([dropped[0], kept, dropped[1], dropped[2]]));
 
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual({ accepted: 1, duplicates: 0, ruled: 3, rules: [rules[0], rules[1]] });
+    // wire.ts BatchReply: `ruled` lists the ids dropped, so the tracker accounts without re-matching.
+    expect(reply.json).toEqual({ accepted: 1, duplicates: 0, ruled: dropped.map((e) => e.id), rules: [rules[0], rules[1]] });
     expect(collector.events()).toEqual([kept]);
     expect(collector.stats()).toMatchObject({ accepted: 1, ruled: 3 });
   });
@@ -65,16 +64,16 @@ describe('drop rules over HTTP', () => {
   });
 
   it('is set with POST /rules and read with GET /rules; bad rules are a 400', async () => {
-    const collector = await start();
+    const collector = await start({ testControls: true });
     const rules = [{ stream: 'audit', ttlMs: 1000 }];
-    expect(await call(collector, '/rules', { method: 'POST', body: JSON.stringify(rules) })).toMatchObject({
+    expect(await control(collector, '/rules', { method: 'POST', body: JSON.stringify(rules) })).toMatchObject({
       status: 200,
       json: rules,
     });
-    expect((await call(collector, '/rules')).json).toEqual(rules);
-    expect((await post(collector, batchBody([event()]), { query: { stream: 'audit' } })).json).toMatchObject({ ruled: 1 });
+    expect((await control(collector, '/rules')).json).toEqual(rules);
+    expect((await post(collector, batchBody([event()]), { query: { stream: 'audit' } })).json.ruled).toHaveLength(1);
 
-    const bad = await call(collector, '/rules', { method: 'POST', body: JSON.stringify([{ name: 'x' }]) });
+    const bad = await control(collector, '/rules', { method: 'POST', body: JSON.stringify([{ name: 'x' }]) });
     expect(bad).toMatchObject({ status: 400, json: { error: 'bad_shape' } });
     expect(collector.rules()).toEqual(rules);
   });

@@ -1,11 +1,15 @@
 // The built package, as users get it: import by name (ESM and CJS) in Node 20, the IIFE's
 // global, and the script-tag bundle's size budget (bytes are deterministic; CI enforces it).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { runInNewContext } from 'node:vm';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs build script, without declarations
+import { exportsField } from '../../scripts/entries.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -43,5 +47,43 @@ describe('built package', () => {
     const bytes = gzipSync(readFileSync(`${root}dist/outbox.iife.js`), { level: 9 }).length;
     console.log(`dist/outbox.iife.js: ${bytes} bytes min+gzip (budget ${iifeBudgetBytes})`);
     expect(bytes).toBeLessThanOrEqual(iifeBudgetBytes);
+  });
+});
+
+// The ecosystem's checkers on the package as published (`npm pack`): arethetypeswrong for node16
+// (from CJS and from ESM) and bundler resolution, publint --strict. node10 is ignored (it knows no
+// `exports`, so subpaths cannot resolve there), and so is the IIFE, a script with no types.
+describe('the packed package to the checkers', () => {
+  const bin = (name: string) => join(root, 'node_modules/.bin', name);
+  let dir: string;
+  let tarball: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'outbox-pack-'));
+    tarball = join(dir, execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim());
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('package.json exports are the ones scripts/entries.mjs generates', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+    expect(pkg.exports).toEqual(exportsField());
+  });
+
+  it('passes @arethetypeswrong/cli: no CJS entry masquerades as ESM, every entry has types', () => {
+    const args = [tarball, '--profile', 'node16', '--exclude-entrypoints', './outbox.iife.js', '--format', 'json'];
+    let out: string;
+    try {
+      out = execFileSync(bin('attw'), args, { cwd: root, encoding: 'utf8' });
+    } catch (error) {
+      // A failing check exits 1 with the same JSON: show the problems instead of the exit code.
+      out = (error as { stdout: string }).stdout;
+    }
+    const { analysis } = JSON.parse(out) as { analysis: { entrypoints: Record<string, unknown>; problems: { kind: string; entrypoint: string; resolutionKind: string }[] } };
+    expect(Object.keys(analysis.entrypoints).sort()).toEqual(Object.keys(exportsField()).filter((k) => k !== './outbox.iife.js').sort());
+    expect(analysis.problems.filter((p) => p.resolutionKind !== 'node10')).toEqual([]);
+  });
+
+  it('passes publint --strict', () => {
+    const out = execFileSync(bin('publint'), ['--strict'], { cwd: root, encoding: 'utf8' });
+    expect(out).toMatch(/All good/);
   });
 });
