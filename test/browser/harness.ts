@@ -1,6 +1,7 @@
-// Real-browser test harness: Debian's Chromium driven by playwright-core (never `playwright
-// install`: no network here), a static server for the built bundle and test pages, and the
-// reference collector on another port so every request from the page is cross-origin.
+// Real-browser test harness: a static server for the built bundle and test pages, and the
+// reference collector on another port so every request from the page is cross-origin. Engines
+// are driven through engine.ts (all three); the Chromium-only helpers below stay for the
+// Chromium-only scenarios (CDP, SIGKILL, fetchLater).
 import { createServer, type Server } from 'node:http';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,21 +9,12 @@ import { join, extname, normalize } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, beforeEach } from 'vitest';
 import { startCollector } from '../../demo/collector/collector.mjs';
+import { chromiumArgs, chromiumPath } from './chromium-launch.js';
 
 /** The reference collector, as the browser tests use it. */
 export type Collector = Awaited<ReturnType<typeof startCollector>>;
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { chromiumPath, chromiumArgs };
 
 const root = new URL('../..', import.meta.url).pathname;
 const types: Record<string, string> = {
@@ -37,6 +29,11 @@ export interface PageServer {
   url: string;
   /** Serves `html` at `path` (e.g. '/t/reload.html') until the server closes. */
   page(path: string, html: string): string;
+  /**
+   * Runs `source` first in every HTML page served from now on (null: none), as a first inline
+   * script: the engine-neutral form of an init script (WebDriver classic has none).
+   */
+  initScript(source: string | null): void;
   close(): Promise<void>;
 }
 
@@ -48,19 +45,22 @@ export async function startPageServer(): Promise<PageServer> {
   const pages = new Map<string, string>([
     ['/blank.html', '<!doctype html><meta charset="utf-8"><title>outbox test</title><script src="/dist/outbox.iife.js"></script><body>test page</body>'],
   ]);
+  let init: string | null = null;
+  // After the doctype, so the page keeps standards mode.
+  const withInit = (html: string) => (init === null ? html : html.replace(/^(\s*<!doctype html>)?/i, (doctype) => `${doctype}<script>${init}</script>`));
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const inline = pages.get(path);
     if (inline !== undefined) {
       res.writeHead(200, { 'content-type': types['.html']!, 'cache-control': 'no-store' });
-      return res.end(inline);
+      return res.end(withInit(inline));
     }
     const file = normalize(join(root, path));
     if (!file.startsWith(root) || file.includes('node_modules')) return res.writeHead(404).end();
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
+      res.end(extname(file) === '.html' ? withInit(body.toString('utf8')) : body);
     } catch {
       res.writeHead(404).end();
     }
@@ -73,6 +73,9 @@ export async function startPageServer(): Promise<PageServer> {
     page(path, html) {
       pages.set(path, html);
       return url + path;
+    },
+    initScript(source) {
+      init = source;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
