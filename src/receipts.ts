@@ -7,6 +7,14 @@ import type { ReceiptReply } from './wire.js';
  */
 export type ReceiptAnswer = boolean | null | undefined;
 
+/** How long a receipt request may take. Longer, and the lease's own wait decides. */
+export const receiptTimeoutMs = 3000;
+/**
+ * A request younger than this may still be on its way (an unload request racing the next page's
+ * receipt request): a "missing" for it is asked again rather than trusted.
+ */
+export const receiptSettleMs = 1500;
+
 /** `GET {endpoint}?receipt=<rid>` (wire.ts): a CORS-simple request, no preflight. */
 export function receiptUrl(endpoint: string, rid: string): string {
   return `${endpoint}${endpoint.includes('?') ? '&' : '?'}receipt=${encodeURIComponent(rid)}`;

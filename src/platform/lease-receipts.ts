@@ -1,6 +1,6 @@
 import { OutboxError } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
-import { askReceipt, type ReceiptAnswer } from '../receipts.js';
+import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { unloadLeases } from './unload-leases.js';
 
@@ -24,13 +24,6 @@ export interface LeaseDecision {
   retry: FoundLease[];
 }
 
-/** How long a receipt request may take. Longer, and the lease's own wait decides. */
-export const receiptTimeoutMs = 3000;
-/**
- * A request younger than this may still be on its way (an unload request racing the next page's
- * receipt request): a "missing" for it is asked again rather than trusted.
- */
-export const receiptSettleMs = 1500;
 /** How often unreachable receipts are asked again while their leases last. */
 export const receiptRetryMs = 2000;
 

@@ -4,6 +4,7 @@ import type { Integration } from '../integration.js';
 import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
 import { followers } from './followers.js';
 import { unloadLeases } from './unload-leases.js';
+import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -67,12 +68,20 @@ export const pageLifecycle: Integration = (core) => {
     for (const event of events) handed.set(event, until);
     core.holdBack(events, until, rid);
     unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
-    // A keepalive fetch answers when the page lives on (hidden, not gone): a 2xx is delivery.
-    void reply?.then((ok) => {
+    // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a
+    // beacon or fetchLater, which answer nothing, the collector's receipt is asked a little later.
+    // Either way the events are acknowledged instead of sent again when the hold-back ends.
+    void (reply ?? receiptLater(rid, events[0]!.stream)).then((ok) => {
       if (!ok) return;
       unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
       core.acknowledge(events);
     });
+  }
+
+  function receiptLater(rid: string, stream: string): Promise<boolean> {
+    const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
+    if (!endpoint || options.transport) return Promise.resolve(false);
+    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs)).then(() => askReceipt(endpoint, rid, receiptTimeoutMs)).then((answer) => answer === true);
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the
