@@ -68,6 +68,15 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   return found;
 }
 
+function parseChunk(text: string | undefined): { id: string }[] | undefined {
+  try {
+    const records = JSON.parse(text ?? '[]') as unknown;
+    return Array.isArray(records) ? records : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // Asks for every receipt at once, then in one transaction takes acknowledged events out of their
 // chunks (counted sent) and deletes answered leases. Those chunks are under lease, so no outbox
 // has loaded them: its next read sees them after this, or not at all. Returns what to ask again.
@@ -80,8 +89,9 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[]): Promise
   let removed = 0;
   if (acked.size) {
     for (const key of await storage!.keys('c:')) {
-      const records = JSON.parse((await storage!.get(key)) ?? '[]') as { id: string }[];
-      const rest = records.filter((record) => !acked.has(record.id));
+      const records = parseChunk(await storage!.get(key));
+      if (!records) continue; // corrupt: the outbox's own read quarantines it
+      const rest = records.filter((record) => !acked.has(record?.id));
       removed += records.length - rest.length;
       if (!rest.length) deletes.push(key);
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
