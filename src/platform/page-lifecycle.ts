@@ -44,20 +44,24 @@ export const pageLifecycle: Integration = (core) => {
   // (maxBatchEvents), so that walk stops early and keeps no more (with several streams queued it
   // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
   // what it leaves behind, so the page's next unload event does not send it in a second chunk).
+  // Stored events of a request in flight come last: that request may well have arrived (its
+  // receipt tells the next sender), while the others have no request at all. First, they doubled
+  // the request in flight at each tab close (100-200 duplicates of 3,000 across three tabs).
   function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
+    const sending: QueuedEvent[] = [];
     // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
     const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
       if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
-        if (!isStored) memoryOnly.push(event);
-        else if (stored.length < limit) stored.push(event);
+        const list = !isStored ? memoryOnly : inFlight ? sending : stored;
+        if (list === memoryOnly || list.length < limit) list.push(event);
       }
       return memoryOnly.length >= limit;
     });
-    return memoryOnly.concat(stored);
+    return memoryOnly.concat(stored, sending);
   }
 
   // The lease goes to IndexedDB (through the core) and to localStorage: at pagehide only the

@@ -20,13 +20,13 @@ const appHtml = `<!doctype html><meta charset="utf-8"><title>page-hide</title>
   window.trackMany = (n, from = 0) => { for (let i = from; i < from + n; i++) tracker.track('e', { i }, { id: prefix + '-' + i }); };
   const log = (id) => sessionStorage.setItem('appTracked', JSON.stringify([...JSON.parse(sessionStorage.getItem('appTracked') || '[]'), id]));
   // Registered after the tracker's own listeners, so they run after them: the order of an app.
-  document.addEventListener('visibilitychange', () => {
+  if (params.get('handlers') !== 'off') document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'hidden') return;
     const id = prefix + '-visibilitychange';
     tracker.track('app.hidden', {}, { id });
     log(id);
   });
-  addEventListener('pagehide', () => {
+  if (params.get('handlers') !== 'off') addEventListener('pagehide', () => {
     const id = prefix + '-pagehide';
     tracker.track('app.pagehide', {}, { id });
     log(id);
@@ -42,9 +42,13 @@ const appHtml = `<!doctype html><meta charset="utf-8"><title>page-hide</title>
   });
 </script><body>page-hide</body>`;
 
-/** The app page's URL: tracker `options`, event ids `prefix-<i>`, and test knobs for the init scripts. */
-export function hideAppUrl(server: PageServer, prefix: string, options: AppOptions, knobs: { idbReadDelayMs?: number } = {}): string {
+/**
+ * The app page's URL: tracker `options`, event ids `prefix-<i>`, test knobs for the init scripts,
+ * and `handlers: false` to leave out the app's own hide handlers (their ids repeat on every load).
+ */
+export function hideAppUrl(server: PageServer, prefix: string, options: AppOptions, knobs: { idbReadDelayMs?: number; handlers?: false } = {}): string {
   const query = new URLSearchParams({ o: JSON.stringify(options), p: prefix });
+  if (knobs.handlers === false) query.set('handlers', 'off');
   if (knobs.idbReadDelayMs) query.set('idbReadDelayMs', String(knobs.idbReadDelayMs));
   return `${server.page('/t/page-hide.html', appHtml)}?${query}`;
 }
