@@ -23,10 +23,11 @@
   function f(e) {
     var s = d.querySelector('script[data-endpoint]'), a = [], i = o.b, c, x, u, b;
     if (w.outbox != o || !s || (e.type != 'pagehide' && d.visibilityState != 'hidden')) return;
+    // Events of a named stream are left to the bundle (a request carries one stream, named in
+    // its URL); it replays them with the same ids.
     for (; i < o.length; i++)
-      if ((c = o[i])[0] == 'track' && (c[1] || 0).map)
-        (x = c[1][2] || {}),
-          a.push({ id: x.id || c[3], name: c[1][0], timestamp: x.timestamp || c[2], sourceId: x.sourceId || s.dataset.sourceId, stream: x.stream, properties: c[1][1] });
+      if ((c = o[i])[0] == 'track' && (c[1] || 0).map && !(x = c[1][2] || {}).stream)
+        a.push({ id: x.id || c[3], name: c[1][0], timestamp: x.timestamp || c[2], sourceId: x.sourceId || s.dataset.sourceId, properties: c[1][1] });
     if (!a[0]) return;
     o.b = i;
     u = s.dataset.endpoint;
