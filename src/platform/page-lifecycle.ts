@@ -142,8 +142,11 @@ export const pageLifecycle: Integration = (core) => {
     lateQueued = true;
     queueMicrotask(sendLate);
   });
+  // After pagehide, until pageshow. When merely hidden, only for the rest of this task (the
+  // handlers of the same event): a background tab then sends as usual, not a request per event.
   const hide = (pagehide: boolean) => {
     hiding = pagehide || !!hiding;
+    if (!hiding) setTimeout(() => hiding === false && (hiding = undefined));
     sendNow(pagehide);
   };
   const show = () => {
