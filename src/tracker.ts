@@ -324,7 +324,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function settle(batch: Batch, outcome: SendOutcome, started: number): void {
     inFlight.delete(batch);
     batch.inFlight = false;
-    outbox?.release(batch.rid);
+    // A network error or a timeout does not say the request never arrived: its lease stays (until
+    // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
+    if (outcome.kind !== 'retry' || outcome.status !== undefined) outbox?.release(batch.rid);
     const { events } = batch;
     const time = now();
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
