@@ -1,5 +1,5 @@
 import { cutBatch, orderingKey } from './batch.js';
-import { decideBatch, normalizeOutcome, ruledIds } from './batch-outcome.js';
+import { decideBatch, ruledIds } from './batch-outcome.js';
 import { createDeque } from './deque.js';
 import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
@@ -7,7 +7,7 @@ import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptio
 import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { afterFailure, afterSuccess, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -137,33 +137,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     reports.push(error);
     if (reporting) return;
     reporting = true;
-    let delivered = 0;
-    try {
-      for (let next = reports.shift(); next; next = reports.shift()) {
-        if (delivered++ >= maxReportsPerCall) {
-          counters.unreportedErrors += reports.length + 1;
-          reports.length = 0;
-          break;
-        }
-        try {
-          options.onError(next);
-        } catch {
-          // The host's error callback failing must not break delivery, nor reach track()'s caller.
-        }
+    for (let delivered = 0, next; (next = reports.shift()); delivered++) {
+      try {
+        if (delivered < maxReportsPerCall) options.onError(next);
+        else counters.unreportedErrors++;
+      } catch {
+        // The host's error callback failing must not break delivery, nor reach track()'s caller.
       }
-    } finally {
-      reporting = false;
     }
-  }
-
-  // Whatever was thrown, as an OutboxError: never throws itself (a Proxy, a throwing getter).
-  function asOutboxError(error: unknown): OutboxError {
-    try {
-      if (error instanceof OutboxError) return error;
-    } catch {
-      // instanceof on a Proxy whose getPrototypeOf trap throws
-    }
-    return new OutboxError('invalid', `event refused: ${errorText(error)}`, { cause: error });
+    reporting = false;
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -181,7 +163,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         batch.events = batch.events.filter((e) => e !== entry);
         batch.rid = randomId(16); // new content, new request id
         if (!batch.events.length) {
-          waiting.splice(waiting.indexOf(batch), 1);
+          const index = waiting.indexOf(batch);
+          if (index >= 0) waiting.splice(index, 1);
           batch.settled?.();
         }
       }
@@ -212,7 +195,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
-      new OutboxError('overflow', `queue full: evicted the ${events.length} oldest events`, {
+      new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, {
         events: records(events),
       }),
     );
@@ -231,7 +214,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" tracked after close()`);
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
     // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
     const sourceId = callOptions?.sourceId ?? options.sourceId;
@@ -239,7 +222,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
-    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule`, { events: [JSON.parse(json)] });
+    if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
     return entry;
   }
 
@@ -257,7 +240,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // An event refused before it was queued: counted under its reason (invalid, too_large, ruled).
   function refused(error: unknown): void {
-    const outboxError = asOutboxError(error);
+    let outboxError: OutboxError | undefined;
+    try {
+      if (error instanceof OutboxError) outboxError = error;
+    } catch {
+      // instanceof on a thrown Proxy whose getPrototypeOf trap throws
+    }
+    outboxError ??= new OutboxError('invalid', errorText(error), { cause: error });
     const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
     counters.dropped[code]++;
     report(outboxError);
@@ -315,8 +304,18 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
-    new Promise<unknown>((resolve) => resolve(transport.send(batch))).then(
-      (outcome) => settle(batch, normalizeOutcome(outcome), started),
+    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
+      (outcome) => {
+        let plain: SendOutcome;
+        try {
+          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+          // once as plain data; what cannot be read is a failure, never an acknowledgement.
+          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+        } catch (error) {
+          plain = { kind: 'retry', error };
+        }
+        settle(batch, plain, started);
+      },
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );
   }
@@ -332,20 +331,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
     if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
-    else backoff = afterSuccess();
-    if (decision.action === 'ack') acknowledge(batch, outcome.kind === 'ok' ? outcome : { kind: 'ok' }, time - started, time);
+    else backoff = healthy;
+    if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
-      if (decision.action === 'retry') retryLater(batch, outcome, time);
-      else if (decision.action === 'split') split(batch);
+      if (decision === 'retry') retryLater(batch, outcome, time);
+      else if (decision === 'split') split(batch);
       else {
         for (const entry of events) entry.batch = undefined;
         unbatched += events.length; // detach() in drop() counts them out again
         const { status, error } = outcome as { status?: number; error?: unknown };
-        const http = status === undefined ? describeError(error) : `HTTP ${status}`;
-        if (decision.action === 'expire') drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts (${http})`, status, error);
-        else if (decision.reason === 'too_large') drop(events, 'too_large', `the collector refused a single event as too large (${http})`, status, error);
-        else drop(events, 'rejected', `the collector rejected ${events.length} events (${http})`, status, error);
+        drop(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -369,10 +365,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.sent += events.length - ruled.length;
     counters.dropped.ruled += ruled.length;
     counters.acknowledgedRequests++;
-    counters.bytesSent += typeof outcome.bytes === 'number' ? outcome.bytes : 0;
+    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
     counters.lastLatencyMs = latency;
     counters.latencyTotalMs += latency;
-    if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
+    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     applyRules(outcome.reply, time);
     ackListeners.forEach((listener) => listener(ids));
     batch.settled?.();
@@ -383,8 +379,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.retried += events.length;
     insertWaiting(batch);
     const { status, error } = outcome as { status?: number; error?: unknown };
-    const why = status === undefined ? describeError(error) : `HTTP ${status}${error instanceof Error && /redirect/.test(error.message) ? `, ${error.message}` : ''}`;
-    report(new OutboxError('retry', `delivery of ${events.length} events failed (${why}); the queue retries in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
+    // A redirect's error names its Location: the one thing the developer needs to fix it.
+    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
+    report(new OutboxError('retry', `${events.length} events failed (${why}); retry in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
@@ -421,7 +419,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function dropRuled(time: number): void {
     if (!rules.length) return;
     const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
-    drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
+    drop(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   function armTimer(): void {
@@ -493,23 +491,26 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed', { cause: error }));
     }
     pump();
   }
 
   async function resync(): Promise<void> {
     if (!outbox) return;
+    // Only events already stored when the read starts: one whose write lands during the read is
+    // in no listing of it, and must not be taken for gone (it would vanish from memory).
+    const storedBefore = [...deque.values()].filter((entry) => entry.stored);
     try {
-      const { events, nextLeaseExpiry } = await outbox.load(true);
+      const { events, nextLeaseExpiry, taken } = await outbox.load(true);
       // Only once storage was read: what memory holds of stored events and storage no longer has
       // was delivered (or is being sent) by another tab. An event whose write failed or is under
-      // way (not `stored`) stays; and if the read fails, everything in memory stays and is sent.
-      const inStorage = new Set(events.map((e) => e.id));
-      for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !inStorage.has(entry.id)) detach(entry);
+      // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
+      // path; and if the read fails, everything in memory stays and is sent.
+      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed as this tab became the sender; it sends what memory holds and reads again later', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
       nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
     }
     settleFlushWaiters();
@@ -530,12 +531,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             // Another tab sends only what reached storage: a tab whose writes fail sends its own.
             sending = true;
             schedulePump();
-            report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
+            report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
           },
-          onCorrupt(kind, count, found) {
-            if (kind !== 'events') return report(new OutboxError('storage', `a stored ${kind === 'lease' ? 'lease' : 'rules'} value was malformed (${count}); it was removed`));
-            counters.dropped.corrupt += count;
-            report(new OutboxError('corrupt', `${count} stored events could not be used (not valid wire format v1 events) and were deleted from storage`, { cause: found }));
+          onCorrupt(kind, count, lost) {
+            // Unusable events are lost and counted; a bad lease or rules value loses nothing.
+            if (kind === 'events') counters.dropped.corrupt += count;
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
@@ -581,7 +582,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     try {
       list = Array.from(inputs as Iterable<unknown>);
     } catch (error) {
-      report(new OutboxError('invalid', `send() needs an array of events: ${errorText(error)}`, { cause: error }));
+      report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
       return { sent: 0, dropped: 0, pending: 0 };
     }
     const entries: Entry[] = [];
@@ -594,21 +595,26 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         refused(error);
       }
     }
+    // Queued first (counted unbatched), then cut into batches from what the caps kept: an eviction,
+    // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
+    for (const entry of entries) {
+      unbatched++;
+      evicted(deque.push(entry, canEvict));
+      outbox?.append(entry);
+    }
+    const kept = entries.filter((e) => !e.gone && !e.batch);
+    unbatched -= kept.length;
     let open = 0;
     const settledAll = new Promise<void>((resolve) => {
       // Cut by the batch limits, ignoring the timer and the thresholds: send() means now.
-      for (const stream of new Set(entries.map((e) => e.stream))) {
-        let rest = entries.filter((e) => e.stream === stream);
+      for (const stream of new Set(kept.map((e) => e.stream))) {
+        let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
           const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
           rest = rest.slice(events.length);
           const batch = newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
-          for (const entry of events) {
-            evicted(deque.push(entry, canEvict));
-            outbox?.append(entry);
-          }
           insertWaiting(batch);
         }
       }
@@ -689,7 +695,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       return () => (onTracked = undefined);
     },
     wake(resetBackoff) {
-      if (resetBackoff) backoff = afterSuccess();
+      if (resetBackoff) backoff = healthy;
       draining = true;
       schedulePump();
     },
