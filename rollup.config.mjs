@@ -8,7 +8,9 @@ import { rollupInputs } from './scripts/entries.mjs';
 // The public entries live in scripts/entries.mjs, with package.json's `exports` generated from them.
 const entries = rollupInputs();
 const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
-// ky is not a dependency: see docs/design.md (it was a quarter of the script tag).
+// ky (the feed reader's HTTP) is a dependency for ESM consumers; the CJS build carries its own
+// copy, because ky is ESM-only and require() of ESM needs Node 20.19+ (engines says >=20).
+// The tracker's send path never imports it: see docs/design.md (a quarter of the script tag).
 const ts = () => esbuild({ target: 'es2022', sourceMap: false });
 
 // Property names only outbox's own code uses (scheduler state, the core's seam with the browser
@@ -23,12 +25,15 @@ const internalProperties = new RegExp(
 export default [
   {
     input: entries,
-    external,
+    external: [...external, 'ky'],
     plugins: [ts()],
-    output: [
-      { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
-      { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', interop: 'auto' },
-    ],
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+  },
+  {
+    input: entries,
+    external,
+    plugins: [resolve(), ts()],
+    output: { dir: 'dist', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs', interop: 'auto' },
   },
   {
     input: 'src/entries/browser.ts',

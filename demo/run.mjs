@@ -43,7 +43,7 @@ export async function startDemo(options = {}) {
   const collector = await startCollector({ port: options.collectorPort ?? 8787, quiet: options.quiet ?? true });
   let pages;
   try {
-    pages = await startPageServer(options.pagePort ?? 8788, collector.url);
+    pages = await startPageServer(options.pagePort ?? 8788, collector);
   } catch (error) {
     await collector.close();
     throw error;
@@ -79,14 +79,48 @@ export async function startDemo(options = {}) {
 }
 
 /**
- * Serves the demo page and the built bundle, read-only. `/` redirects to the page, with the
- * collector's address in the query (the page reads it from there).
- * @param {number} port
- * @param {string} collectorUrl
+ * The demo page's fault and reset buttons, applied through the collector's code API.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {string} action
+ * @param {import('./collector/collector.mjs').Collector} collector
  */
-async function startPageServer(port, collectorUrl) {
+async function control(req, res, action, collector) {
+  const reply = (status, body) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  if (req.method !== 'POST' || req.headers['x-outbox-test-control'] !== '1') return reply(403, { error: 'forbidden' });
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > 65_536) return reply(413, { error: 'too_large' });
+  }
+  try {
+    if (action === 'faults') return reply(200, (collector.setFaults(JSON.parse(text || '{}')), collector.faults()));
+    if (action === 'reset') return reply(200, (collector.reset(), { ok: true }));
+    return reply(404, { error: 'not_found' });
+  } catch (error) {
+    return reply(400, { error: 'bad_request', message: String(/** @type {Error} */ (error).message) });
+  }
+}
+
+/**
+ * Serves the demo page and the built bundle, read-only. `/` redirects to the page, with the
+ * collector's address in the query (the page reads it from there). The page's fault buttons
+ * POST to `/demo/controls/{faults,reset}` here, on its own origin: the collector serves no test
+ * controls to pages, and these need the header `x-outbox-test-control: 1`, which a page of
+ * another origin could only send after a preflight this server never answers.
+ * @param {number} port
+ * @param {import('./collector/collector.mjs').Collector} collector
+ */
+async function startPageServer(port, collector) {
+  const collectorUrl = collector.url;
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return res.writeHead(400).end('bad request');
+    }
+    if (path.startsWith('/demo/controls/')) return control(req, res, path.slice('/demo/controls/'.length), collector);
     if (path === '/' || path === '/demo/web') {
       res.writeHead(302, { Location: `/demo/web/?collector=${collectorUrl}` });
       return res.end();

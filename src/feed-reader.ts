@@ -1,9 +1,16 @@
-import { backoffDelay, parseRetryAfter } from './backoff.js';
+import ky from 'ky';
+import { FeedError, feedErrorOf, isFeedError } from './feed-error.js';
+import { cursorsMoved, nextPageDelay } from './next-page-delay.js';
+import { parseFeedStream } from './parse-feed-stream.js';
 
 // A ZeroEventHub consumer (github.com/vippsas/zeroeventhub, SPEC.md): GET
 // `<url>?n=<partitions>&cursor<p>=…&pagesizehint=…`, answered with NDJSON event and checkpoint
-// lines. Only `fetch`, so it runs in browsers, workerd and Node. Beyond the Python client it
-// long-polls (`wait=`, from the spec's future work) and retries transient failures with backoff.
+// lines. Its HTTP (timeouts, retries with backoff, Retry-After) is ky's: a client that polls is
+// what ky is for (docs/design.md). Beyond the Python client it long-polls (`wait=`, the spec's
+// future work), and runs in browsers, workerd and Node.
+
+export { FeedError, isFeedError } from './feed-error.js';
+export type { FeedErrorCode } from './feed-error.js';
 
 /** Reads from the beginning of time (ZeroEventHub `_first`). */
 export const FIRST_CURSOR = '_first';
@@ -53,7 +60,7 @@ export interface FeedReaderOptions {
   url: string;
   /** The number of partitions the server has; a mismatch is answered 400. */
   partitionCount: number;
-  /** @default globalThis.fetch */
+  /** The fetch ky calls (given the URL, the headers and the signal). @default globalThis.fetch */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Request headers (authentication is out of the spec's scope, so it goes here). @default {} */
   headers?: Record<string, string>;
@@ -61,9 +68,18 @@ export interface FeedReaderOptions {
   eventHeaders?: readonly string[] | 'all';
   /** At most about this many events per page; the server may send more or fewer. @default the server's */
   pageSizeHint?: number;
-  /** Long poll: a request with nothing new waits up to this long for an event. 0 turns it off. @default 0 */
+  /**
+   * Long poll: a request with nothing new waits up to this long for an event, and `pages()` never
+   * ends by itself. 0 turns it off. @default 0
+   */
   waitSeconds?: number;
-  /** Per-request timeout, on top of `waitSeconds`. @default 30000 */
+  /**
+   * With `waitSeconds`, the least time from one request that brought nothing to the next: a
+   * server that ignores `wait` (answers at once) is asked once per interval, not in a loop.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+  /** Per-request timeout (the whole answer, body included), on top of `waitSeconds`. @default 30000 */
   timeoutMs?: number;
   /** Retry policy, or just its `limit`. @default { limit: 5, baseMs: 500, maxDelayMs: 30000 } */
   retry?: number | FeedRetryOptions;
@@ -71,6 +87,8 @@ export interface FeedReaderOptions {
   signal?: AbortSignal;
   /** Randomness for backoff jitter, injectable for tests. @default Math.random */
   random?: () => number;
+  /** The clock that times requests (for `pollIntervalMs`), injectable for tests. @default Date.now */
+  now?: () => number;
 }
 
 /** A feed reader: see {@link createFeedReader}. */
@@ -78,36 +96,13 @@ export interface FeedReader {
   /** Reads one page from these cursors (one per partition read), retrying transient failures. */
   readPage<T = unknown>(cursors: readonly Cursor[], options?: { signal?: AbortSignal }): Promise<FeedPage<T>>;
   /**
-   * Reads page after page, each from the previous page's `cursors`, until a page has no events;
-   * with `waitSeconds`, forever (until the signal aborts or you `break`). The next page is only
-   * fetched once you ask for it, so store each page's effects and cursors before moving on.
+   * Reads page after page, each from the previous page's `cursors`, until a page neither has events
+   * nor moves a cursor (a page without events whose checkpoints advance is not the end: a
+   * filtering server sends those); with `waitSeconds`, forever (until the signal aborts or you
+   * `break`). Pages that change nothing are not yielded. The next page is only fetched once you
+   * ask for it, so store each page's effects and cursors before moving on.
    */
   pages<T = unknown>(cursors: readonly Cursor[], options?: { signal?: AbortSignal }): AsyncGenerator<FeedPage<T>, void, undefined>;
-}
-
-/** What went wrong reading the feed. */
-export type FeedErrorCode = 'http' | 'network' | 'bad_response' | 'bad_cursor';
-
-/** The error of a failed feed read: a non-2xx reply (with its status and body), a network failure, a malformed reply or bad cursors. */
-export class FeedError extends Error {
-  override readonly name = 'FeedError';
-  readonly code: FeedErrorCode;
-  /** The HTTP status, when the server answered. */
-  readonly status: number | undefined;
-  /** The reply's body text, when the server answered with an error. */
-  readonly body: string | undefined;
-
-  constructor(code: FeedErrorCode, message: string, details: { status?: number; body?: string; cause?: unknown } = {}) {
-    super(`[outbox] ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.status = details.status;
-    this.body = details.body;
-  }
-}
-
-/** True for a {@link FeedError}, also one from another realm or copy of the library. */
-export function isFeedError(value: unknown): value is FeedError {
-  return value instanceof FeedError || (value instanceof Error && value.name === 'FeedError');
 }
 
 /** `_first` for each of `partitionCount` partitions: the whole feed from the beginning. */
@@ -120,20 +115,48 @@ export function lastCursors(partitionCount: number): Cursor[] {
   return Array.from({ length: partitionCount }, (_, partition) => ({ partition, cursor: LAST_CURSOR }));
 }
 
+/** Statuses worth another try, as the tracker treats them (transport/outcome.ts): 408, 429, 5xx. */
+const retryStatuses = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+
 /**
  * Creates a ZeroEventHub feed reader. For exactly-once processing, store each page's effects
  * and its `cursors` in one transaction, and start again from the stored cursors.
  */
 export function createFeedReader(options: FeedReaderOptions): FeedReader {
-  const { url, partitionCount, pageSizeHint, eventHeaders, waitSeconds = 0, timeoutMs = 30_000, random = Math.random } = options;
+  const { url, partitionCount, pageSizeHint, eventHeaders, waitSeconds = 0, pollIntervalMs = 1000, timeoutMs = 30_000, random = Math.random, now = Date.now } = options;
   if (typeof url !== 'string' || !url) throw new TypeError('[outbox] createFeedReader needs a feed `url`');
   if (!Number.isInteger(partitionCount) || partitionCount < 1) {
     throw new RangeError(`[outbox] partitionCount must be a positive integer, got ${String(partitionCount)}`);
+  }
+  // A NaN pause would be no pause at all: the request loop this reader exists to avoid.
+  // At most a day each, so that the request timeout stays within what setTimeout can hold.
+  for (const [name, value, max] of [['waitSeconds', waitSeconds, 86_400], ['pollIntervalMs', pollIntervalMs, 86_400_000], ['timeoutMs', timeoutMs, 86_400_000]] as const) {
+    if (!(value >= 0 && value <= max)) throw new RangeError(`[outbox] ${name} must be a number from 0 to ${max}, got ${String(value)}`);
   }
   const given = typeof options.retry === 'number' ? { limit: options.retry } : (options.retry ?? {});
   const retry = { limit: given.limit ?? 5, baseMs: given.baseMs ?? 500, maxDelayMs: given.maxDelayMs ?? 30_000 };
   // Looked up per call, not bound at creation: a polyfill or test may install fetch later.
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+
+  const http = ky.create({
+    headers: options.headers,
+    timeout: timeoutMs + waitSeconds * 1000,
+    throwHttpErrors: true,
+    retry: {
+      limit: retry.limit,
+      methods: ['get'],
+      statusCodes: retryStatuses,
+      afterStatusCodes: retryStatuses,
+      maxRetryAfter: retry.maxDelayMs,
+      backoffLimit: retry.maxDelayMs,
+      retryOnTimeout: true,
+      // Full jitter: the n-th retry waits a random time in [0, min(maxDelayMs, baseMs * 2^n)).
+      delay: (attempt) => Math.min(retry.maxDelayMs, retry.baseMs * 2 ** Math.min(attempt - 1, 52)),
+      jitter: (delayMs) => random() * delayMs,
+      // A malformed page stays malformed: asking again only repeats it.
+      shouldRetry: ({ error }) => (isFeedError(error) ? false : undefined),
+    },
+  });
 
   function pageUrl(cursors: readonly Cursor[]): string {
     if (!cursors?.length) throw new FeedError('bad_cursor', 'cursors are missing: pass one per partition to read (firstCursors(n) to start)');
@@ -153,56 +176,33 @@ export function createFeedReader(options: FeedReaderOptions): FeedReader {
     return `${url}${url.includes('?') ? '&' : '?'}${query}`;
   }
 
-  // One attempt; the timeout and the callers' signals all abort it through one controller.
-  async function request(target: string, signals: (AbortSignal | undefined)[]): Promise<{ response: Response; text: string }> {
-    const controller = new AbortController();
-    const abort = function (this: AbortSignal) {
-      controller.abort(this.reason);
-    };
-    for (const signal of signals) signal?.addEventListener('abort', abort);
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs + waitSeconds * 1000} ms`)), timeoutMs + waitSeconds * 1000);
-    // Raced as well as passed: an injected fetch that ignores its signal must not hang the read.
-    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)));
-    aborted.catch(() => {});
-    try {
-      const response = await Promise.race([doFetch(target, { headers: options.headers, signal: controller.signal }), aborted]);
-      return { response, text: await Promise.race([response.text(), aborted]) };
-    } catch (error) {
-      throw controller.signal.aborted ? controller.signal.reason : error;
-    } finally {
-      clearTimeout(timer);
-      for (const signal of signals) signal?.removeEventListener('abort', abort);
-    }
-  }
-
   async function readPage<T>(cursors: readonly Cursor[], call: { signal?: AbortSignal } = {}): Promise<FeedPage<T>> {
     const target = pageUrl(cursors);
-    const signals = [options.signal, call.signal];
-    for (let attempt = 0; ; attempt++) {
-      const aborted = signals.find((s) => s?.aborted);
-      if (aborted) throw aborted.reason;
-      let failure: FeedError;
-      let retryAfterMs: number | undefined;
-      try {
-        const { response, text } = await request(target, signals);
-        const { status } = response;
-        if (status >= 200 && status < 300) return parsePage<T>(text, cursors);
-        failure = new FeedError('http', `feed request failed: HTTP ${status}: ${text.slice(0, 300)}`, { status, body: text });
-        // Like the tracker (transport/outcome.ts): 408, 429 and 5xx are transient; other 4xx are final.
-        if (status !== 408 && status !== 429 && status < 500) throw failure;
-        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now(), retry.maxDelayMs);
-      } catch (error) {
-        if (isFeedError(error) || signals.some((s) => s?.aborted)) throw error;
-        failure = new FeedError('network', `feed request failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-      if (attempt >= retry.limit) throw failure;
-      await sleep(Math.max(retryAfterMs ?? 0, backoffDelay(attempt, retry, random)), signals);
+    const signals = [options.signal, call.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    signal?.throwIfAborted();
+    // The page is parsed inside the fetch ky calls, as the body streams in: ky's timeout then
+    // bounds the whole answer, and a connection lost mid-body is retried like any network error.
+    let page: FeedPage<T> | undefined;
+    const fetchAndParse = async (request: Request): Promise<Response> => {
+      const response = await abortable(doFetch(request.url, { method: 'GET', headers: request.headers, signal: request.signal }), request.signal);
+      if (!response.ok) return response;
+      page = await abortable(parseFeedStream<T>(response.body, cursors), request.signal);
+      return new Response(null, { status: response.status });
+    };
+    try {
+      await http.get(target, { fetch: fetchAndParse as typeof fetch, signal });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw await feedErrorOf(error);
     }
+    return page!;
   }
 
   async function* pages<T>(cursors: readonly Cursor[], call: { signal?: AbortSignal } = {}): AsyncGenerator<FeedPage<T>, void, undefined> {
     let current = cursors;
     for (;;) {
+      const startedAt = now();
       let page: FeedPage<T>;
       try {
         page = await readPage<T>(current, call);
@@ -210,59 +210,38 @@ export function createFeedReader(options: FeedReaderOptions): FeedReader {
         if (options.signal?.aborted || call.signal?.aborted) return;
         throw error;
       }
-      const moved = page.cursors.some((c, i) => c.cursor !== current[i]?.cursor || c.partition !== current[i]?.partition);
-      if (page.events.length || moved) yield page;
+      const next = nextPageDelay(current, page, { waitSeconds, pollIntervalMs, elapsedMs: now() - startedAt });
+      if (next.kind === 'end') return;
+      if (page.events.length > 0 || cursorsMoved(current, page.cursors)) yield page;
       current = page.cursors;
-      if (!page.events.length && !(waitSeconds > 0)) return;
+      if (next.delayMs > 0 && !(await pause(next.delayMs, [options.signal, call.signal]))) return;
     }
   }
 
   return { readPage, pages };
 }
 
-/**
- * Parses an NDJSON page: lines split on "\n" only (as the reference client does since
- * zeroeventhub e0cf518), blank lines skipped (f3870bb), a line with a non-null `cursor` is a
- * checkpoint, any other line an event.
- */
-function parsePage<T>(text: string, asked: readonly Cursor[]): FeedPage<T> {
-  const events: FeedEvent<T>[] = [];
-  const checkpoints: Cursor[] = [];
-  const latest = new Map(asked.map((c) => [c.partition, c.cursor]));
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let item: { partition?: unknown; cursor?: unknown; headers?: Record<string, string> | null; data?: T };
-    try {
-      item = JSON.parse(line);
-    } catch (error) {
-      throw new FeedError('bad_response', `feed line is not JSON: ${line.slice(0, 100)}`, { cause: error });
-    }
-    const partition = item?.partition;
-    if (typeof partition !== 'number' || !Number.isInteger(partition)) {
-      throw new FeedError('bad_response', `feed line has no integer "partition": ${line.slice(0, 100)}`);
-    }
-    if (item.cursor != null) {
-      const cursor = String(item.cursor);
-      checkpoints.push({ partition, cursor });
-      latest.set(partition, cursor);
-    } else {
-      events.push(item.headers == null ? { partition, data: item.data as T } : { partition, headers: item.headers, data: item.data as T });
-    }
-  }
-  return { events, checkpoints, cursors: [...latest].map(([partition, cursor]) => ({ partition, cursor })) };
+/** `work`, or the signal's reason once it aborts: an injected fetch that ignores its signal must not hang the read. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
-function sleep(ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
+/** Waits `ms`; resolves false (at once) when a signal aborts first. */
+function pause(ms: number, signals: (AbortSignal | undefined)[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (result: boolean) => {
       clearTimeout(timer);
-      for (const signal of signals) signal?.removeEventListener('abort', abort);
+      for (const signal of signals) signal?.removeEventListener('abort', aborted);
+      resolve(result);
     };
-    const abort = function (this: AbortSignal) {
-      done();
-      reject(this.reason);
-    };
-    const timer = setTimeout(() => (done(), resolve()), ms);
-    for (const signal of signals) signal?.addEventListener('abort', abort);
+    const aborted = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    for (const signal of signals) signal?.addEventListener('abort', aborted);
+    if (signals.some((s) => s?.aborted)) done(false);
   });
 }

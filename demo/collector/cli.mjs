@@ -1,6 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startCollector } from './collector.mjs';
 
 /**
  * Runs the reference collector from a terminal:
@@ -95,6 +95,10 @@ if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
+
+// The collector reads wire format v1 through dist/wire.js (src/wire.ts, built): say so plainly.
+if (!existsSync(new URL('../../dist/wire.js', import.meta.url))) fail('dist/wire.js is missing: run `npm run build` first');
+const { startCollector } = await import('./collector.mjs');
 
 /** @type {import('./collector.mjs').Collector} */
 let collector;

@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
 import { maxBatchEvents, maxBodyBytes, maxInflatedBytes } from '../../dist/wire.js';
 import { controlRoutes } from './controls.mjs';
-import { applyCors, normalizeAllowedOrigins } from './cors.mjs';
+import { normalizeAllowedOrigins } from './cors.mjs';
 import { createFeed, handleFeed } from './feed.mjs';
 import { normalizeFaults } from './faults.mjs';
 import { handleIngest, handleReceipt } from './ingest.mjs';
 import { handleLive } from './live.mjs';
 import { sendError, sendJson } from './reply.mjs';
+import { createRouter } from './router.mjs';
 import { normalizeRules } from './rules.mjs';
 import { normalizeAuthKeys } from './signature.mjs';
 import { createStats } from './stats.mjs';
@@ -163,38 +164,7 @@ export async function startCollector(options = {}) {
     Object.assign(routes, controlRoutes({ events: () => store.events(), faults: () => faults, setFaults, clearFaults, rules: () => rules, setRules, reset }));
   }
 
-  /**
-   * Every request ends in a reply or a destroyed socket, never in an exception: the request
-   * target is untrusted (`GET //` once crashed the process: `new URL('//', base)` throws).
-   * @param {import('node:http').IncomingMessage} req
-   * @param {import('node:http').ServerResponse} res
-   */
-  const route = (req, res) => {
-    const path = pathOf(req.url);
-    if (path === undefined) return sendError(res, 400, 'bad_request', 'the request target is not a path');
-    if (corsPaths.has(path)) applyCors(req, res, allowedOrigins);
-    if (req.method === 'OPTIONS') {
-      stats.counters().preflights++;
-      res.writeHead(204, { 'Access-Control-Max-Age': '600' });
-      res.end();
-      return;
-    }
-    const methods = Object.hasOwn(routes, path) ? routes[path] : undefined;
-    if (!methods) return sendError(res, 404, 'not_found', `no route ${path.slice(0, 200)}`);
-    const method = req.method ?? '';
-    if (!Object.hasOwn(methods, method)) {
-      const allow = Object.keys(methods).join(', ');
-      return sendError(res, 405, 'method_not_allowed', `${method} ${path}: use ${allow}`, { Allow: allow });
-    }
-    /** @type {URL} */
-    let url;
-    try {
-      url = new URL(`http://collector${req.url}`);
-    } catch {
-      return sendError(res, 400, 'bad_request', 'the request target cannot be parsed');
-    }
-    return methods[method](req, res, url);
-  };
+  const route = createRouter({ routes, corsPaths, allowedOrigins, onPreflight: () => stats.counters().preflights++ });
 
   const server = createServer((req, res) => {
     // Also on requests, not only new connections: a kept-alive socket must fail the same way.
@@ -268,17 +238,6 @@ export async function startCollector(options = {}) {
     },
   };
   return collector;
-}
-
-/**
- * The path of a request target in origin-form (`/a/b?q`), undefined for anything else (`*`,
- * absolute-form, `//host`-like targets are kept as paths: they are only compared, never resolved).
- * @param {string | undefined} target
- */
-function pathOf(target) {
-  if (typeof target !== 'string' || !target.startsWith('/')) return undefined;
-  const end = target.search(/[?#]/);
-  return end === -1 ? target : target.slice(0, end);
 }
 
 /**

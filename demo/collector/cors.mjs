@@ -37,7 +37,8 @@ export function applyCors(req, res, allowed) {
     res.setHeader('Access-Control-Allow-Origin', origin);
   }
   res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-  // Without credentials `*` is a real wildcard (Fetch standard), so a tracker's extra headers pass.
-  res.setHeader('Access-Control-Allow-Headers', '*');
+  // Echoed rather than `*` alone: the wildcard never covers Authorization (Fetch standard), which
+  // a tracker's `headers` option may send.
+  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] || '*');
   res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
 }

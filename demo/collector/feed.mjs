@@ -30,6 +30,15 @@ export function fnv1a32(text) {
   return hash >>> 0;
 }
 
+/**
+ * One NDJSON line. JSON.stringify leaves U+2028 and U+2029 raw, and readers that split lines
+ * the way JavaScript or Python's `str.splitlines()` do would cut an event there: escape them.
+ * @param {unknown} value
+ */
+export function ndjsonLine(value) {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /** @param {number} partitionCount */
 export function createFeed(partitionCount) {
   if (!Number.isInteger(partitionCount) || partitionCount < 1) {
@@ -70,7 +79,7 @@ export function createFeed(partitionCount) {
       order.forEach((partition, i) => {
         const start = /** @type {number} */ (cursors.get(partition));
         for (const data of partitions[partition].slice(start, start + take[i])) {
-          lines.push(JSON.stringify({ partition, headers: {}, data }));
+          lines.push(ndjsonLine({ partition, headers: {}, data }));
         }
         lines.push(JSON.stringify({ partition, cursor: String(start + take[i]) }));
       });

@@ -104,7 +104,7 @@ async function decide(raw, url, req, ctx) {
   const test = params.get('test');
   if (test === '1' || test === 'true') {
     counters.connectionTests++;
-    return { status: 200, body: { accepted: 0, test: true } };
+    return { status: 200, body: { accepted: 0, duplicates: 0, test: true } };
   }
 
   const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);

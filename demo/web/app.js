@@ -122,9 +122,15 @@ for (const button of document.querySelectorAll('[data-fault]')) {
   button.addEventListener('click', () => setFaults(JSON.parse(button.dataset.fault), button.dataset.label));
 }
 
-// A string body and POST only: simple CORS requests, so the demo adds no preflight of its own.
+// The collector serves no test controls to pages: the demo's page server applies them, on this
+// page's own origin, for requests with the header no other site's page can send (demo/run.mjs).
 async function admin(path, body) {
-  const response = await realFetch(`${collectorUrl}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await realFetch(`/demo/controls${path}`, {
+    method: 'POST',
+    headers: { 'x-outbox-test-control': '1' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { signBody } from '../../demo/collector/signature.mjs';
@@ -54,6 +55,20 @@ describe('cli.mjs', () => {
     expect((await post({ endpoint: `${url}/v1/batch` }, body, { query: { stream: 'web' } })).status).toBe(401);
     const events = await control({ url }, '/events');
     expect(events.json.total).toBe(1);
+  });
+
+  it('stays up after GET // (it once crashed the process)', async () => {
+    const cli = run(['--port', '0']);
+    while (!/listening on/.test(cli.stdout())) await once(cli.child.stdout, 'data');
+    const url = new URL(/listening on (\S+)/.exec(cli.stdout())[1]);
+    const status = await new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write('GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      socket.setEncoding('latin1').once('data', (text) => resolve(Number(text.slice(9, 12))));
+      socket.on('error', reject);
+    });
+    expect(status).toBe(404);
+    expect((await fetch(`${url.origin}/health`)).status).toBe(200);
+    expect(cli.child.exitCode).toBeNull();
   });
 
   it.each([

@@ -29,7 +29,7 @@ describe('CORS (ingest and counters only, never with credentials)', () => {
     expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
-  it('answers OPTIONS with 204 and counts a preflight', async () => {
+  it('answers OPTIONS with 204, echoes the requested headers and counts a preflight', async () => {
     const collector = await start();
     const reply = await call(collector, '/v1/batch?rid=1', {
       method: 'OPTIONS',
@@ -40,7 +40,7 @@ describe('CORS (ingest and counters only, never with credentials)', () => {
       },
     });
     expect(reply.status).toBe(204);
-    expect(reply.headers.get('access-control-allow-headers')).toBe('*');
+    expect(reply.headers.get('access-control-allow-headers')).toBe('content-type,x-api-key');
     expect(reply.headers.get('access-control-allow-origin')).toBe('*');
     expect(collector.stats()).toMatchObject({ preflights: 1, requests: 0 });
   });

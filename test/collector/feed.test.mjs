@@ -218,3 +218,16 @@ describe('GET /feed/v1', () => {
     expect(page.events).toEqual([]);
   });
 });
+
+describe('NDJSON lines', () => {
+  it('escape U+2028 and U+2029, so readers splitting lines like JavaScript or Python see one line an event', async () => {
+    const collector = await start({ partitions: 1 });
+    const text = 'a\u2028b\u2029c';
+    await post(collector, batchBody([event({ properties: { text } })]));
+    const body = await (await fetch(`${collector.feedUrl}?n=1&cursor0=_first`)).text();
+
+    expect(body).not.toMatch(/[\u2028\u2029]/);
+    expect(body.split(/\r?\n|\u2028|\u2029/).filter(Boolean)).toHaveLength(2);
+    expect(JSON.parse(body.split('\n')[0]).data.properties.text).toBe(text);
+  });
+});

@@ -1,6 +1,8 @@
 // Hostile inputs: what an attacker tried against the reference collector (issue 10), one case a
 // test. The durable collector (outbox/collector) mirrors this suite case for case, so keep each
-// case small and named after what it proves.
+// case small and named after what it proves. The size cases (bodies over the limit by
+// Content-Length or streamed, gzip bombs, too many events) are in ingest.test.mjs, the
+// signature cases in signature.test.mjs: mirror those too.
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

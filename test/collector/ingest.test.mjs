@@ -74,7 +74,7 @@ describe('POST /v1/batch accepts valid batches', () => {
     const collector = await start();
     const reply = await post(collector, batchBody([event()]), { query: { rid: 'probe', test: '1' } });
 
-    expect(reply).toMatchObject({ status: 200, json: { accepted: 0, test: true } });
+    expect(reply).toMatchObject({ status: 200, json: { accepted: 0, duplicates: 0, test: true } });
     expect(collector.events()).toEqual([]);
     expect(collector.stats()).toMatchObject({ accepted: 0, connectionTests: 1 });
     expect((await post(collector, '{', { query: { test: '1' } })).status).toBe(400);

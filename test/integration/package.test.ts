@@ -33,6 +33,11 @@ describe('built package', () => {
     expect(out).toBe('1');
   });
 
+  it('requires outbox/feed as CJS: ky (ESM-only) is bundled into the CJS build', () => {
+    expect(node("const { createFeedReader } = require('outbox/feed'); console.log(typeof createFeedReader({ url: 'http://127.0.0.1:9/f', partitionCount: 1 }).pages)", 'commonjs')).toBe('function');
+    expect(readFileSync(`${root}dist/feed-reader.cjs`, 'utf8')).not.toMatch(/require\(['"]ky['"]\)/);
+  });
+
   it('defines window.Outbox from the IIFE with the same exports', () => {
     const code = readFileSync(`${root}dist/outbox.iife.js`, 'utf8');
     // A script's top-level `var Outbox` becomes a property of its global (window in a page).

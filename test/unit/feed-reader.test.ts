@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FeedError, createFeedReader, firstCursors, isFeedError, lastCursors, type Cursor } from '../../src/feed-reader.js';
+import { FeedError, createFeedReader, firstCursors, isFeedError, lastCursors, type Cursor, type FeedPage } from '../../src/feed-reader.js';
+import { nextPageDelay } from '../../src/next-page-delay.js';
+import { maxFeedLineLength } from '../../src/parse-feed-stream.js';
 
 // The NDJSON parser and the retry policy, through the public API with an injected `fetch` that
 // answers from memory. The same reader against the real collector: test/integration/seeds/feed.test.ts.
@@ -160,6 +163,8 @@ describe('requests', () => {
   it('refuses bad options at setup', () => {
     expect(() => createFeedReader({ url: '', partitionCount: 1 })).toThrow(TypeError);
     expect(() => createFeedReader({ url: 'http://f/', partitionCount: 0 })).toThrow(RangeError);
+    expect(() => createFeedReader({ url: 'http://f/', partitionCount: 1, pollIntervalMs: Number.NaN })).toThrow(/pollIntervalMs/);
+    expect(() => createFeedReader({ url: 'http://f/', partitionCount: 1, waitSeconds: -1 })).toThrow(/waitSeconds/);
   });
 
   it('firstCursors and lastCursors give one cursor per partition', () => {
@@ -281,5 +286,136 @@ describe('pages()', () => {
     expect(pages.map((p) => p.events.map((e) => e.data))).toEqual([[], ['late']]);
     expect(urls).toHaveLength(4);
     expect(urls.every((u) => u.includes('&wait=1'))).toBe(true);
+  });
+});
+
+describe('an empty page is not the end (ZeroEventHub: a filtering server advances checkpoints)', () => {
+  const asked: Cursor[] = [{ partition: 0, cursor: '5' }];
+  const page = (events: number, cursor: string): FeedPage<unknown> => ({
+    events: Array.from({ length: events }, () => ({ partition: 0, data: 1 })),
+    checkpoints: [{ partition: 0, cursor }],
+    cursors: [{ partition: 0, cursor }],
+  });
+  it.each([
+    ['events, cursor moved', page(2, '7'), 0, 3, { kind: 'next', delayMs: 0 }],
+    ['no events, cursor moved', page(0, '9'), 0, 3, { kind: 'next', delayMs: 0 }],
+    ['no events, cursor unchanged, no long poll', page(0, '5'), 0, 3, { kind: 'end' }],
+    ['no events, unchanged, long poll answered at once', page(0, '5'), 2, 3, { kind: 'next', delayMs: 997 }],
+    ['no events, unchanged, long poll held 2 s', page(0, '5'), 2, 2000, { kind: 'next', delayMs: 0 }],
+  ])('nextPageDelay: %s', (_, next, waitSeconds, elapsedMs, expected) => {
+    expect(nextPageDelay(asked, next, { waitSeconds, pollIntervalMs: 1000, elapsedMs })).toEqual(expected);
+  });
+
+  it('pages() reads past empty pages whose checkpoints advance, and ends when they stop', async () => {
+    const { fetch, urls } = scripted([
+      () => chunked([`${checkpoint(0, '40')}\n`]),
+      () => chunked([`${checkpoint(0, '80')}\n`]),
+      () => chunked([`${event(0, 'kept')}\n${checkpoint(0, '93')}\n`]),
+      () => chunked([`${checkpoint(0, '93')}\n`]),
+    ]);
+    const seen: unknown[] = [];
+    for await (const page of createFeedReader({ url: 'http://f/', partitionCount: 1, fetch }).pages(firstCursors(1))) seen.push(...page.events.map((e) => e.data));
+    expect(seen).toEqual(['kept']);
+    expect(urls.map((u) => new URL(u).searchParams.get('cursor0'))).toEqual(['_first', '40', '80', '93']);
+  });
+
+  it('with waitSeconds, a server that ignores wait is asked once per pollIntervalMs, not in a loop', async () => {
+    const controller = new AbortController();
+    const { fetch, urls } = scripted(Array.from({ length: 5 }, () => () => chunked([`${checkpoint(0, '0')}\n`])));
+    const reader = createFeedReader({ url: 'http://f/', partitionCount: 1, fetch, waitSeconds: 10, pollIntervalMs: 100, signal: controller.signal });
+    const started = performance.now();
+    const consuming = (async () => {
+      for await (const _ of reader.pages([{ partition: 0, cursor: '0' }])) void _;
+    })();
+    while (urls.length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    // A lower bound on time holds on any machine load: four pauses of 100 ms came between five requests.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    controller.abort();
+    await consuming;
+  });
+});
+
+describe('NDJSON is parsed as it streams, never buffered whole', () => {
+  it('a bad first line fails the read while the body is still open', async () => {
+    // A body that never ends: a reader buffering the whole body would wait here until its timeout.
+    const open = () => new Response(new ReadableStream({ start: (c) => c.enqueue(encoder.encode('not json\n')) }));
+    const error = await createFeedReader({ url: 'http://f/', partitionCount: 1, fetch: async () => open(), timeoutMs: 60_000 })
+      .readPage(firstCursors(1))
+      .catch((e: unknown) => e);
+    expect(isFeedError(error) && error.code).toBe('bad_response');
+  });
+
+  it(`a line longer than ${maxFeedLineLength} characters is a bad_response, not a memory blow-up`, async () => {
+    const chunk = encoder.encode('x'.repeat(1024 * 1024));
+    const endless = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }));
+    const error = await createFeedReader({ url: 'http://f/', partitionCount: 1, fetch: async () => endless(), retry: 3 })
+      .readPage(firstCursors(1))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'bad_response', message: expect.stringMatching(/longer than/) });
+  });
+
+  it('a connection lost mid-body is retried like any network failure', async () => {
+    const broken = () =>
+      new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(encoder.encode(`${event(0, 'a')}\n`));
+            c.error(new TypeError('terminated'));
+          },
+        }),
+      );
+    const { fetch, urls } = scripted([broken, () => chunked([`${event(0, 'a')}\n${checkpoint(0, '1')}\n`])]);
+    const page = await createFeedReader({ url: 'http://f/', partitionCount: 1, fetch, retry: { limit: 1, baseMs: 1 } }).readPage(firstCursors(1));
+    // The broken attempt's event is not in the page twice: each attempt parses a page of its own.
+    expect(page.events.map((e) => e.data)).toEqual(['a']);
+    expect(urls).toHaveLength(2);
+  });
+
+  it('reads an error body only up to 8 KiB', async () => {
+    const huge = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(encoder.encode('e'.repeat(4096))) }), { status: 400 });
+    const error = (await createFeedReader({ url: 'http://f/', partitionCount: 1, fetch: async () => huge() }).readPage(firstCursors(1)).catch((e: unknown) => e)) as FeedError;
+    expect(error).toMatchObject({ code: 'http', status: 400 });
+    expect(error.body!.length).toBe(8192);
+  });
+});
+
+describe('pages() against simulated filtering servers (property)', () => {
+  /**
+   * An in-memory ZeroEventHub server: `log[p]` holds partition p's events; a page from cursor c
+   * scans up to `pageSize` entries, sends the kept ones, and checkpoints at c + scanned, so runs of
+   * filtered-out entries come back as empty pages whose cursors still advance.
+   */
+  function server(log: { id: number; kept: boolean }[][], pageSize: number) {
+    return async (url: string) => {
+      const params = new URL(url).searchParams;
+      const lines: string[] = [];
+      for (const [key, value] of params) {
+        const match = /^cursor(\d+)$/.exec(key);
+        if (!match) continue;
+        const p = Number(match[1]);
+        const from = value === '_first' ? 0 : Number(value);
+        const scanned = log[p]!.slice(from, from + pageSize);
+        for (const entry of scanned) if (entry.kept) lines.push(event(p, entry.id));
+        lines.push(checkpoint(p, String(from + scanned.length)));
+      }
+      return chunked([lines.join('\n') + '\n']);
+    };
+  }
+
+  it('reads every kept event exactly once, in order per partition, and then ends', async () => {
+    const logs = fc.array(fc.array(fc.boolean(), { maxLength: 60 }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(logs, fc.integer({ min: 1, max: 7 }), async (kept, pageSize) => {
+        let id = 0;
+        const log = kept.map((partition) => partition.map((k) => ({ id: id++, kept: k })));
+        const reader = createFeedReader({ url: 'http://f/', partitionCount: log.length, fetch: server(log, pageSize) });
+        const seen: number[][] = log.map(() => []);
+        for await (const page of reader.pages<number>(firstCursors(log.length))) {
+          for (const e of page.events) seen[e.partition]!.push(e.data);
+        }
+        expect(seen).toEqual(log.map((partition) => partition.filter((e) => e.kept).map((e) => e.id)));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
