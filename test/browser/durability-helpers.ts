@@ -2,9 +2,13 @@
 // restart starts it again, as a real page would), id bookkeeping against the collector, and a
 // SIGKILL for the browser of a persistent profile.
 import { execFileSync } from 'node:child_process';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { PageServer } from './harness.js';
 import type { Collector } from './harness.js';
+import type { EngineContext, EnginePage } from './engine.js';
+
+/** A tab of any engine (see engine.ts). */
+type Page = EnginePage;
 
 export type { Collector };
 
@@ -39,10 +43,8 @@ export function appUrl(server: PageServer, options: PageOptions): string {
 }
 
 /** Opens the tracker page in `context` (a fresh tab). */
-export async function openApp(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(url);
-  return page;
+export function openApp(context: EngineContext, url: string): Promise<Page> {
+  return context.newPage(url);
 }
 
 type PageGlobals = { tracker: { track(name: string, properties?: object, options?: { id: string }): void } };
@@ -74,10 +76,14 @@ export async function trackUntil(page: Page, prefix: string, stop: () => boolean
 
 /** Runs `trackRange(prefix, from, to)` in the page. */
 export const trackRange = (page: Page, prefix: string, from: number, to: number) =>
-  page.evaluate(([p, a, b]) => (window as unknown as { trackRange(p: string, a: number, b: number): void }).trackRange(p, a, b), [prefix, from, to] as const);
+  page.evaluate(([p, a, b]) => (window as unknown as { trackRange(p: string, a: number, b: number): void }).trackRange(p, a, b), [prefix, from, to] as [string, number, number]);
 
 /** The errors the page's tracker reported, by code. */
 export const pageErrors = (page: Page) => page.evaluate(() => (window as unknown as { errors: { code: string; message: string }[] }).errors);
+
+/** The page tracker's stats() (JSON). */
+export const pageStats = <T = { requests: number; queued: number; failedRequests: number; dropped: Record<string, number> }>(page: Page) =>
+  page.evaluate(() => (window as unknown as { tracker: { stats(): unknown } }).tracker.stats()) as Promise<T>;
 
 export const range = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
@@ -109,7 +115,7 @@ export function browserPid(dir: string): number {
   return Number(main.trim().split(/\s+/)[0]);
 }
 
-/** SIGKILLs the browser of a persistent context: no unload handler, no clean shutdown. */
+/** SIGKILLs the Chromium of a persistent Playwright context: no unload handler, no clean shutdown. */
 export async function killBrowser(context: BrowserContext, dir: string): Promise<void> {
   const closed = new Promise<void>((resolve) => context.once('close', () => resolve()));
   process.kill(browserPid(dir), 'SIGKILL');

@@ -23,7 +23,11 @@ function wrapPage(page: Page): EnginePage {
   };
 }
 
-function wrapContext(context: BrowserContext, onClose: () => Promise<void>): EngineContext {
+/**
+ * A Playwright context as an EngineContext, for Chromium-only scenarios that need Playwright
+ * itself (CDP, offline emulation, a SIGKILL) around engine-neutral helpers.
+ */
+export function chromiumContext(context: BrowserContext, onClose: () => Promise<void> = async () => undefined): EngineContext {
   const pages: EnginePage[] = [];
   let closing: Promise<void> | undefined;
   return {
@@ -54,7 +58,7 @@ export async function launchChromium(): Promise<EngineBrowser> {
     engine: 'chromium',
     version: `Chromium ${browser.version()}`,
     async newContext() {
-      const context = wrapContext(await browser.newContext(), async () => undefined);
+      const context = chromiumContext(await browser.newContext(), async () => undefined);
       contexts.push(context);
       return context;
     },
@@ -71,5 +75,5 @@ export async function launchChromiumPersistent(dir: string): Promise<PersistentC
   const context = await chromium.launchPersistentContext(dir, { executablePath: chromiumPath, args: chromiumArgs });
   // The persistent context opens with one blank tab; it stays, as a user's browser window would.
   const version = `Chromium ${context.browser()?.version() ?? ''}`.trim();
-  return { ...wrapContext(context, async () => undefined), version };
+  return { ...chromiumContext(context, async () => undefined), version };
 }

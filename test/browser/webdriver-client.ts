@@ -24,6 +24,8 @@ export interface WebDriverSession {
 async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(base + path, {
     method,
+    // Above every session timeout (scripts, page loads: 60 s): a hung browser becomes an error.
+    signal: AbortSignal.timeout(90_000),
     headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
