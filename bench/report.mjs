@@ -191,6 +191,8 @@ raw figures are in [bench/results.json](../bench/results.json). Performance is m
 | --- | --- |
 | Node | ${m.node} |
 | Chromium | ${m.chromium ?? 'not launched'} (Debian, headless, driven by playwright-core) |
+| Firefox | ${r.engines?.firefox?.version ?? 'not launched'} (Debian firefox-esr, headless, puppeteer-core over WebDriver BiDi) |
+| WebKit | ${r.engines?.webkit?.version ?? 'not launched'} (Debian WebKitGTK MiniBrowser under Xvfb, W3C WebDriver) |
 | CPU | ${m.cpu}, ${m.nproc} cores (\`nproc\`), ${m.memoryGiB} GiB |
 | OS | ${m.os} |
 | outbox | commit ${m.commit} |
@@ -226,6 +228,10 @@ noted under Method.
 
 ${detailTables(r)}
 
+## outbox in three engines
+
+${enginesTable(r)}
+
 ## Where the bytes go
 
 ${sizeTables(r)}
@@ -240,10 +246,33 @@ ${configNotes(r)}
 
 ## Not measured
 
-- Safari and Firefox (only Chromium is installed here), mobile CPUs, and real networks (everything is on 127.0.0.1).
+- Safari itself (WebKitGTK stands in: the same engine family, not Apple's build), mobile CPUs, and real networks (everything is on 127.0.0.1).
+- The peers in Firefox and WebKit: the peer SDKs are installed on demand from npm into \`.tmp/peers/\`, and no such cache was
+  present for this run; their comparison above is Chromium's, through CDP.${r.engines?.errors?.length ? `\n- Engine runs that failed: ${r.engines.errors.join('; ')}.` : ''}
 - Snowplow's \`sp.js\` script-tag package (\`@snowplow/javascript-tracker\`) is not in the registry here; its browser-tracker's own UMD bundle stands in.
 - The unload path (beacon, fetchLater): its cost is bounded by the keepalive quota, not by throughput.
 ${r.errors?.length ? `\n## Errors in this run\n\n${r.errors.map((e) => `- ${e}`).join('\n')}\n` : ''}`;
+}
+
+function enginesTable(r) {
+  const e = r.engines;
+  if (!e) return 'Not measured in this run (`node bench/engines.mjs`).';
+  const names = ['chromium', 'firefox', 'webkit'].filter((name) => e[name]);
+  const rows = names.map((name) => {
+    const x = e[name];
+    return [x.version, fmt(x.track?.callUs, 2), fmt(x.deliver?.deliveredMs, 0), fmt(x.deliver?.cpuUsPerEvent, 1), fmt(x.deliver?.requests, 0), fmt(x.deliver?.preflights, 0), fmt(x.deliver?.bytesPerEvent, 1)];
+  });
+  return `${table(['engine', 'track() call, µs', `deliver ${fmt(e.deliverEvents)} events, ms`, 'CPU per delivered event, µs (all engine processes)', 'requests', 'preflights', 'wire bytes per event'], rows)}
+
+The script tag is the same file in every engine: ${fmt(e.scriptTagBytes?.gzip)} bytes min + gzip -9 (${fmt(e.scriptTagBytes?.raw)} raw).
+Medians of ${e.runs} runs. Every engine is driven by the browser tests' harness (test/browser/engine.ts) and measured
+the same way, Chromium included, so this table compares engines with each other (Chromium's CDP figures above are
+measured differently: main-thread ThreadTime). "track() call": ${fmt(e.trackEvents)} calls in one loop after a
+warm-up, default storage (IndexedDB), a transport that never answers; \`performance.now()\` in the page (cross-origin
+isolated). "deliver": ${fmt(e.deliverEvents)} track() calls in one task with default options to the reference collector,
+until it acknowledged all of them. "CPU per delivered event": user + system CPU of every process of the engine (browser,
+content/renderer, network, GPU; from /proc; Xvfb excluded) over that delivery, minus the same processes' idle CPU
+rate measured for 1 s before, divided by the events: it includes what the page does and what the browser does to send.`;
 }
 
 /** The console summary. */

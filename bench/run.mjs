@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCollector } from '../demo/collector/collector.mjs';
 import { bundleBlocks, measureBlocks } from './blocks.mjs';
 import { compareRun, html, launch, outboxAdapter } from './browser.mjs';
+import { measureEngines } from './engines.mjs';
 import { outboxBurstRun, outboxDeliverRun, outboxSustainedRun } from './outbox-browser.mjs';
 import { machine } from './machine.mjs';
 import { startPageServer } from './page-server.mjs';
@@ -237,6 +238,11 @@ if (browser) {
 await Promise.all([server.close(), sink.close(), collector.close()]);
 
 // ---- Report -------------------------------------------------------------------------------------
+await section('engines: outbox in Chromium, Firefox and WebKit (the test harness, CPU from /proc)', async () => {
+  results.engines = await measureEngines({ root, distDir: dist, runs: config.browserRuns, log });
+  errors.push(...results.engines.errors);
+});
+
 results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
 results.machine.durationSec = Math.round((Date.now() - started) / 1000);
 results.peers = Object.fromEntries(peers.map((p) => [p.id, { label: p.label, pkg: p.pkg, version: p.version, call: p.call, config: p.config, installed: activePeers.includes(p) }]));

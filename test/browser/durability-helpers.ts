@@ -52,11 +52,13 @@ type PageGlobals = { tracker: { track(name: string, properties?: object, options
 /**
  * Tracks `prefix0`, `prefix1`, ... one call at a time from the test (as a page would, while the
  * user reloads it) until `stop()` returns true. Returns the ids whose `track()` call completed,
- * and which of them the first page tracked; calls cut off by the navigation count as not tracked.
+ * and which of them the first page tracked; calls cut off by the navigation are `uncertain`: not
+ * required to arrive, allowed to.
  */
-export async function trackUntil(page: Page, prefix: string, stop: () => boolean): Promise<{ tracked: string[]; inFirstPage: string[] }> {
+export async function trackUntil(page: Page, prefix: string, stop: () => boolean): Promise<{ tracked: string[]; inFirstPage: string[]; uncertain: string[] }> {
   const tracked: string[] = [];
   const inFirstPage: string[] = [];
+  const uncertain: string[] = [];
   let first: number | undefined;
   for (let i = 0; !stop(); i++) {
     const id = `${prefix}${i}`;
@@ -66,12 +68,15 @@ export async function trackUntil(page: Page, prefix: string, stop: () => boolean
         return performance.timeOrigin; // tells the page before the reload from the one after
       }, id)
       .catch(() => undefined); // the page was navigating: this call may or may not have run
-    if (origin === undefined) continue;
+    if (origin === undefined) {
+      uncertain.push(id); // it may arrive (WebKit: the call ran, its answer was lost to the navigation)
+      continue;
+    }
     first ??= origin;
     tracked.push(id);
     if (origin === first) inFirstPage.push(id);
   }
-  return { tracked, inFirstPage };
+  return { tracked, inFirstPage, uncertain };
 }
 
 /** Runs `trackRange(prefix, from, to)` in the page. */

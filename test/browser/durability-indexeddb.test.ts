@@ -1,19 +1,18 @@
-// The IndexedDB adapter in real Chromium: the shared storage contract (the same suite as under
+// The IndexedDB adapter in every engine: the shared storage contract (the same suite as under
 // fake-indexeddb, each operation run in the page through a proxy), write-through of the tracker
 // (one transaction per tick, nothing deleted before the acknowledgement), and what a tick costs.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, startPageServer, type PageServer } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPageServer, type PageServer } from './harness.js';
+import { engines, type EngineContext, type EnginePage } from './engine.js';
+import { useEngine } from './engine-hooks.js';
 import { appUrl, fast, trackRange, type Collector } from './durability-helpers.js';
 import { runStorageContract } from '../storage-contract.js';
 import type { StorageAdapter } from '../../src/storage/storage.js';
 import { startCollector } from '../../demo/collector/collector.mjs';
 
-let browser: Browser;
 let server: PageServer;
 let collector: Collector;
-let modulePage: Page;
 
 const idbKeyval = readFileSync(new URL('../../node_modules/idb-keyval/dist/index.js', import.meta.url), 'utf8');
 // The ESM build of the adapter, with idb-keyval mapped in: the code users import.
@@ -28,16 +27,23 @@ const moduleHtml = `<!doctype html><meta charset="utf-8">
 type Remote = { idb: typeof import('../../src/storage/indexeddb.js'); stores: Map<string, StorageAdapter> };
 
 beforeAll(async () => {
-  [browser, server, collector] = await Promise.all([launchBrowser(), startPageServer(), startCollector({ port: 0, quiet: true })]);
-  modulePage = await browser.newPage();
-  await modulePage.route('**/vendor/idb-keyval.js', (route) => route.fulfill({ body: idbKeyval, contentType: 'text/javascript' }));
-  await modulePage.goto(server.page('/t/idb-module.html', moduleHtml));
-  await modulePage.waitForFunction(() => 'idb' in window);
+  [server, collector] = await Promise.all([startPageServer(), startCollector({ port: 0, quiet: true })]);
+  server.asset('/vendor/idb-keyval.js', idbKeyval, 'text/javascript; charset=utf-8');
 });
 afterAll(async () => {
-  await browser?.close();
   await Promise.all([server?.close(), collector?.close()]);
 });
+
+describe.each(engines)('%s', (engine) => {
+const run = useEngine(engine);
+let moduleContext: EngineContext;
+let modulePage: EnginePage;
+beforeAll(async () => {
+  moduleContext = await run.browser.newContext();
+  modulePage = await moduleContext.newPage(server.page('/t/idb-module.html', moduleHtml));
+  await modulePage.waitForFunction(() => 'idb' in window);
+});
+afterAll(() => moduleContext?.close());
 
 let stores = 0;
 /** A StorageAdapter whose every call runs in the page, on real IndexedDB. */
@@ -53,7 +59,7 @@ async function remoteStorage(): Promise<StorageAdapter> {
         const storage = (window as unknown as Remote).stores.get(id as string)! as unknown as Record<string, (...a: unknown[]) => unknown>;
         return storage[method as string]!(...(args as unknown[]));
       },
-      [id, method, args] as const,
+      [id, method, args] as [string, string, unknown[]],
     );
   return {
     get: (key) => call('get', key) as Promise<string | undefined>,
@@ -64,23 +70,24 @@ async function remoteStorage(): Promise<StorageAdapter> {
   };
 }
 
-runStorageContract('indexeddb (Chromium)', remoteStorage);
+runStorageContract(`indexeddb (${engine})`, remoteStorage);
 
 it('writes each tick of the tracker in one transaction, and deletes only what was acknowledged', async () => {
-  const context = await browser.newContext();
+  const context = await run.browser.newContext();
   // Count readwrite transactions on the tracker's database, from before the page's scripts run.
-  await context.addInitScript(() => {
-    const counts: number[] = [];
-    (window as unknown as { writes: number[] }).writes = counts;
+  server.initScript(`(() => {
+    const counts = [];
+    window.writes = counts;
     const transaction = IDBDatabase.prototype.transaction;
-    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<typeof transaction>) {
+    IDBDatabase.prototype.transaction = function (...args) {
       if (args[1] === 'readwrite') counts.push(performance.now());
       return transaction.apply(this, args);
-    } as typeof transaction;
-  });
+    };
+  })();`);
   collector.setFaults({ latencyMs: 500 });
-  const page = await context.newPage();
-  await page.goto(appUrl(server, { endpoint: collector.endpoint, ...fast, name: 'tick', unload: false, flushIntervalMs: 60_000, maxBatchEvents: 1000 }));
+  const acceptedBefore = collector.stats().accepted; // one collector for the file: count from here
+  const page = await context.newPage(appUrl(server, { endpoint: collector.endpoint, ...fast, name: 'tick', unload: false, flushIntervalMs: 60_000, maxBatchEvents: 1000 }));
+  server.initScript(null);
   const readStore = () =>
     page.evaluate(
       () =>
@@ -100,7 +107,7 @@ it('writes each tick of the tracker in one transaction, and deletes only what wa
   const writes = () => page.evaluate(() => (window as unknown as { writes: number[] }).writes.length);
   await expect.poll(writes).toBeGreaterThan(0); // the probe: storage is open
   const before = await writes();
-  await trackRange(page, 'w', 0, 500); // 500 events in one task
+  await trackRange(page, `w-${engine}-`, 0, 500); // 500 events in one task, ids of this engine (one collector for the file drops repeats)
   await expect.poll(async () => Object.keys(await readStore()).filter((k) => k.startsWith('c:'))).toHaveLength(1);
   expect((await writes()) - before).toBe(1);
   const chunk = Object.entries(await readStore()).find(([key]) => key.startsWith('c:'))!;
@@ -110,7 +117,7 @@ it('writes each tick of the tracker in one transaction, and deletes only what wa
   void page.evaluate(() => (window as unknown as { tracker: { flush(): Promise<boolean> } }).tracker.flush());
   await expect.poll(async () => Object.keys(await readStore()).filter((k) => k.startsWith('l:'))).toHaveLength(1);
   expect((JSON.parse((await readStore())[chunk[0]]!) as unknown[]).length).toBe(500);
-  await collector.waitFor((c) => c.stats().accepted === 500, 5000);
+  await collector.waitFor((c) => c.stats().accepted === acceptedBefore + 500, 5000);
   await expect.poll(async () => Object.keys(await readStore()).filter((k) => k.startsWith('c:') || k.startsWith('l:'))).toEqual([]);
   collector.clearFaults();
   await context.close();
@@ -137,7 +144,8 @@ it('measures what a tick costs in IndexedDB, and what one transaction per event 
     return { perTick, hundredEvents: { oneTransaction: oneTx, oneTransactionPerEvent: perEvent } };
   });
   const ms = (n: number) => `${n.toFixed(2)} ms`;
-  console.log(`[durability] IndexedDB write per tick (one transaction, Chromium): ${Object.entries(results.perTick).map(([n, t]) => `${n}: ${ms(t)}`).join(', ')}`);
+  console.log(`[durability] IndexedDB write per tick (one transaction, ${engine}): ${Object.entries(results.perTick).map(([n, t]) => `${n}: ${ms(t)}`).join(', ')}`);
   console.log(`[durability] 100 events as 100 keys: in one transaction ${ms(results.hundredEvents.oneTransaction)}, one transaction each ${ms(results.hundredEvents.oneTransactionPerEvent)} (as one chunk: ${ms(results.perTick['100 events']!)})`);
   expect(results.hundredEvents.oneTransaction).toBeLessThan(results.hundredEvents.oneTransactionPerEvent);
+});
 });

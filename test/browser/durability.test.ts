@@ -51,14 +51,15 @@ describe.each(engines)('%s', (engine) => {
     await collector.waitFor((c) => c.stats().requests >= 6, 10_000);
     await page.reload(); // browser-initiated, like the user's reload button, while events keep coming
     reloaded = true;
-    const { tracked, inFirstPage } = await tracking;
+    const { tracked, inFirstPage, uncertain } = await tracking;
     const label = `${engine}: reload mid-stream, unload ${unload ? 'on' : 'off'} (${inFirstPage.length} tracked before the reload, ${tracked.length} in all)`;
     // With the unload path on, what it handed to the unload request is held back for 10 s
     // (unloadLeaseMs) in case it is lost, then re-read by the next page when the lease expires:
     // the wait covers that with room for a loaded machine.
     const result = await expectDelivered(collector, 'r', tracked, unload ? 25_000 : 8_000, label);
     await context.close();
-    return { ...result, inFirstPage };
+    // A call cut off by the navigation may have run: its id may arrive, and is not required to.
+    return { ...result, got: result.got.filter((id) => !uncertain.includes(id)), inFirstPage };
   }
 
   it('reload mid-stream: every event tracked before the reload arrives', async () => {

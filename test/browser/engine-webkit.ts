@@ -47,6 +47,13 @@ return slot;`;
 
 let scripts = 0;
 
+/** WebKit's driver runs no script before `load` (see pageLoadStrategy): refuse to pretend it can. */
+function loadOnly(options?: GotoOptions): void {
+  if (options?.waitUntil === 'domcontentloaded') {
+    throw new Error("[harness] webkit: waitUntil 'domcontentloaded' is not supported: WebKitWebDriver runs no script while the document is loading (it hangs); check supportsPreLoadScripts(engine)");
+  }
+}
+
 interface Driver {
   session: WebDriverSession;
   /** The session's first window, never closed: closing the last window would end the session. */
@@ -76,9 +83,9 @@ async function startDriver(): Promise<Driver> {
     await waitReady(base, 15_000);
     session = await createSession(base, {
       browserName: 'MiniBrowser',
-      // eager: navigation resolves at DOMContentLoaded; goto() then waits for `load` itself when
-      // asked, so a page whose async script never arrives can still be driven.
-      pageLoadStrategy: 'eager',
+      // normal: navigation returns after `load`. A script sent while the document is still
+      // loading (an async script pending) never returns in WebKitGTK 2.50, and blocks the session.
+      pageLoadStrategy: 'normal',
       'webkitgtk:browserOptions': { args: ['--automation'] },
     });
     // Scripts are short (evaluate polls): a script that takes 5 s is a hung window.
@@ -140,14 +147,15 @@ function wrapPage(driver: Driver, handle: string, onClosed: () => void): EngineP
   };
   const page: EnginePage & { open(url: string, options?: GotoOptions): Promise<void> } = {
     async goto(url: string, options?: GotoOptions) {
+      loadOnly(options);
       await driver.inWindow(handle, () => session.command('POST', '/url', { url }));
-      if ((options?.waitUntil ?? 'load') === 'load') await loaded();
+      await loaded();
     },
     // The first navigation of a new window, with a shorter wait for scripts to answer (see newPage).
     async open(url: string, options?: GotoOptions) {
+      loadOnly(options);
       await driver.inWindow(handle, () => session.command('POST', '/url', { url }));
-      if ((options?.waitUntil ?? 'load') === 'load') await loaded(20_000);
-      else await page.waitForFunction(() => true, undefined, 20_000);
+      await loaded(20_000);
     },
     async reload() {
       await driver.inWindow(handle, () => session.command('POST', '/refresh'));

@@ -82,6 +82,13 @@ export async function launchEngine(engine: EngineName): Promise<EngineBrowser> {
  */
 export const hasPersistentProfile = (engine: EngineName): boolean => engine !== 'webkit';
 
+/**
+ * Whether the test can drive a page before its `load` event (`goto(url, { waitUntil:
+ * 'domcontentloaded' })`, then evaluate). WebKit cannot: WebKitWebDriver never answers a script
+ * sent while the document is loading, so its navigations return after `load`.
+ */
+export const supportsPreLoadScripts = (engine: EngineName): boolean => engine !== 'webkit';
+
 /** Opens a context whose storage lives in `dir` (see `hasPersistentProfile`). */
 export async function launchPersistent(engine: EngineName, dir: string): Promise<PersistentContext> {
   switch (engine) {

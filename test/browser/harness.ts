@@ -29,6 +29,8 @@ export interface PageServer {
   url: string;
   /** Serves `html` at `path` (e.g. '/t/reload.html') until the server closes. */
   page(path: string, html: string): string;
+  /** Serves `body` at `path` with `contentType` (a script for an import map, say) until the server closes. */
+  asset(path: string, body: string, contentType: string): string;
   /**
    * Runs `source` first in every HTML page served from now on (null: none), as a first inline
    * script: the engine-neutral form of an init script (WebDriver classic has none).
@@ -48,8 +50,14 @@ export async function startPageServer(): Promise<PageServer> {
   let init: string | null = null;
   // After the doctype, so the page keeps standards mode.
   const withInit = (html: string) => (init === null ? html : html.replace(/^(\s*<!doctype html>)?/i, (doctype) => `${doctype}<script>${init}</script>`));
+  const assets = new Map<string, { body: string; contentType: string }>();
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const asset = assets.get(path);
+    if (asset !== undefined) {
+      res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'no-store' });
+      return res.end(asset.body);
+    }
     const inline = pages.get(path);
     if (inline !== undefined) {
       res.writeHead(200, { 'content-type': types['.html']!, 'cache-control': 'no-store' });
@@ -72,6 +80,10 @@ export async function startPageServer(): Promise<PageServer> {
     url,
     page(path, html) {
       pages.set(path, html);
+      return url + path;
+    },
+    asset(path, body, contentType) {
+      assets.set(path, { body, contentType });
       return url + path;
     },
     initScript(source) {

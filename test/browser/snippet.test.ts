@@ -1,12 +1,14 @@
-// The script tag and the documented snippet, exactly as docs/script-tag.md prints it: calls made
-// before the bundle loads arrive once, in order, with their original timestamps and ids; and when
-// the visitor leaves before the bundle arrives, the snippet's own beacon delivers them.
+// The script tag and the documented snippet, exactly as docs/script-tag.md prints it, in every
+// engine: calls made before the bundle loads arrive once, in order, with their original
+// timestamps and ids; and when the visitor leaves before the bundle arrives, the snippet's own
+// unload request delivers them.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { minify } from 'terser';
-import type { Browser, Page } from 'playwright-core';
-import { hidePage, launchBrowser, startPageServer, collectorPerTest, type Collector, type PageServer } from './harness.js';
+import { startPageServer, collectorPerTest, type Collector, type PageServer } from './harness.js';
+import { engines, supportsPreLoadScripts, type EngineContext, type EnginePage } from './engine.js';
+import { useEngine } from './engine-hooks.js';
 
 interface Stored {
   id: string;
@@ -17,7 +19,6 @@ interface Stored {
 }
 
 const root = new URL('../..', import.meta.url).pathname;
-let browser: Browser;
 let server: PageServer;
 let collector: Collector;
 let snippet: string;
@@ -26,7 +27,7 @@ let slow: Server;
 let slowUrl: string;
 
 beforeAll(async () => {
-  [browser, server] = await Promise.all([launchBrowser(), startPageServer()]);
+  server = await startPageServer();
   const docs = await readFile(`${root}docs/script-tag.md`, 'utf8');
   snippet = /<!-- snippet:start -->\n```html\n(<script>.*?<\/script>)\n/s.exec(docs)![1]!;
   const bundle = await readFile(`${root}dist/outbox.iife.js`);
@@ -39,7 +40,6 @@ beforeAll(async () => {
   slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}/outbox.iife.js`;
 });
 afterAll(async () => {
-  await browser?.close();
   slow?.closeAllConnections();
   await Promise.all([server?.close(), new Promise((resolve) => slow?.close(resolve))]);
 });
@@ -47,7 +47,8 @@ collectorPerTest((started) => (collector = started));
 
 // The page calls outbox.track() three times, 40 ms apart, before the bundle (delayed by
 // `delayMs`) can arrive, plus one call in the plain push form.
-function snippetPage(name: string, delayMs: number, attributes = ''): string {
+// `then` runs in the page once the calls are queued (WebKit: the page drives itself before load).
+function snippetPage(name: string, delayMs: number, attributes = '', then = ''): string {
   return server.page(
     `/t/${name}.html`,
     `<!doctype html><meta charset="utf-8">
@@ -65,6 +66,7 @@ function snippetPage(name: string, delayMs: number, attributes = ''): string {
         // What the stub recorded: [method, args, timestamp, id] for track(), the plain form as is.
         return outbox.filter((call) => call.length === 4).map((call) => ({ name: call[1][0], timestamp: call[2], id: call[3] }));
       })();
+      window.early.then((recorded) => { sessionStorage.setItem('early', JSON.stringify(recorded)); ${then} });
     </script><body>${name}</body>`,
   );
 }
@@ -73,7 +75,7 @@ function early(): Stored[] {
   return collector.events().filter((e: Stored) => e.name.startsWith('early.'));
 }
 
-const queuedBySnippet = (page: Page) => page.evaluate(() => (window as unknown as { early: Promise<{ name: string; timestamp: number; id: string }[]> }).early);
+const queuedBySnippet = (page: EnginePage) => page.evaluate(() => (window as unknown as { early: Promise<{ name: string; timestamp: number; id: string }[]> }).early);
 
 it('the snippet in docs/script-tag.md is terser\'s output of demo/web/snippet.js', async () => {
   const source = await readFile(`${root}demo/web/snippet.js`, 'utf8');
@@ -82,101 +84,142 @@ it('the snippet in docs/script-tag.md is terser\'s output of demo/web/snippet.js
   expect(code!.length).toBeLessThan(900);
 });
 
-it('window.Outbox carries every value the package exports', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/blank.html`);
-  const inPage = await page.evaluate(() => Object.keys((window as unknown as { Outbox: object }).Outbox).sort());
-  const dist = await import(`${root}dist/index.js`);
-  expect(inPage).toEqual(Object.keys(dist).sort());
-  await page.close();
-});
+describe.each(engines)('%s', (engine) => {
+  const run = useEngine(engine);
+  let context: EngineContext;
+  // A fresh context per test, and its first tab.
+  const newPage = async (url: string, options?: { waitUntil?: 'load' | 'domcontentloaded' }) => {
+    context = await run.browser.newContext();
+    return context.newPage(url, options);
+  };
+  afterEach(() => server.initScript(null));
 
-it('calls made before the bundle loads arrive once, in order, with their original timestamps and ids', async () => {
-  const page = await browser.newPage();
-  await page.goto(snippetPage('snippet-replay', 600), { waitUntil: 'domcontentloaded' });
-  const recorded = await queuedBySnippet(page);
-  await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
-  await collector.waitFor(() => early().length === 4, 5000);
-  const events = early();
-  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.c', 'early.d']);
-  expect(events.map((e) => e.properties?.n)).toEqual([1, 2, 3, 4]);
-  for (const mine of recorded) {
-    const stored = events.find((e) => e.name === mine.name)!;
-    expect(stored.timestamp).toBe(mine.timestamp);
-    expect(stored.id).toBe(mine.id);
+  it('window.Outbox carries every value the package exports', async () => {
+    const page = await newPage(`${server.url}/blank.html`);
+    const inPage = await page.evaluate(() => Object.keys((window as unknown as { Outbox: object }).Outbox).sort());
+    const dist = await import(`${root}dist/index.js`);
+    expect(inPage).toEqual(Object.keys(dist).sort());
+    await context.close();
+  });
+
+  it('calls made before the bundle loads arrive once, in order, with their original timestamps and ids', async () => {
+    // WebKit returns after the load event (engine.ts): the page's calls were queued before it all the same.
+    const page = await newPage(snippetPage('snippet-replay', 600), { waitUntil: supportsPreLoadScripts(engine) ? 'domcontentloaded' : 'load' });
+    const recorded = await queuedBySnippet(page);
+    await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
+    await collector.waitFor(() => early().length === 4, 5000);
+    const events = early();
+    expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.c', 'early.d']);
+    expect(events.map((e) => e.properties?.n)).toEqual([1, 2, 3, 4]);
+    for (const mine of recorded) {
+      const stored = events.find((e) => e.name === mine.name)!;
+      expect(stored.timestamp).toBe(mine.timestamp);
+      expect(stored.id).toBe(mine.id);
+    }
+    expect(recorded[1]!.timestamp - recorded[0]!.timestamp).toBeGreaterThanOrEqual(35);
+    expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
+    expect(collector.stats().duplicates).toBe(0);
+    expect(collector.stats().preflights).toBe(0);
+    // After load, window.outbox is the tracker, and the push form still works.
+    await page.evaluate(() => {
+      const outbox = (window as unknown as { outbox: { track(n: string): void; push(call: unknown[]): void } }).outbox;
+      outbox.track('early.e');
+      outbox.push(['track', 'early.f']);
+    });
+    await collector.waitFor(() => early().length === 6, 5000);
+    expect(early().map((e) => e.name).slice(4)).toEqual(['early.e', 'early.f']);
+    await context.close();
+  });
+
+  // WebKitWebDriver runs no script before the load event (engine.ts): there the page leaves by
+  // itself once its calls are queued, and the next page reads what the stub recorded.
+  if (!supportsPreLoadScripts(engine)) {
+    // Known failure in WebKit (a product finding, /work/notes/engine-findings.md): kept, not skipped.
+    it('a visitor who leaves before the bundle arrives (the page navigates itself): the snippet beacons its queued track() calls', async () => {
+      const page = await newPage(snippetPage('snippet-bounce-self', 60_000, '', `addEventListener('pagehide', (e) => sessionStorage.setItem('pagehide', String(e.persisted) + ' beacon=' + typeof navigator.sendBeacon)); location.href = '/blank.html';`));
+      const seen = await page.evaluate(() => [location.pathname, sessionStorage.getItem('pagehide')]);
+      await collector.waitFor(() => early().length === 3, 5000).catch((error: unknown) => {
+        // Seen in WebKitGTK 2.50: no pagehide at all for a document that has not finished loading.
+        throw new Error(`${String(error)}; the collector saw ${collector.stats().requests} requests; [next page, the old page's pagehide (null: never fired)]: ${JSON.stringify(seen)}`);
+      });
+      const recorded = JSON.parse((await page.evaluate(() => sessionStorage.getItem('early')))!) as Stored[];
+      const events = early();
+      expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d']);
+      expect(events.map((e) => ({ name: e.name, timestamp: e.timestamp, id: e.id }))).toEqual(recorded);
+      expect(collector.stats().requests).toBe(1);
+      expect(collector.stats().preflights).toBe(0);
+      await context.close();
+    });
+
+    it('a tab hidden before the bundle arrives (the page hides itself): the snippet beacons, the bundle replays the same ids, each event is stored once', async () => {
+      const hide = `Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }); document.dispatchEvent(new Event('visibilitychange'));`;
+      const page = await newPage(snippetPage('snippet-hidden-self', 1500, '', hide));
+      const recorded = JSON.parse((await page.evaluate(() => sessionStorage.getItem('early')))!) as { name: string; timestamp: number; id: string }[];
+      await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
+      await collector.waitFor((c) => early().length === 4 && c.stats().duplicates === 3, 5000);
+      const events = early();
+      expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d', 'early.c']);
+      for (const mine of recorded) expect(events.find((e) => e.name === mine.name)).toMatchObject(mine);
+      expect(collector.stats().preflights).toBe(0);
+      await context.close();
+    });
+  } else {
+  it('a visitor who leaves before the bundle arrives: the snippet beacons its queued track() calls', async () => {
+    // An async script holds back the load event: wait only for the document.
+    const page = await newPage(snippetPage('snippet-bounce', 60_000), { waitUntil: 'domcontentloaded' });
+    const recorded = await queuedBySnippet(page);
+    await page.goto(`${server.url}/blank.html`); // the bundle never arrived
+    await collector.waitFor(() => early().length === 3, 5000);
+    const events = early();
+    // The plain push form has no id of its own, so the snippet leaves it to the bundle.
+    expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d']);
+    expect(events.map((e) => ({ name: e.name, timestamp: e.timestamp, id: e.id }))).toEqual(recorded);
+    expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
+    expect(collector.stats().requests).toBe(1);
+    expect(collector.stats().preflights).toBe(0);
+    await context.close();
+  });
+
+  // Needs scripts before the load event, which WebKitWebDriver cannot run (engine.ts).
+  it('a tab hidden before the bundle arrives: the snippet beacons, the bundle replays the same ids, each event is stored once', async () => {
+    const page = await newPage(snippetPage('snippet-hidden', 1500), { waitUntil: 'domcontentloaded' });
+    const recorded = await queuedBySnippet(page);
+    await page.hide();
+    await collector.waitFor(() => early().length === 3, 5000);
+    // The bundle loads after all, and replays everything it finds queued.
+    await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
+    await collector.waitFor((c) => early().length === 4 && c.stats().duplicates === 3, 5000);
+    const events = early();
+    expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d', 'early.c']);
+    for (const mine of recorded) expect(events.find((e) => e.name === mine.name)).toMatchObject(mine);
+    expect(collector.stats().preflights).toBe(0);
+    await context.close();
+  });
   }
-  expect(recorded[1]!.timestamp - recorded[0]!.timestamp).toBeGreaterThanOrEqual(35);
-  expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
-  expect(collector.stats().duplicates).toBe(0);
-  expect(collector.stats().preflights).toBe(0);
-  // After load, window.outbox is the tracker, and the push form still works.
-  await page.evaluate(() => {
-    const outbox = (window as unknown as { outbox: { track(n: string): void; push(call: unknown[]): void } }).outbox;
-    outbox.track('early.e');
-    outbox.push(['track', 'early.f']);
+
+  it('an init call supplies options that attributes cannot, and a bad attribute is named', async () => {
+    // Warnings are collected in the page (no engine-neutral console listener): an init script.
+    const url = server.page(
+      '/t/snippet-init.html',
+      `<!doctype html><script>
+        window.outbox = window.outbox || [];
+        window.errors = [];
+        outbox.push(['init', { endpoint: ${JSON.stringify(collector.endpoint)}, storage: false, flushIntervalMs: 100, onError: (e) => errors.push(e.code) }]);
+        outbox.push(['track', 'early.init', { n: 1 }]);
+      </script><script src="/dist/outbox.iife.js" data-flush-intervall-ms="5" data-max-batch-events="many"></script>`,
+    );
+    server.initScript(`window.warnings = []; const warn = console.warn; console.warn = (...args) => { warnings.push(args.join(' ')); warn.apply(console, args); };`);
+    const page = await newPage(url);
+    server.initScript(null);
+    await collector.waitFor(() => early().length === 1, 5000);
+    await page.evaluate(() => (window as unknown as { outbox: { track(n: unknown): void } }).outbox.track(''));
+    expect(await page.evaluate(() => (window as unknown as { errors: string[] }).errors)).toEqual(['invalid']);
+    expect(await page.evaluate(() => (window as unknown as { warnings: string[] }).warnings)).toEqual([
+      '[outbox] ignoring data-flush-intervall-ms="5": not an option',
+      '[outbox] ignoring data-max-batch-events="many": not a number',
+    ]);
+    await context.close();
   });
-  await collector.waitFor(() => early().length === 6, 5000);
-  expect(early().map((e) => e.name).slice(4)).toEqual(['early.e', 'early.f']);
-  await page.close();
-});
-
-it('a visitor who leaves before the bundle arrives: the snippet beacons its queued track() calls', async () => {
-  const page = await browser.newPage();
-  // An async script holds back the load event: wait only for the document.
-  await page.goto(snippetPage('snippet-bounce', 60_000), { waitUntil: 'domcontentloaded' });
-  const recorded = await queuedBySnippet(page);
-  await page.goto(`${server.url}/blank.html`); // the bundle never arrived
-  await collector.waitFor(() => early().length === 3, 5000);
-  const events = early();
-  // The plain push form has no id of its own, so the snippet leaves it to the bundle.
-  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d']);
-  expect(events.map((e) => ({ name: e.name, timestamp: e.timestamp, id: e.id }))).toEqual(recorded);
-  expect(events.every((e) => e.sourceId === 'device-7')).toBe(true);
-  expect(collector.stats().requests).toBe(1);
-  expect(collector.stats().preflights).toBe(0);
-  await page.close();
-});
-
-it('a tab hidden before the bundle arrives: the snippet beacons, the bundle replays the same ids, each event is stored once', async () => {
-  const page = await browser.newPage();
-  await page.goto(snippetPage('snippet-hidden', 1500), { waitUntil: 'domcontentloaded' });
-  const recorded = await queuedBySnippet(page);
-  await hidePage(page);
-  await collector.waitFor(() => early().length === 3, 5000);
-  // The bundle loads after all, and replays everything it finds queued.
-  await page.waitForFunction(() => typeof (window as unknown as { outbox: { stats?: unknown } }).outbox.stats === 'function');
-  await collector.waitFor((c) => early().length === 4 && c.stats().duplicates === 3, 5000);
-  const events = early();
-  expect(events.map((e) => e.name)).toEqual(['early.a', 'early.b', 'early.d', 'early.c']);
-  for (const mine of recorded) expect(events.find((e) => e.name === mine.name)).toMatchObject(mine);
-  expect(collector.stats().preflights).toBe(0);
-  await page.close();
-});
-
-it('an init call supplies options that attributes cannot, and a bad attribute is named', async () => {
-  const page = await browser.newPage();
-  const warnings: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'warning') warnings.push(message.text());
-  });
-  const url = server.page(
-    '/t/snippet-init.html',
-    `<!doctype html><script>
-      window.outbox = window.outbox || [];
-      window.errors = [];
-      outbox.push(['init', { endpoint: ${JSON.stringify(collector.endpoint)}, storage: false, flushIntervalMs: 100, onError: (e) => errors.push(e.code) }]);
-      outbox.push(['track', 'early.init', { n: 1 }]);
-    </script><script src="/dist/outbox.iife.js" data-flush-intervall-ms="5" data-max-batch-events="many"></script>`,
-  );
-  await page.goto(url);
-  await collector.waitFor(() => early().length === 1, 5000);
-  await page.evaluate(() => (window as unknown as { outbox: { track(n: unknown): void } }).outbox.track(''));
-  expect(await page.evaluate(() => (window as unknown as { errors: string[] }).errors)).toEqual(['invalid']);
-  expect(warnings).toEqual([
-    '[outbox] ignoring data-flush-intervall-ms="5": not an option',
-    '[outbox] ignoring data-max-batch-events="many": not a number',
-  ]);
-  await page.close();
 });
 
 // Regression: an element with id="outbox" is `window.outbox` through the DOM's named access. The
