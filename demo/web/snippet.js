@@ -22,7 +22,7 @@
   };
   function f(e) {
     var s = d.querySelector('script[data-endpoint]'), a = [], i = o.b, c, x, u, b;
-    if (w.outbox != o || !s || (e.type != 'pagehide' && d.visibilityState != 'hidden')) return;
+    if (w.outbox != o || !s || (e.type[0] == 'v' && d.visibilityState != 'hidden')) return;
     // Events of a named stream are left to the bundle (a request carries one stream, named in
     // its URL); it replays them with the same ids.
     for (; i < o.length; i++)
@@ -40,4 +40,11 @@
   }
   w.addEventListener('pagehide', f);
   d.addEventListener('visibilitychange', f);
+  // WebKit leaves a document that has not finished loading with beforeunload alone (no pagehide,
+  // no visibilitychange). Only until load: later, pagehide covers it and the page keeps its
+  // back/forward cache eligibility.
+  w.addEventListener('beforeunload', f);
+  w.addEventListener('load', function () {
+    w.removeEventListener('beforeunload', f);
+  });
 })(window, document);
