@@ -160,6 +160,18 @@ export const pageLifecycle: Integration = (core) => {
     if (event.persisted) core.wake();
   };
 
+  // WebKit leaves a document that has not finished loading with beforeunload alone: no pagehide,
+  // no visibilitychange (measured, WebKitGTK 2.50). Listened to only until load, which keeps the
+  // page eligible for the back/forward cache.
+  const onBeforeUnload = () => sendNow(true);
+  const stopBeforeUnload = () => {
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    window.removeEventListener('load', stopBeforeUnload);
+  };
+  if (document.readyState !== 'complete') {
+    window.addEventListener('beforeunload', onBeforeUnload);
+    window.addEventListener('load', stopBeforeUnload);
+  }
   document.addEventListener('visibilitychange', onVisibilityChange);
   window.addEventListener('pagehide', onPageHide);
   window.addEventListener('pageshow', onPageShow);
@@ -182,6 +194,7 @@ export const pageLifecycle: Integration = (core) => {
     stopRefresh();
     stopAcks();
     stopTracked();
+    stopBeforeUnload();
     transport.cancel();
   };
 };

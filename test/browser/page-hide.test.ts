@@ -3,6 +3,7 @@
 // just become the sender and re-reads a slow IndexedDB still has its events in memory for the
 // unload path; the unload request is a keepalive fetch (fetchLater in Chromium), never a
 // beacon where either exists, and nothing needs a preflight.
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, type EngineContext, type EnginePage } from './engine.js';
 import { useEngine } from './engine-hooks.js';
@@ -11,6 +12,9 @@ import { hideAppUrl, logUnloadApis, slowIndexedDbReads } from './page-hide-helpe
 
 let server: PageServer;
 let collector: Collector;
+// Never answers: a script from it holds back the load event of the page that asks for it.
+let never: Server;
+let neverUrl: string;
 
 beforeAll(async () => {
   server = await startPageServer();
@@ -18,7 +22,15 @@ beforeAll(async () => {
   server.initScript(`${logUnloadApis}\n${slowIndexedDbReads}`);
   server.page('/blank-no-tracker.html', '<!doctype html><title>away</title><body>away</body>');
 });
-afterAll(() => server?.close());
+beforeAll(async () => {
+  never = createServer(() => undefined);
+  await new Promise<void>((resolve) => never.listen(0, '127.0.0.1', resolve));
+  neverUrl = `http://127.0.0.1:${(never.address() as { port: number }).port}/late.js`;
+});
+afterAll(async () => {
+  never?.closeAllConnections();
+  await Promise.all([server?.close(), new Promise((resolve) => never?.close(resolve))]);
+});
 collectorPerTest((started) => (collector = started));
 
 const ids = (prefix: string) =>
@@ -94,6 +106,22 @@ describe.each(engines)('%s', (engine) => {
     expect(stats.sent).toBe(6);
     expect(collector.stats().duplicates).toBe(0);
     expect(collector.stats().preflights).toBe(0);
+  });
+
+  // WebKit fires no pagehide for a document that has not finished loading (engine finding).
+  it('the page leaves before its load event (a late script): what it tracked still leaves', async () => {
+    const url = server.page(
+      `/t/pre-load-${engine}.html`,
+      `<!doctype html><script src="/dist/outbox.iife.js"></script><script>
+        const tracker = Outbox.createTracker({ endpoint: ${JSON.stringify(collector.endpoint)}, flushIntervalMs: 600000, name: 'pre-load' });
+        for (let i = 0; i < 10; i++) tracker.track('e', { i }, { id: 'p-' + i });
+        setTimeout(() => { location.href = '/blank-no-tracker.html'; }, 300);
+      </script><script async src="${neverUrl}"></script><body>loading</body>`,
+    );
+    const page = await context.newPage(`${server.url}/blank-no-tracker.html`);
+    await page.evaluate((target) => void setTimeout(() => (location.href = target), 50), url);
+    await collector.waitFor(() => ids('p-').length === 10, 10_000);
+    expect(ids('p-')).toEqual(Array.from({ length: 10 }, (_, i) => `p-${i}`).sort());
   });
 
   it('a tab that just became the sender re-reads a slow IndexedDB: an unload meanwhile still sends what memory holds', async () => {
