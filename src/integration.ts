@@ -23,11 +23,18 @@ export interface TrackerCore {
    */
   pending(visit: (event: QueuedEvent, inFlight: boolean, stored: boolean) => boolean | void): void;
   /**
-   * The unload path handed these events to the browser (a beacon: queued, not delivered). They
-   * stay in the outbox, held back until `until`, and leased in storage so the next page does
-   * not resend them at once.
+   * The unload path handed these events to the browser in request `rid` (a beacon: queued, not
+   * delivered). They stay in the outbox, held back until `until`, and leased in storage under
+   * `rid`, so the next page asks for that request's receipt instead of resending them at once.
    */
-  holdBack(events: readonly QueuedEvent[], until: number): void;
+  holdBack(events: readonly QueuedEvent[], until: number, rid: string): void;
+  /**
+   * The collector is known to have these events (a keepalive request's 2xx, a receipt): they
+   * leave memory and storage and count as sent, as if a batch of theirs was acknowledged.
+   */
+  acknowledge(events: readonly QueuedEvent[]): void;
+  /** Calls `listener` after each event is queued (one listener; returns the unsubscribe). */
+  onTracked(listener: () => void): () => void;
   /** Tries to send now: resets backoff when `resetBackoff` (the `online` event), else just pumps. */
   wake(resetBackoff?: boolean): void;
   /** Whether this tracker sends (false: another tab sends for it; it only appends). */

@@ -26,8 +26,12 @@ export interface Outbox {
   load(all?: boolean): Promise<LoadResult>;
   /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
   forget(events: readonly StoredEvent[]): void;
-  /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
-  lease(leaseId: string, ids: readonly string[], until: number): void;
+  /**
+   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
+   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
+   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
+   */
+  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
   /** Ends a lease (the request finished, whatever its outcome). */
   release(leaseId: string): void;
   saveRules(rules: readonly ActiveRule[]): void;
@@ -250,8 +254,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
-    lease(leaseId, ids, until) {
-      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids }));
+    lease(leaseId, ids, until, stream) {
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {

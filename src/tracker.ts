@@ -127,6 +127,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let reporting = false;
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
+  let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
 
   // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
   // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
@@ -213,6 +214,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     evicted(deque.push(entry, canEvict));
     unbatched++;
     outbox?.append(entry);
+    onTracked?.();
     if (nextFlushAt === undefined) {
       nextFlushAt = now() + options.flushIntervalMs;
       armTimer();
@@ -309,7 +311,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
-    outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
+    outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
       (outcome) => {
@@ -330,7 +332,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function settle(batch: Batch, outcome: SendOutcome, started: number): void {
     inFlight.delete(batch);
     batch.inFlight = false;
-    outbox?.release(batch.rid);
+    // A network error or a timeout does not say the request never arrived: its lease stays (until
+    // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
+    if (outcome.kind !== 'retry' || outcome.status !== undefined) outbox?.release(batch.rid);
     const { events } = batch;
     const time = now();
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
@@ -689,12 +693,27 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pending(visit) {
       for (const event of deque.values()) if (visit(event, !!event.batch?.inFlight, !!event.stored)) return;
     },
-    holdBack(events, until) {
+    holdBack(events, until, rid) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
       heldUntilMax = Math.max(heldUntilMax, until);
       counters.unloadSent += events.length;
-      outbox?.lease(`u${randomId(12)}`, events.map((e) => e.id), until);
+      outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
       armTimer();
+    },
+    acknowledge(events) {
+      const done = (events as Entry[]).filter((entry) => !entry.gone && !entry.batch?.inFlight);
+      for (const entry of done) {
+        detach(entry);
+        entry.acked = true;
+      }
+      outbox?.remove(done);
+      counters.sent += done.length;
+      if (done.length) ackListeners.forEach((listener) => listener(done.map((e) => e.id)));
+      settleFlushWaiters();
+    },
+    onTracked(listener) {
+      onTracked = listener;
+      return () => (onTracked = undefined);
     },
     wake(resetBackoff) {
       if (resetBackoff) backoff = healthy;

@@ -25,9 +25,11 @@ autoStart();
 function autoStart(): void {
   if (typeof window === 'undefined' || typeof document === 'undefined') return;
   const host = window as unknown as { outbox?: unknown };
-  const queue = host.outbox;
-  if (queue !== undefined && !Array.isArray(queue)) return; // already running (the bundle loaded twice)
-  const calls = (queue ?? []) as unknown[];
+  const queue = host.outbox as { track?: unknown } | undefined;
+  // Already running (the bundle loaded twice). Anything else that is not the snippet's array,
+  // such as an element with id="outbox" (the DOM's named access), is shadowed by the tracker.
+  if (!Array.isArray(queue) && typeof queue?.track === 'function') return;
+  const calls = (Array.isArray(queue) ? queue : []) as unknown[];
   const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[data-endpoint]');
   const init = calls.find((call): call is ['init', TrackerOptions] => Array.isArray(call) && call[0] === 'init');
   const options = { ...optionsFrom(script?.dataset ?? {}), ...init?.[1] } as TrackerOptions;

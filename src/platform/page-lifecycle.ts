@@ -1,7 +1,10 @@
 import { OutboxError } from '../errors.js';
 import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
-import { createUnloadTransport } from '../transport/beacon.js';
+import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
+import { followers } from './followers.js';
+import { unloadLeases } from './unload-leases.js';
+import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -41,24 +44,48 @@ export const pageLifecycle: Integration = (core) => {
   // (maxBatchEvents), so that walk stops early and keeps no more (with several streams queued it
   // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
   // what it leaves behind, so the page's next unload event does not send it in a second chunk).
+  // Stored events of a request in flight come last: that request may well have arrived (its
+  // receipt tells the next sender), while the others have no request at all. First, they doubled
+  // the request in flight at each tab close (100-200 duplicates of 3,000 across three tabs).
   function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
+    const sending: QueuedEvent[] = [];
+    // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
+    const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) {
-        if (!isStored) memoryOnly.push(event);
-        else if (stored.length < limit) stored.push(event);
+      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
+        const list = !isStored ? memoryOnly : inFlight ? sending : stored;
+        if (list === memoryOnly || list.length < limit) list.push(event);
       }
       return memoryOnly.length >= limit;
     });
-    return memoryOnly.concat(stored);
+    return memoryOnly.concat(stored, sending);
   }
 
-  function hold(events: readonly QueuedEvent[]): void {
-    const until = options.now() + unloadLeaseMs;
+  // The lease goes to IndexedDB (through the core) and to localStorage: at pagehide only the
+  // synchronous localStorage write is sure to land in every engine (WebKit drops the other).
+  function hold({ events, rid, reply }: Pick<UnloadSent, 'events' | 'rid' | 'reply'>): void {
+    const now = options.now();
+    const until = now + unloadLeaseMs;
     for (const event of events) handed.set(event, until);
-    core.holdBack(events, until);
+    core.holdBack(events, until, rid);
+    unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
+    // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a
+    // beacon or fetchLater, which answer nothing, the collector's receipt is asked a little later.
+    // Either way the events are acknowledged instead of sent again when the hold-back ends.
+    void (reply ?? receiptLater(rid, events[0]!.stream)).then((ok) => {
+      if (!ok) return;
+      unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
+      core.acknowledge(events);
+    });
+  }
+
+  function receiptLater(rid: string, stream: string): Promise<boolean> {
+    const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
+    if (!endpoint || options.transport) return Promise.resolve(false);
+    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs)).then(() => askReceipt(endpoint, rid, receiptTimeoutMs)).then((answer) => answer === true);
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the
@@ -82,7 +109,7 @@ export const pageLifecycle: Integration = (core) => {
     // events instead. The flag is only a hint (Sentry #6403); a wrong "online" costs a lease.
     const offline = navigator.onLine === false;
     const sent = offline ? undefined : transport.send(events);
-    if (sent) hold(sent.events);
+    if (sent) hold(sent);
     const left = events.length - (sent?.events.length ?? 0);
     if (left) {
       const carried = new Set(sent?.events);
@@ -101,16 +128,50 @@ export const pageLifecycle: Integration = (core) => {
     if (!transport.defer(candidates(true, options.maxBatchEvents))) stopRefresh();
   }
 
-  const onVisibilityChange = () => {
-    if (document.visibilityState === 'hidden') sendNow(false);
-    else leftBehind = new WeakSet();
+  // Once the page hides, events tracked later (the app's own visibilitychange and pagehide
+  // listeners run after ours) go in their own small request, one per microtask: the request above
+  // has left, and an IndexedDB write started now may never complete.
+  let hiding: boolean | undefined; // set while hidden: whether pagehide came (in-flight events go too)
+  let lateQueued = false;
+  const sendLate = () => {
+    lateQueued = false;
+    if (hiding !== undefined) sendNow(hiding);
   };
-  const onPageHide = () => sendNow(true);
-  const onPageShow = (event: PageTransitionEvent) => {
+  const stopTracked = core.onTracked(() => {
+    if (hiding === undefined || lateQueued) return;
+    lateQueued = true;
+    queueMicrotask(sendLate);
+  });
+  // After pagehide, until pageshow. When merely hidden, only for the rest of this task (the
+  // handlers of the same event): a background tab then sends as usual, not a request per event.
+  const hide = (pagehide: boolean) => {
+    hiding = pagehide || !!hiding;
+    if (!hiding) setTimeout(() => hiding === false && (hiding = undefined));
+    sendNow(pagehide);
+  };
+  const show = () => {
+    hiding = undefined;
     leftBehind = new WeakSet();
+  };
+  const onVisibilityChange = () => (document.visibilityState === 'hidden' ? hide(false) : show());
+  const onPageHide = () => hide(true);
+  const onPageShow = (event: PageTransitionEvent) => {
+    show();
     if (event.persisted) core.wake();
   };
 
+  // WebKit leaves a document that has not finished loading with beforeunload alone: no pagehide,
+  // no visibilitychange (measured, WebKitGTK 2.50). Listened to only until load, which keeps the
+  // page eligible for the back/forward cache.
+  const onBeforeUnload = () => sendNow(true);
+  const stopBeforeUnload = () => {
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    window.removeEventListener('load', stopBeforeUnload);
+  };
+  if (document.readyState !== 'complete') {
+    window.addEventListener('beforeunload', onBeforeUnload);
+    window.addEventListener('load', stopBeforeUnload);
+  }
   document.addEventListener('visibilitychange', onVisibilityChange);
   window.addEventListener('pagehide', onPageHide);
   window.addEventListener('pageshow', onPageShow);
@@ -132,6 +193,8 @@ export const pageLifecycle: Integration = (core) => {
     window.removeEventListener('pageshow', onPageShow);
     stopRefresh();
     stopAcks();
+    stopTracked();
+    stopBeforeUnload();
     transport.cancel();
   };
 };

@@ -1,4 +1,6 @@
 import type { Integration, TrackerCore } from '../integration.js';
+import { followers } from './followers.js';
+import { findLeases, followReceipts } from './lease-receipts.js';
 
 interface AckMessage {
   acked?: unknown;
@@ -78,21 +80,41 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     abort.abort();
     release();
   });
+  const lock = `outbox:${name}:sender`;
+  stops.push(() => followers.delete(core));
   locks
-    .request(`outbox:${name}:sender`, { signal: abort.signal }, async () => {
+    .request(lock, { signal: abort.signal }, async () => {
       if (abort.signal.aborted) return;
       leader = true;
+      followers.delete(core);
+      // Requests of closed pages (unload requests, batches in flight) are leased: the collector's
+      // receipts say which arrived, instead of a re-send (a duplicate) or a wait for the lease.
+      const leases = await findLeases(core);
       await core.resync();
       core.setSending(true);
+      if (!abort.signal.aborted) stops.push(followReceipts(core, leases));
       return held; // kept for the tab's life: the browser releases it when the tab goes
     })
     .catch(() => {
+      followers.delete(core);
       // Aborted: the tracker closed while waiting. Anything else (an opaque origin refuses
       // locks): this tab cannot be elected, so it sends on its own rather than never.
       if (abort.signal.aborted) return;
       leader = true;
       sendAlone(core);
     });
+  watchLeader(locks, lock, core, () => leader);
+}
+
+// Another live tab holds the sender lock while we wait for it: this tab is a follower, and its
+// unload path leaves what storage holds to that tab.
+function watchLeader(locks: LockManager, lock: string, core: TrackerCore, isLeader: () => boolean): void {
+  locks.query?.().then(
+    (state) => {
+      if (!isLeader() && state.held?.some((held) => held.name === lock)) followers.add(core);
+    },
+    () => undefined,
+  );
 }
 
 function sendAlone(core: TrackerCore): void {

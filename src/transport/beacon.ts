@@ -29,11 +29,13 @@ export type UnloadOptions = Pick<
   'endpoint' | 'streams' | 'signer' | 'compression' | 'compressAboveBytes' | 'maxBatchEvents' | 'maxBatchBytes' | 'now'
 >;
 
-/** How an unload request left: `fetchLater()`, `navigator.sendBeacon`, or `fetch` with `keepalive`. */
+/** How an unload request left: `fetchLater()`, `fetch` with `keepalive`, or `navigator.sendBeacon`. */
 export type UnloadPath = 'fetchLater' | 'beacon' | 'keepalive';
 
 /** One request ready to go: CORS-simple (a typeless byte body, gzip and signature in the URL). */
 export interface UnloadRequest {
+  /** The request id in the URL: the next page asks the collector for its receipt. */
+  rid: string;
   url: string;
   body: Uint8Array;
   events: QueuedEvent[];
@@ -84,7 +86,7 @@ export function encodeUnloadRequest(
     if (gzip) body = gzipSync(body);
     const url = requestUrl(endpoint, { rid, gzip, stream, sig: signer?.(body) });
     const size = body.length + (urlCounts ? url.length : 0);
-    if (size <= budget) return { url, body, events: taken };
+    if (size <= budget) return { rid, url, body, events: taken };
     // Gzip ratios are even enough across a batch that scaling by the overshoot lands close.
     count = Math.min(count - 1, Math.floor((count * budget * 0.95) / size));
   }
@@ -93,17 +95,25 @@ export function encodeUnloadRequest(
 
 /** What {@link UnloadTransport.send} handed to the browser. */
 export interface UnloadSent {
+  rid: string;
   events: QueuedEvent[];
   path: UnloadPath;
   /** Body bytes, as sent (gzipped). */
   bytes: number;
+  /**
+   * A keepalive fetch's outcome, when the page lives to see it: true on a 2xx (the events are
+   * delivered), false otherwise. Beacons and fetchLater give no answer.
+   */
+  reply?: Promise<boolean>;
 }
 
 /** The browser side of the unload path: one budgeted request now, or one deferred request. */
 export interface UnloadTransport {
   /**
    * Hands one budgeted request, made of the oldest of `candidates`, to the browser now and
-   * synchronously: `fetchLater` (activated at once), else `sendBeacon`, else a keepalive `fetch`.
+   * synchronously: `fetchLater` (activated at once), else a keepalive `fetch`, else `sendBeacon`.
+   * Beacons come last: blockers' lists drop every cross-site beacon (EasyPrivacy `$ping,third-party`),
+   * and a beacon never says whether it arrived.
    * Undefined when nothing could go (no API, over the quota, not even one event fits).
    */
   send(candidates: readonly QueuedEvent[]): UnloadSent | undefined;
@@ -114,8 +124,8 @@ export interface UnloadTransport {
    * for good (an endpoint that is neither https nor localhost).
    */
   defer(candidates: readonly QueuedEvent[]): boolean;
-  /** The events of the deferred request if the browser has sent it since, once (then it is gone). */
-  takeActivated(): QueuedEvent[] | undefined;
+  /** The deferred request if the browser has sent it since, once (then it is gone). */
+  takeActivated(): Pick<UnloadSent, 'rid' | 'events'> | undefined;
   /** Withdraws the deferred request. */
   cancel(): void;
   /** Withdraws the deferred request if it holds any of these (acknowledged) events. */
@@ -135,7 +145,17 @@ interface Deferred {
   key: string;
 }
 
-const handed = (request: UnloadRequest, path: UnloadPath): UnloadSent => ({ events: request.events, path, bytes: request.body.length });
+const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({
+  rid: request.rid,
+  events: request.events,
+  path,
+  bytes: request.body.length,
+  reply,
+});
+
+// Browsers that honour `keepalive` expose it on Request (Firefox before 133 ignored it: the
+// request died with the page, so a beacon is the better bet there).
+const hasKeepalive = () => typeof Request === 'function' && 'keepalive' in Request.prototype;
 
 const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cut[0]!.id}:${cut[cut.length - 1]!.id}` : '');
 
@@ -200,16 +220,20 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
     return queued;
   }
 
-  function keepalive(request: UnloadRequest): boolean {
+  // A keepalive fetch over the quota rejects only later, never synchronously: then, if the page
+  // is still there to see it, the same request goes as a beacon.
+  function keepalive(request: UnloadRequest): Promise<boolean> | undefined {
     const bytes = request.body.length;
     keepaliveBytes += bytes;
     const done = () => (keepaliveBytes -= bytes);
     try {
-      fetch(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, keepalive: true }).then(done, done);
-      return true;
+      return fetch(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, keepalive: true }).then(
+        (response) => (done(), response.ok),
+        () => (done(), typeof navigator.sendBeacon === 'function' && beacon(request), false),
+      );
     } catch {
       done();
-      return false;
+      return undefined;
     }
   }
 
@@ -235,14 +259,14 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
       }
       request ??= encodeUnloadRequest(options, cut, budget, false);
       if (!request) return undefined;
-      if (typeof navigator.sendBeacon === 'function') {
-        // False means over the quota (the host page's own beacons): one smaller try, then the
-        // events wait for the next page rather than a keepalive fetch that would fail the same way.
-        if (beacon(request)) return handed(request, 'beacon');
-        const smaller = encodeUnloadRequest(options, request.events, Math.floor(budget / 2), false);
-        return smaller && beacon(smaller) ? handed(smaller, 'beacon') : undefined;
-      }
-      return keepalive(request) ? handed(request, 'keepalive') : undefined;
+      const reply = hasKeepalive() ? keepalive(request) : undefined;
+      if (reply) return handed(request, 'keepalive', reply);
+      if (typeof navigator.sendBeacon !== 'function') return undefined;
+      // False means over the quota (the host page's own beacons): one smaller try, then the
+      // events wait for the next page.
+      if (beacon(request)) return handed(request, 'beacon');
+      const smaller = encodeUnloadRequest(options, request.events, Math.floor(budget / 2), false);
+      return smaller && beacon(smaller) ? handed(smaller, 'beacon') : undefined;
     },
 
     defer(candidates) {
@@ -259,9 +283,9 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
 
     takeActivated() {
       if (!deferred?.result.activated) return undefined;
-      const { events } = deferred.request;
+      const { rid, events } = deferred.request;
       deferred = undefined;
-      return events;
+      return { rid, events };
     },
 
     cancel: withdraw,

@@ -25,7 +25,8 @@ collectorPerTest((started) => (collector = started));
 const pathsOf = (engine: EngineName): Path[] => (engine === 'chromium' ? ['fetchLater', 'beacon', 'keepalive'] : ['beacon', 'keepalive']);
 
 // Takes the preferred APIs away, so each delivery path is exercised on its own (peer-sdks.md
-// pitfall 21: test every path). It also logs every unload request the page makes into
+// pitfall 21: test every path), and proves the order: with sendBeacon there, keepalive still
+// wins. It also logs every unload request the page makes into
 // sessionStorage, which survives the navigation, so tests can read what left and how big it was
 // (a deferred fetchLater, registered while the page lives, is only logged once it is sent now).
 function instrument(path: Path): string {
@@ -39,8 +40,9 @@ function instrument(path: Path): string {
     const fetchLater = window.fetchLater, sendBeacon = navigator.sendBeacon, fetch = window.fetch;
     if (path !== 'fetchLater' && path !== 'native') delete window.fetchLater;
     else if (fetchLater) window.fetchLater = (url, init) => (init.activateAfter === 0 && log('fetchLater', url, init.body), fetchLater.call(window, url, init));
-    if (path === 'keepalive') Object.defineProperty(Navigator.prototype, 'sendBeacon', { value: undefined });
-    else Navigator.prototype.sendBeacon = function (url, body) { log('beacon', url, body); return sendBeacon.call(this, url, body); };
+    // The order is fetchLater, keepalive fetch, beacon: a beacon goes only where keepalive is missing.
+    if (path === 'beacon') delete Request.prototype.keepalive;
+    if (sendBeacon) Navigator.prototype.sendBeacon = function (url, body) { log('beacon', url, body); return sendBeacon.call(this, url, body); };
     window.fetch = (url, init) => (init && init.keepalive && log('keepalive', url, init.body), fetch.call(window, url, init));
   })();`;
 }

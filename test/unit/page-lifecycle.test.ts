@@ -50,6 +50,8 @@ function coreOver(queue: Pending[], maxBatchEvents = 10) {
       visits.push(count);
     },
     holdBack: vi.fn(),
+    acknowledge: vi.fn(),
+    onTracked: () => () => undefined,
     onAcknowledged: () => () => undefined,
     report: vi.fn(),
     wake: vi.fn(),

@@ -1,0 +1,30 @@
+/** An unload request the page handed to the browser: what the next page asks a receipt for. */
+export interface UnloadLease {
+  rid: string;
+  /** The events it carried are held back until then. */
+  until: number;
+  ids: string[];
+  stream: string;
+}
+
+/**
+ * Unload leases in localStorage, one key per tracker name. The IndexedDB lease written at
+ * `pagehide` never lands in WebKit (its transaction dies with the page); a localStorage write is
+ * done when the call returns, and the next page of the origin reads it. `update` gets the
+ * unexpired leases and returns what to keep; the function returns what it got.
+ */
+export function unloadLeases(name: string, now: number, update: (leases: UnloadLease[]) => UnloadLease[]): UnloadLease[] {
+  const key = `outbox:${name}:unload`;
+  try {
+    const stored = JSON.parse(localStorage.getItem(key) ?? '[]') as UnloadLease[];
+    const leases = Array.isArray(stored) ? stored.filter((lease) => lease?.until > now && Array.isArray(lease.ids)) : [];
+    const kept = update(leases);
+    if (kept.length) localStorage.setItem(key, JSON.stringify(kept));
+    else localStorage.removeItem(key);
+    return leases;
+  } catch {
+    // No localStorage (sandboxed frames, storage blocked), a torn value or the quota: the
+    // IndexedDB lease (where it lands) and the receipt still hold.
+    return [];
+  }
+}

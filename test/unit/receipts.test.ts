@@ -1,0 +1,55 @@
+// The receipt decisions, table-driven: what a collector's reply means (src/receipts.ts), and what
+// a new sender does with the leases it found once the answers are in (platform/lease-receipts.ts).
+import { describe, expect, it } from 'vitest';
+import { readReceipt, receiptSettleMs, receiptUrl } from '../../src/receipts.js';
+import { decideLeases, receiptRetryMs, type FoundLease } from '../../src/platform/lease-receipts.js';
+
+describe('readReceipt', () => {
+  it.each([
+    ['a 200 receipt, received', 200, { rid: 'r1', received: true }, true],
+    ['a 200 receipt, not received', 200, { rid: 'r1', received: false }, false],
+    ['a receipt about another rid', 200, { rid: 'r2', received: true }, null],
+    ['a 404 (an old collector)', 404, { error: 'not_found' }, null],
+    ['a 200 batch reply', 200, { accepted: 0, duplicates: 0 }, null],
+    ['received as a string', 200, { rid: 'r1', received: 'true' }, null],
+    ['no body', 200, null, null],
+  ])('%s', (_, status, body, answer) => {
+    expect(readReceipt('r1', status, body)).toBe(answer);
+  });
+
+  it('builds the receipt URL on endpoints with and without a query', () => {
+    expect(receiptUrl('https://c.example/v1/batch', 'a b')).toBe('https://c.example/v1/batch?receipt=a%20b');
+    expect(receiptUrl('https://c.example/v1/batch?key=1', 'r')).toBe('https://c.example/v1/batch?key=1&receipt=r');
+  });
+});
+
+describe('decideLeases', () => {
+  const now = 100_000;
+  const lease = (rid: string, ids: string[], ageMs = 5000, leftMs = 10_000): FoundLease => ({ rid, ids, until: now + leftMs, stream: '', at: now - ageMs });
+
+  it.each([
+    ['received: its events are acknowledged, the lease goes', true, { acked: ['a', 'b'], release: ['u'], retry: [] }],
+    ['missing: the lease goes, the events are free to send', false, { acked: [], release: ['u'], retry: [] }],
+    ['unsupported: the lease stays, never asked again', null, { acked: [], release: [], retry: [] }],
+    ['unreachable: the lease stays, asked again', undefined, { acked: [], release: [], retry: ['u'] }],
+  ] as const)('%s', (_, answer, want) => {
+    const decision = decideLeases([lease('u', ['a', 'b'])], [answer], now);
+    expect({ acked: [...decision.acked], release: decision.release.map((l) => l.rid), retry: decision.retry.map((l) => l.rid) }).toEqual(want);
+  });
+
+  it('trusts no "missing" for a request younger than the settle time: it is asked again', () => {
+    const decision = decideLeases([lease('young', ['a'], receiptSettleMs - 1)], [false], now);
+    expect(decision.release).toEqual([]);
+    expect(decision.retry.map((l) => l.rid)).toEqual(['young']);
+  });
+
+  it('stops asking about a lease that ends before the next try (the outbox takes it back)', () => {
+    expect(decideLeases([lease('ending', ['a'], 5000, receiptRetryMs)], [undefined], now).retry).toEqual([]);
+  });
+
+  it('acknowledges an event received in any request: an unload request and a batch in flight may share it', () => {
+    const decision = decideLeases([lease('batch', ['a', 'b']), lease('unload', ['b', 'c'])], [false, true], now);
+    expect([...decision.acked].sort()).toEqual(['b', 'c']);
+    expect(decision.release.map((l) => l.rid)).toEqual(['batch', 'unload']);
+  });
+});
