@@ -1,0 +1,540 @@
+// Runs one history against real trackers on the simulated clock, network and storage, then
+// checks the invariant and returns every violation found (an empty list: the history holds).
+//
+// The invariant (docs/durability.md): every tracked event is acknowledged by the collector
+// (stored there), or dropped for a counted reason reported through onError, or still held for
+// sending. Around it: counters balance at rest, nothing rejects unhandled, timers do not spin,
+// caps hold, a healthy network at the end lets flush() resolve true.
+import { createTracker, type OutboxError, type Tracker, type TrackerOptions } from '../../src/index.js';
+import { maxReplyBytes, maxRules } from '../../src/wire.js';
+import { createSimClock, type SimClock } from './sim-clock.js';
+import { createSimNetwork, ruledName, type SimNetwork } from './sim-network.js';
+import { chunkIds, createSimStorage, type SimStorage } from './sim-storage.js';
+import { expectation, materializeName, materializeProps, type Corruption, type EventSpec, type History, type Step } from './histories.js';
+
+const dropReasons = new Set(['overflow', 'invalid', 'too_large', 'rejected', 'ruled', 'expired', 'corrupt']);
+const start = Date.UTC(2026, 10, 27, 12);
+/** How long the end of a history may take, in simulated time, for everything to be delivered. */
+const settleLimitMs = 8 * 3_600_000;
+/** Timer wake-ups the end of a history may take (its flushes, backoffs, leases): a loop takes more. */
+const finalWakeupBudget = 5000;
+
+interface Tab {
+  name: string;
+  tracker: Tracker | undefined;
+  kill: () => void;
+  dead: boolean;
+  closing: boolean;
+  closedAt?: number;
+  closeResult?: boolean;
+  reports: OutboxError[];
+  depth: number;
+  maxDepth: number;
+  loadsOthers: boolean;
+}
+
+interface Tracked {
+  id: string;
+  tab: Tab;
+  step: number;
+  expect: 'valid' | 'invalid' | 'too_large' | 'any';
+  refused?: string;
+  /** Set at a crash of its tab: whether it was in storage then (a successor must account for it). */
+  durableAtCrash?: boolean;
+}
+
+/** What a run found. */
+export interface HistoryResult {
+  violations: string[];
+  stats: { requests: number; wakeups: number; simulatedMs: number; tracked: number };
+}
+
+/** Runs a history and checks it. Never throws for a tracker failure: that is a violation. */
+export async function runHistory(history: History): Promise<HistoryResult> {
+  const { config } = history;
+  const clock = createSimClock(start, config.seed, 5000);
+  const violations: string[] = [];
+  // At most 20 per history: the first ones name the hole, the rest are its echoes.
+  const violate = (message: string) => {
+    if (violations.length < 20 && !violations.includes(message)) violations.push(message);
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  // Our own listener only: the history reports unhandled rejections as a violation (with its seed)
+  // instead of vitest failing the whole file without one.
+  const saved = process.listeners('unhandledRejection');
+  process.removeAllListeners('unhandledRejection');
+  process.on('unhandledRejection', onUnhandled);
+  const restore = clock.install();
+  const network = createSimNetwork(clock, history.script, config.latencyMs);
+  const storage = createSimStorage(clock, config.seed, { failRate: config.failRate, loseRate: config.loseRate, latencyMs: config.storageLatencyMs });
+  const globalNet = network.handle('global');
+  const savedFetch = globalThis.fetch;
+  globalThis.fetch = globalNet.fetch;
+  const tabs: Tab[] = [];
+  const tracked: Tracked[] = [];
+  const pending: { what: string; tab: Tab; promise: Promise<unknown>; settled: boolean }[] = [];
+  let uniq = 0;
+  const usedIds: string[] = [];
+  let tabsEver = 0;
+  let tabsBeforeFinish = 0;
+  const corruptedIds = new Set<string>();
+  let corruptedAt = -1;
+  try {
+    for (let i = 0; i < (config.storage ? config.tabs : 1); i++) openTab();
+    for (const [index, step] of history.steps.entries()) {
+      await runStep(step, index);
+      checkLive(index);
+      if (clock.spinning) break;
+    }
+    if (!clock.spinning) await finish();
+  } catch (error) {
+    violate(`the history itself failed: ${describe(error)}`);
+  } finally {
+    restore();
+    globalThis.fetch = savedFetch;
+    process.removeListener('unhandledRejection', onUnhandled);
+    for (const listener of saved) process.on('unhandledRejection', listener);
+  }
+  if (clock.spinning) violate(`timers spin: ${clock.spinning}`);
+  for (const reason of unhandled) violate(`unhandled rejection: ${describe(reason)}`);
+  return {
+    violations,
+    stats: { requests: network.requests, wakeups: clock.wakeups, simulatedMs: clock.monotonic(), tracked: tracked.length },
+  };
+
+  function openTab(): Tab | undefined {
+    const name = `tab${tabsEver++}`;
+    const store = config.storage ? storage.handle() : undefined;
+    const net = network.handle(name);
+    const tab: Tab = {
+      name,
+      tracker: undefined,
+      kill: () => {
+        store?.kill();
+        net.kill();
+      },
+      dead: false,
+      closing: false,
+      reports: [],
+      depth: 0,
+      maxDepth: 0,
+      loadsOthers: config.storage && tabsEver > 1,
+    };
+    const options: TrackerOptions & { fetch?: typeof fetch } = {
+      endpoint: 'http://collector.test/v1/batch',
+      storage: store ? store.adapter : false,
+      maxBatchEvents: config.maxBatchEvents,
+      maxQueueEvents: config.maxQueueEvents,
+      minBatchEvents: config.minBatchEvents,
+      flushIntervalMs: config.flushIntervalMs,
+      timeoutMs: config.timeoutMs,
+      retry: config.retry,
+      concurrency: config.concurrency,
+      compression: config.compression,
+      now: clock.wall,
+      random: seeded(config.seed + tabsEver),
+      fetch: net.fetch,
+      onError: (error) => onError(tab, error),
+    };
+    try {
+      tab.tracker = createTracker(options);
+    } catch (error) {
+      // A clear error at setup is an allowed answer to options out of range; anything else is not.
+      if (!(error instanceof RangeError || error instanceof TypeError) || !String((error as Error).message).startsWith('[outbox]')) {
+        violate(`createTracker threw something other than a clear [outbox] RangeError/TypeError: ${describe(error)}`);
+      }
+      return undefined;
+    }
+    tabs.push(tab);
+    return tab;
+  }
+
+  function onError(tab: Tab, error: OutboxError): void {
+    if (tab.dead) return;
+    tab.reports.push(error);
+    if (config.reentrant && error.code === 'overflow' && tab.tracker) {
+      tab.depth++;
+      tab.maxDepth = Math.max(tab.maxDepth, tab.depth);
+      try {
+        // The host's onError tracks again while the queue is full (the re-entrancy hole); the
+        // simulation stops following at depth 200 so that a hole shows as a violation, not a crash.
+        if (tab.depth < 60) trackOne(tab, { name: 'view', props: 'flat', id: 'unique', source: 'one', stream: 'none', ts: 'now', pick: 0 }, -1, 'any');
+      } finally {
+        tab.depth--;
+      }
+    }
+  }
+
+  function liveTabs(): Tab[] {
+    return tabs.filter((tab) => !tab.dead && tab.tracker);
+  }
+
+  function pickTab(index: number): Tab | undefined {
+    const live = liveTabs();
+    return live.length ? live[index % live.length] : undefined;
+  }
+
+  function idFor(spec: EventSpec): unknown {
+    switch (spec.id) {
+      case 'unique': {
+        const id = `e${uniq++}`;
+        usedIds.push(id);
+        return id;
+      }
+      case 'dup':
+        return usedIds.length ? usedIds[spec.pick % usedIds.length] : `e${uniq++}`;
+      case 'none':
+        return undefined;
+      case 'empty':
+        return '';
+      case 'long':
+        return `L${uniq++}`.padEnd(300, 'x');
+      case 'number':
+        return 7;
+    }
+  }
+
+  function optionsFor(spec: EventSpec, id: unknown): Record<string, unknown> {
+    const options: Record<string, unknown> = {};
+    if (id !== undefined) options.id = id;
+    if (spec.source === 'one') options.sourceId = 'user-1';
+    else if (spec.source === 'many') options.sourceId = `src-${spec.pick}`;
+    else if (spec.source === 'long') options.sourceId = 's'.repeat(300);
+    else if (spec.source === 'number') options.sourceId = 12;
+    if (spec.stream === 'ui') options.stream = 'ui';
+    else if (spec.stream === 'long') options.stream = 'z'.repeat(200);
+    else if (spec.stream === 'number') options.stream = 5;
+    if (spec.ts === 'past') options.timestamp = clock.wall() - 86_400_000;
+    else if (spec.ts === 'nan') options.timestamp = NaN;
+    else if (spec.ts === 'huge') options.timestamp = 1e20;
+    else if (spec.ts === 'string') options.timestamp = '2026';
+    return options;
+  }
+
+  function trackOne(tab: Tab, spec: EventSpec, stepIndex: number, expect?: Tracked['expect']): void {
+    const id = idFor(spec);
+    const before = tab.reports.length;
+    const closed = tab.closedAt !== undefined;
+    try {
+      tab.tracker!.track(materializeName(spec.name) as string, materializeProps(spec.props, spec.pick) as Record<string, unknown>, optionsFor(spec, id));
+    } catch (error) {
+      violate(`track() threw into the page: ${describe(error)} (step ${stepIndex}, ${JSON.stringify(spec)})`);
+      return;
+    }
+    const during = tab.reports.slice(before).filter((report) => report.code !== 'overflow' && report.code !== 'retry' && report.code !== 'storage');
+    const refusal = during.find((report) => (typeof id === 'string' && report.events.some((e) => e.id === id)) || (!report.events.length && dropReasons.has(report.code)));
+    const expected = expect ?? expectation(spec);
+    if (expected === 'valid' && refusal && !closed && !(refusal.code === 'ruled' && spec.name === 'ruled')) {
+      violate(`track() refused a valid event as ${refusal.code}: ${refusal.message} (step ${stepIndex}, ${JSON.stringify(spec)})`);
+    }
+    if ((expected === 'invalid' || expected === 'too_large') && !refusal) {
+      violate(`track() accepted an event wire format v1 refuses (${JSON.stringify(spec)}, step ${stepIndex}): it would fail its whole batch later`);
+    }
+    if (typeof id === 'string' && id && id.length <= 256 && (expected === 'valid' || expected === 'any') && !refusal) {
+      tracked.push({ id, tab, step: stepIndex, expect: expected });
+    }
+  }
+
+  async function runStep(step: Step, index: number): Promise<void> {
+    switch (step.t) {
+      case 'track': {
+        const tab = pickTab(step.tab);
+        if (tab) trackOne(tab, step.event, index);
+        return;
+      }
+      case 'burst': {
+        const tab = pickTab(step.tab);
+        if (!tab) return;
+        for (let i = 0; i < step.count; i++) {
+          trackOne(tab, { name: i % 7 === 3 ? 'ruled' : 'view', props: 'flat', id: 'unique', source: step.sources === 1 ? 'one' : 'many', stream: 'none', ts: 'now', pick: i % step.sources }, index);
+        }
+        return;
+      }
+      case 'send': {
+        const tab = pickTab(step.tab);
+        if (!tab) return;
+        const inputs = step.events.map((spec) => {
+          const id = idFor(spec);
+          const expect = expectation(spec);
+          if (typeof id === 'string' && id && expect === 'valid' && tab.closedAt === undefined) tracked.push({ id, tab, step: index, expect: 'any' });
+          return { ...optionsFor(spec, id), name: materializeName(spec.name), properties: materializeProps(spec.props, spec.pick) };
+        });
+        watch(`send() of step ${index}`, tab, () => tab.tracker!.send(inputs as never, 30_000), (result) => {
+          const r = result as { sent: number; dropped: number; pending: number };
+          if (![r.sent, r.dropped, r.pending].every((n) => Number.isInteger(n) && n >= 0) || r.sent + r.dropped + r.pending !== inputs.length) {
+            violate(`send() of step ${index} resolved ${JSON.stringify(r)} for ${inputs.length} events`);
+          }
+        });
+        return;
+      }
+      case 'flush': {
+        const tab = pickTab(step.tab);
+        if (tab) watch(`flush(${step.timeoutMs}) of step ${index}`, tab, () => tab.tracker!.flush(step.timeoutMs), (result) => {
+          if (typeof result !== 'boolean') violate(`flush() of step ${index} resolved ${String(result)}`);
+        });
+        return;
+      }
+      case 'close': {
+        const tab = pickTab(step.tab);
+        if (!tab || tab.closing) return;
+        tab.closing = true;
+        watch(`close() of step ${index}`, tab, () => tab.tracker!.close(30_000), (result) => {
+          tab.closedAt = clock.monotonic();
+          tab.closeResult = result as boolean;
+        });
+        return;
+      }
+      case 'advance':
+        return clock.advance(step.ms);
+      case 'jump':
+        clock.jump(step.ms);
+        network.noteJump();
+        return;
+      case 'crash': {
+        const tab = pickTab(step.tab);
+        if (!tab) return;
+        crash(tab);
+        if (step.reload || !liveTabs().length) openTab();
+        return;
+      }
+      case 'open':
+        if (config.storage) openTab();
+        return;
+      case 'corrupt':
+        if (config.storage) corrupt(step.what, step.pick);
+        return;
+      case 'faults':
+        storage.faults = { ...storage.faults, failRate: step.failRate, loseRate: step.loseRate };
+        return;
+    }
+  }
+
+  function watch(what: string, tab: Tab, run: () => Promise<unknown>, check: (result: unknown) => void): void {
+    let promise: Promise<unknown>;
+    try {
+      promise = run();
+    } catch (error) {
+      violate(`${what} threw synchronously: ${describe(error)}`);
+      return;
+    }
+    const entry = { what, tab, promise, settled: false };
+    pending.push(entry);
+    promise.then(
+      (result) => {
+        entry.settled = true;
+        if (!tab.dead) check(result);
+      },
+      (error: unknown) => {
+        entry.settled = true;
+        violate(`${what} rejected: ${describe(error)}`);
+      },
+    );
+  }
+
+  function crash(tab: Tab): void {
+    const durable = config.storage ? storage.storedIds() : new Set<string>();
+    for (const event of tracked) if (event.tab === tab && event.durableAtCrash === undefined) event.durableAtCrash = durable.has(event.id);
+    tab.dead = true;
+    tab.kill();
+    // A crashed tab's promises never settle, and nobody waits for them.
+    for (const entry of pending) if (entry.tab === tab) entry.settled = true;
+  }
+
+  function corrupt(what: Corruption, pick: number): void {
+    const chunks = [...storage.map.keys()].filter((key) => key.startsWith('c:')).sort();
+    const chunk = chunks.length ? chunks[pick % chunks.length]! : undefined;
+    const time = clock.wall();
+    const mark = (key: string) => {
+      for (const id of chunkIds(storage.map.get(key)!)) corruptedIds.add(id);
+      corruptedAt = Math.max(corruptedAt, tabs.reduce((n, tab) => n + tab.reports.length, 0));
+    };
+    switch (what) {
+      case 'chunkGarbage':
+        if (chunk) (mark(chunk), storage.map.set(chunk, '{"torn'));
+        return;
+      case 'chunkNotArray':
+        if (chunk) (mark(chunk), storage.map.set(chunk, '{"id":"x"}'));
+        return;
+      case 'recordMissingTimestamp':
+      case 'recordBadProperties': {
+        if (!chunk) return;
+        const records = JSON.parse(storage.map.get(chunk)!) as Record<string, unknown>[];
+        if (!records.length) return;
+        const victim = records[pick % records.length]!;
+        if (what === 'recordMissingTimestamp') delete victim.timestamp;
+        else victim.properties = 'not an object';
+        // The damaged record itself may be quarantined (reported); its neighbours may not be lost.
+        corruptedIds.add(victim.id as string);
+        storage.map.set(chunk, JSON.stringify(records));
+        return;
+      }
+      case 'leaseMalformed':
+        storage.map.set(`l:bad${pick}`, JSON.stringify({ until: 1e16, ids: 1 }));
+        return;
+      case 'leaseFuture':
+        // The clock went back after this lease was written: it claims the chunk for ~30 years.
+        if (chunk) storage.map.set(`l:future${pick}`, JSON.stringify({ until: time + 1e12, ids: chunkIds(storage.map.get(chunk)!) }));
+        return;
+      case 'rulesForever':
+        storage.map.set('rules', JSON.stringify([{ until: 1e300 }]));
+        return;
+      case 'rulesGarbage':
+        storage.map.set('rules', '[{"name": 1, "until": "soon"}, null');
+        return;
+    }
+  }
+
+  // After every step: caps hold, counters are numbers, rules are bounded.
+  function checkLive(index: number): void {
+    for (const tab of liveTabs()) {
+      const stats = tab.tracker!.stats();
+      const numbers = [stats.tracked, stats.sent, stats.queued, stats.inFlight, stats.requests, ...Object.values(stats.dropped)];
+      if (!numbers.every((n) => Number.isFinite(n) && n >= 0)) violate(`${tab.name}: a counter is not a finite count after step ${index}: ${JSON.stringify(stats)}`);
+      if (stats.queued > config.maxQueueEvents) violate(`${tab.name}: ${stats.queued} events queued over maxQueueEvents ${config.maxQueueEvents} after step ${index}`);
+      const rules = tab.tracker!.rules();
+      if (rules.length > maxRules) violate(`${tab.name}: ${rules.length} rules kept, over wire.ts maxRules ${maxRules}`);
+      for (const rule of rules) {
+        if (rule.name !== ruledName || rule.stream !== undefined || rule.sourceId !== undefined) violate(`${tab.name}: adopted a rule the collector never meant: ${JSON.stringify(rule).slice(0, 120)}`);
+      }
+      if (tab.maxDepth >= 50) violate(`${tab.name}: onError re-entered track() ${tab.maxDepth} deep`);
+    }
+  }
+
+  async function finish(): Promise<void> {
+    tabsBeforeFinish = tabsEver;
+    network.heal();
+    storage.faults = { failRate: 0, loseRate: 0, latencyMs: storage.faults.latencyMs };
+    // A reload on the shared storage picks up what crashed or closed tabs left behind.
+    const final = config.storage ? openTab() : undefined;
+    const finals: { tab: Tab; result?: boolean }[] = [];
+    for (const tab of liveTabs()) {
+      if (tab.closing) continue;
+      const entry: { tab: Tab; result?: boolean } = { tab };
+      finals.push(entry);
+      tab.tracker!.flush(settleLimitMs).then(
+        (result) => (entry.result = result),
+        (error: unknown) => violate(`final flush() of ${tab.name} rejected: ${describe(error)}`),
+      );
+    }
+    void final;
+    const begun = clock.monotonic();
+    const wakeups = clock.wakeups;
+    while (clock.monotonic() - begun < settleLimitMs && (finals.some((f) => f.result === undefined) || pending.some((p) => !p.settled))) {
+      await clock.advance(60_000);
+      if (clock.spinning) return;
+      // A healthy network delivers in a few requests: thousands of wake-ups mean a retry loop.
+      if (clock.wakeups - wakeups > finalWakeupBudget) {
+        violate(`still not delivered after ${clock.wakeups - wakeups} timer wake-ups (${((clock.monotonic() - begun) / 1000).toFixed(0)} simulated s) on a healthy network`);
+        break;
+      }
+    }
+    for (const f of finals) {
+      if (f.result !== true) violate(`${f.tab.name}: flush() did not resolve true on a healthy network (${String(f.result)}; ${JSON.stringify(f.tab.tracker!.stats())})`);
+    }
+    for (const p of pending) if (!p.settled) violate(`${p.what} never settled`);
+    checkLive(-1);
+    account();
+  }
+
+  function account(): void {
+    // Everything the trackers reported as dropped, by id, and as ruled.
+    const dropped = new Map<string, string>();
+    for (const tab of tabs) {
+      for (const report of tab.reports) {
+        if (!dropReasons.has(report.code)) continue;
+        for (const event of report.events) {
+          dropped.set(event.id, report.code);
+          if (report.code === 'ruled' && event.name !== ruledName) violate(`${tab.name}: dropped "${event.name}" (${event.id}) as ruled under a rule the collector never made`);
+          if (report.code === 'rejected' && typeof event.id === 'string') {
+            const seen = network.ids.get(event.id);
+            const wasValid = tracked.some((t) => t.id === event.id);
+            if (wasValid && !(seen?.scripted && seen.lastStatus !== undefined && seen.lastStatus >= 400 && (seen.lastStatus !== 400 || seen.alone))) {
+              violate(`${tab.name}: valid event ${event.id} dropped as rejected (last answer ${String(seen?.lastStatus)}, ${seen?.scripted ? 'scripted' : 'collector validation of another event'}${seen?.alone ? '' : ', not alone'})`);
+            }
+          }
+        }
+      }
+    }
+    const reportsAfterCorruption = corruptedAt >= 0 && tabs.some((tab) => tab.reports.some((r) => r.code === 'storage' || r.code === ('corrupt' as string) || r.code === 'invalid'));
+    for (const event of tracked) {
+      const seen = network.ids.get(event.id);
+      if (seen?.stored) continue;
+      if (seen?.ruled) {
+        if (dropped.get(event.id) !== 'ruled') violate(`the collector dropped ${event.id} under its rule and said so (ruled), but the tracker did not report it as ruled (${dropped.get(event.id) ?? 'counted sent'})`);
+        continue;
+      }
+      if (dropped.has(event.id)) continue;
+      if (event.tab.dead && event.durableAtCrash === false) continue; // lost with the crashed tab's last tick
+      if (corruptedIds.has(event.id) && reportsAfterCorruption) continue;
+      if (event.tab.closeResult === false && !config.storage) continue; // close() said false: still held, the caller was told
+      violate(`event ${event.id} (${event.tab.name}, step ${event.step}) lost: never stored, never reported dropped, not held${corruptedIds.has(event.id) ? ' (its chunk was corrupted and no error was reported)' : ''}`);
+    }
+    // Counters balance at rest for a tracker that only ever held its own events.
+    for (const tab of tabs) {
+      if (tab.dead || tab.loadsOthers || !tab.tracker || tabsBeforeFinish > 1 || corruptedAt >= 0) continue;
+      const s = tab.tracker.stats();
+      const drops = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+      if (s.tracked !== s.sent + drops + s.queued) violate(`${tab.name}: counters do not balance: tracked ${s.tracked} != sent ${s.sent} + dropped ${drops} + queued ${s.queued}`);
+    }
+    // Protocol: one probe at a time while failing; Retry-After honoured; nothing after close.
+    const byOwner = new Map<string, typeof network.log>();
+    for (const entry of network.log) byOwner.set(entry.owner, [...(byOwner.get(entry.owner) ?? []), entry]);
+    for (const [owner, log] of byOwner) {
+      if (owner === 'global' && tabsEver > 1) continue;
+      checkProbes(owner, log);
+      const tab = tabs.find((t) => t.name === owner);
+      if (tab?.closedAt !== undefined && log.some((r) => r.start > tab.closedAt!)) violate(`${owner} sent a request after close() resolved`);
+    }
+    if (network.overRead > maxReplyBytes * 2) violate(`a 2xx reply body was read to ${network.overRead} bytes (wire.ts maxReplyBytes is ${maxReplyBytes}): it must be cancelled`);
+    for (const message of network.violations) violate(message);
+  }
+
+  function checkProbes(owner: string, log: typeof network.log): void {
+    type Mark = { at: number; kind: 'start' | 'end'; entry: (typeof log)[number] };
+    const marks: Mark[] = [];
+    for (const entry of log) {
+      marks.push({ at: entry.start, kind: 'start', entry });
+      if (entry.end !== undefined) marks.push({ at: entry.end, kind: 'end', entry });
+    }
+    marks.sort((a, b) => a.at - b.at || (a.kind === 'end' ? -1 : 1));
+    let failingSince: (typeof log)[number] | undefined;
+    let probes = 0;
+    for (const mark of marks) {
+      if (mark.kind === 'end') {
+        if (mark.entry.outcome === 'ok') failingSince = undefined;
+        else if (mark.entry.outcome === 'retry') {
+          failingSince = mark.entry;
+          probes = 0;
+        }
+        continue;
+      }
+      if (!failingSince) continue;
+      const retryAfter = failingSince.retryAfterMs;
+      if (retryAfter !== undefined && retryAfter <= 120_000 && !failingSince.jumped && mark.at < failingSince.end! + retryAfter) {
+        violate(`${owner}: a request ${mark.at - failingSince.end!} ms after a reply asking to retry after ${retryAfter} ms`);
+      }
+      if (++probes > 1) violate(`${owner}: ${probes} requests started while the collector was failing and before any answer (one probe at a time)`);
+    }
+  }
+}
+
+function seeded(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function describe(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+  } catch {
+    return '(a value that cannot even be turned into a string)';
+  }
+}
+
+export type { SimClock, SimNetwork, SimStorage };

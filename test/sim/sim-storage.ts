@@ -1,0 +1,106 @@
+// A simulated StorageAdapter over one Map shared by every tab of a history, with the faults a
+// browser profile shows: latency, operations that throw synchronously or reject, writes that
+// report success and never land, and values corrupted behind the tracker's back. Each tab gets
+// its own handle; a crashed tab's handle goes dead (its operations never complete).
+import type { StorageAdapter } from '../../src/storage/storage.js';
+import { prng, type SimClock } from './sim-clock.js';
+
+/** Fault settings of the shared storage; changed by the history as it runs. */
+export interface StorageFaults {
+  /** Probability that an operation fails (half throw synchronously, half reject). */
+  failRate: number;
+  /** Probability that a write or delete reports success but changes nothing. */
+  loseRate: number;
+  /** Largest latency of an operation, ms (0: the next turn). */
+  latencyMs: number;
+}
+
+/** The shared store of one history. */
+export interface SimStorage {
+  readonly map: Map<string, string>;
+  faults: StorageFaults;
+  /** A handle for one tab; `dead()` makes its pending and later operations hang forever. */
+  handle(): { adapter: StorageAdapter; kill(): void };
+  /** Ids of the events in every chunk the store holds now (what a crash leaves behind). */
+  storedIds(): Set<string>;
+  /** Operations that failed on purpose so far. */
+  readonly failures: number;
+}
+
+/** Parses the ids of a chunk value; a corrupted one yields none. */
+export function chunkIds(value: string): string[] {
+  try {
+    const records = JSON.parse(value) as unknown;
+    if (!Array.isArray(records)) return [];
+    return records.flatMap((r) => (r && typeof r === 'object' && typeof (r as { id?: unknown }).id === 'string' ? [(r as { id: string }).id] : []));
+  } catch {
+    return [];
+  }
+}
+
+/** Creates the shared simulated storage of a history. */
+export function createSimStorage(clock: SimClock, seed: number, faults: StorageFaults): SimStorage {
+  const map = new Map<string, string>();
+  const random = prng(seed);
+  let failures = 0;
+  const store: SimStorage = {
+    map,
+    faults,
+    get failures() {
+      return failures;
+    },
+    storedIds() {
+      const ids = new Set<string>();
+      for (const [key, value] of map) if (key.startsWith('c:')) for (const id of chunkIds(value)) ids.add(id);
+      return ids;
+    },
+    handle() {
+      let dead = false;
+      const never = new Promise<never>(() => undefined);
+      // Every operation: maybe a synchronous throw, then latency, then maybe a rejection.
+      function op<T>(name: string, run: () => T, write: boolean): Promise<T> {
+        if (dead) return never;
+        const { failRate, loseRate, latencyMs } = store.faults;
+        const roll = random();
+        if (roll < failRate / 2) {
+          failures++;
+          throw new Error(`sim storage: ${name} threw synchronously`);
+        }
+        const rejects = roll < failRate;
+        const lost = write && !rejects && random() < loseRate;
+        const delay = latencyMs > 0 ? Math.floor(random() * latencyMs) : 0;
+        return new Promise<T>((resolve, reject) => {
+          clock.after(delay, () => {
+            if (dead) return;
+            if (rejects) {
+              failures++;
+              reject(new Error(`sim storage: ${name} failed`));
+            } else resolve(lost ? (undefined as T) : run());
+          });
+        });
+      }
+      const adapter: StorageAdapter = {
+        get: (key) => op('get', () => map.get(key), false),
+        set: (key, value) => op('set', () => void map.set(key, value), true),
+        delete: (key) => op('delete', () => void map.delete(key), true),
+        keys: (prefix) => op('keys', () => [...map.keys()].filter((key) => key.startsWith(prefix)), false),
+        apply: (sets, deletes) =>
+          op(
+            'apply',
+            () => {
+              for (const [key, value] of sets) map.set(key, value);
+              for (const key of deletes) map.delete(key);
+            },
+            true,
+          ),
+      };
+      return {
+        adapter,
+        kill() {
+          dead = true;
+        },
+      };
+    },
+  };
+  return store;
+}
