@@ -16,13 +16,13 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
 
 /**
  * Milliseconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110
- * §10.2.3), capped at `maxDelayMs`. Undefined when absent or unreadable. outbox retries durably
+ * §10.2.3), capped at `maxMs` (the tracker's `maxRetryAfterMs`). Undefined when absent or unreadable. outbox retries durably
  * across requests, reloads and tabs, so it reads the header itself and pauses the whole queue.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number, maxDelayMs: number): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now: number, maxMs: number): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
   if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(0, ms), maxDelayMs);
+  return Math.min(Math.max(0, ms), maxMs);
 }

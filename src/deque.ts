@@ -34,6 +34,7 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
   let head = 0;
   let size = 0;
   let bytes = 0;
+  let evicting = false;
 
   function remove(item: T): void {
     if (item.gone) return;
@@ -41,7 +42,9 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
     size--;
     bytes -= item.bytes;
     while (head < items.length && items[head]!.gone) head++;
-    if (head > 1024 && head * 2 > items.length) {
+    // Not while evict() walks the array by index: compacting under it skipped half the items
+    // (20,000 loaded with a cap of 1,000 left ~10,000 in memory).
+    if (!evicting && head > 1024 && head * 2 > items.length) {
       items = items.slice(head);
       head = 0;
     }
@@ -50,11 +53,17 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
   // Evicts from the oldest end, skipping what may not go (events in flight), until within limits.
   function evict(canEvict: (item: T) => boolean): T[] {
     const evicted: T[] = [];
+    evicting = true;
     for (let i = head; i < items.length && (size > limits.maxEvents || bytes > limits.maxBytes); i++) {
       const item = items[i]!;
       if (item.gone || !canEvict(item)) continue;
       remove(item);
       evicted.push(item);
+    }
+    evicting = false;
+    if (head > 1024 && head * 2 > items.length) {
+      items = items.slice(head);
+      head = 0;
     }
     return evicted;
   }

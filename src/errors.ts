@@ -2,13 +2,18 @@
  * Why an event left the outbox without being acknowledged. Every drop is counted under one of
  * these in `stats().dropped` and reported through `onError`.
  * - `overflow`: evicted (oldest first) because the queue hit `maxQueueEvents` / `maxQueueBytes`.
- * - `invalid`: could not be serialized (cycle, function, symbol, bad name) or tracked after close.
+ * - `invalid`: not a valid wire format v1 event (cycle, function, symbol, bad name or id, fields
+ *   over the wire limits, properties that serialize to a non-object or nest too deep) or tracked
+ *   after close.
  * - `too_large`: bigger than `maxEventBytes`, or refused alone with HTTP 413.
- * - `rejected`: the collector answered a non-retryable 4xx.
- * - `ruled`: matched a drop rule the collector sent.
+ * - `rejected`: the collector answered a non-retryable 4xx (a 400 for a batch is split first,
+ *   until the offending event is alone).
+ * - `ruled`: matched a drop rule the collector sent, or listed in a reply's `ruled` ids.
  * - `expired`: the retry limit (`retry.limit`) ran out.
+ * - `corrupt`: a stored record could not be used (unparseable, or not a valid wire format v1
+ *   event); it was deleted from storage so it cannot block the rest.
  */
-export type DropReason = 'overflow' | 'invalid' | 'too_large' | 'rejected' | 'ruled' | 'expired';
+export type DropReason = 'overflow' | 'invalid' | 'too_large' | 'rejected' | 'ruled' | 'expired' | 'corrupt';
 
 /** Every code an {@link OutboxError} can carry: a drop reason, or a problem that lost nothing. */
 export type OutboxErrorCode =

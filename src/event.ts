@@ -1,4 +1,5 @@
 import { OutboxError } from './errors.js';
+import { idProblem, jsonDepthExceeds, maxDepth, nameProblem, sourceIdProblem, streamProblem, timestampProblem } from './wire.js';
 
 /** Per-call options of `track()`. */
 export interface TrackOptions {
@@ -27,11 +28,11 @@ export interface QueuedEvent {
   seq: number;
 }
 
-const maxNameLength = 256;
-
 /**
- * Serializes one event to its wire form. Throws an {@link OutboxError} (`invalid` or
- * `too_large`) that `track()` turns into a counted drop; it never throws anything else.
+ * Serializes one event to its wire form, checking exactly what wire format v1 requires (wire.ts),
+ * so a collector never refuses a batch for an event `track()` took. Throws an
+ * {@link OutboxError} (`invalid` or `too_large`) that `track()` turns into a counted drop; it
+ * never throws anything else.
  */
 export function serializeEvent(
   id: string,
@@ -42,15 +43,12 @@ export function serializeEvent(
   properties: unknown,
   maxEventBytes: number,
 ): { json: string; bytes: number } {
-  if (typeof name !== 'string' || !name || name.length > maxNameLength) {
-    throw new OutboxError('invalid', `event name must be a non-empty string of at most ${maxNameLength} characters, got ${describe(name)}`);
-  }
-  if (properties !== undefined && (properties === null || typeof properties !== 'object' || Array.isArray(properties))) {
-    throw new OutboxError('invalid', `event "${name}": properties must be an object, got ${describe(properties)}`);
-  }
-  if (!Number.isFinite(timestamp)) throw new OutboxError('invalid', `event "${name}": timestamp must be epoch milliseconds, got ${describe(timestamp)}`);
-  if (sourceId !== undefined && typeof sourceId !== 'string') throw new OutboxError('invalid', `event "${name}": sourceId must be a string`);
-  if (stream !== undefined && typeof stream !== 'string') throw new OutboxError('invalid', `event "${name}": stream must be a string`);
+  const nameIssue = nameProblem(name);
+  if (nameIssue) throw new OutboxError('invalid', `event ${nameIssue}, got ${describe(name)}`);
+  const issue =
+    idProblem(id) ?? timestampProblem(timestamp) ?? sourceIdProblem(sourceId) ?? streamProblem(stream) ??
+    (properties !== undefined && (properties === null || typeof properties !== 'object' || Array.isArray(properties)) ? `properties must be an object, got ${describe(properties)}` : undefined);
+  if (issue) throw new OutboxError('invalid', `event "${name as string}": ${issue}`);
   let json: string;
   let bytes: number;
   try {
@@ -60,7 +58,16 @@ export function serializeEvent(
     const parts = [JSON.stringify(id), JSON.stringify(name)];
     if (sourceId !== undefined) parts.push(JSON.stringify(sourceId));
     if (stream !== undefined) parts.push(JSON.stringify(stream));
-    if (properties !== undefined) parts.push(isFlat(properties) ? JSON.stringify(properties) : JSON.stringify(properties, replacer));
+    if (properties !== undefined) {
+      const flat = isFlat(properties as object);
+      const text = flat ? JSON.stringify(properties) : JSON.stringify(properties, replacer);
+      // A Date, URL, boxed String or a toJSON returning a string serializes to a non-object,
+      // which the collector refuses (and with it the whole batch).
+      if (typeof text !== 'string' || text.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
+      // Flat properties are depth 1: only the nested path pays for the scan.
+      if (!flat && jsonDepthExceeds(text, maxDepth)) throw new TypeError(`properties nest deeper than ${maxDepth} levels`);
+      parts.push(text);
+    }
     json = `{"id":${parts[0]},"name":${parts[1]},"timestamp":${timestamp}`;
     let i = 2;
     if (sourceId !== undefined) json += `,"sourceId":${parts[i++]}`;
@@ -69,10 +76,10 @@ export function serializeEvent(
     bytes = json.length;
     for (const part of parts) if (nonAscii.test(part)) bytes += utf8Length(part) - part.length;
   } catch (error) {
-    throw new OutboxError('invalid', `event "${name}" cannot be serialized: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new OutboxError('invalid', `event "${name as string}" cannot be serialized: ${errorText(error)}`, { cause: error });
   }
   if (bytes > maxEventBytes) {
-    throw new OutboxError('too_large', `event "${name}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`, { events: [JSON.parse(json)] });
+    throw new OutboxError('too_large', `event "${name as string}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`, { events: [JSON.parse(json)] });
   }
   return { json, bytes };
 }
@@ -125,9 +132,22 @@ export function utf8Length(text: string): number {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Object.prototype.toString.call(value);
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    if (value === null || typeof value !== 'object') return String(value);
+    return Object.prototype.toString.call(value);
+  } catch {
+    return 'an object that throws when inspected'; // a Proxy whose traps throw
+  }
+}
+
+/** The message of anything thrown, without ever throwing itself (a Proxy, a throwing getter). */
+export function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an unprintable error';
+  }
 }
 
 /**

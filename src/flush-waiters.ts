@@ -10,17 +10,28 @@ export interface FlushWaiters {
   settle(queue: Iterable<{ seq: number }>): void;
 }
 
-/** Creates the waiting list of `flush()` calls. */
-export function createFlushWaiters(): FlushWaiters {
+/** The timer functions a {@link FlushWaiters} uses (the tracker's injectable `timers`). */
+export interface WaiterTimers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const platformTimers: WaiterTimers = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Creates the waiting list of `flush()` calls; its timeouts run on `timers` (a simulated clock in tests). */
+export function createFlushWaiters(timers: WaiterTimers = platformTimers): FlushWaiters {
   const waiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
   return {
     wait(upTo, timeoutMs) {
       return new Promise<boolean>((resolve) => {
-        const timeout = setTimeout(() => {
+        const timeout = timers.setTimeout(() => {
           waiters.splice(waiters.indexOf(waiter), 1);
           resolve(false);
         }, timeoutMs);
-        const waiter = { upTo, resolve: (done: boolean) => (clearTimeout(timeout), resolve(done)) };
+        const waiter = { upTo, resolve: (done: boolean) => (timers.clearTimeout(timeout), resolve(done)) };
         waiters.push(waiter);
       });
     },

@@ -2,7 +2,7 @@
 // subpath exports (outbox/storage/indexeddb, outbox/storage/workers-kv, ...).
 export { createTracker } from './create-tracker.js';
 export type { Tracker, SendEventInput, SendResult, ConnectionTestResult } from './tracker.js';
-export type { TrackerOptions, RetryOptions, StreamOptions, Signer } from './options.js';
+export type { TrackerOptions, RetryOptions, StreamOptions, Signer, Timers, FetchFunction } from './options.js';
 export { defaults } from './options.js';
 export type { TrackOptions } from './event.js';
 export { OutboxError, isOutboxError } from './errors.js';

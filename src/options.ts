@@ -1,3 +1,4 @@
+import { maxBatchEvents as wireMaxBatchEvents } from './wire.js';
 import type { OutboxError } from './errors.js';
 import type { StorageAdapter } from './storage/storage.js';
 import type { Transport } from './transport/transport.js';
@@ -12,9 +13,21 @@ export interface RetryOptions {
   limit?: number;
   /** First backoff ceiling; the n-th retry waits a random time in [0, baseMs * 2^n) (full jitter). @default 1000 */
   baseMs?: number;
-  /** Ceiling of one backoff delay, and of a server's `Retry-After`. @default 300000 */
+  /** Ceiling of one client backoff delay (a server's `Retry-After` is capped by `maxRetryAfterMs` instead). @default 300000 */
   maxDelayMs?: number;
 }
+
+/**
+ * The timer functions the tracker core uses, injectable so a simulation runs it on a simulated
+ * clock. Delays passed are integers in [0, 2^31-1].
+ */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The `fetch` the HTTP transport calls (the platform's, or a simulated network). */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
  * Signs the exact bytes of a request body. It must be synchronous, because the unload path has
@@ -68,6 +81,12 @@ export interface TrackerOptions {
   /** Retry policy, or just its `limit`. @default { limit: Infinity, baseMs: 1000, maxDelayMs: 300000 } */
   retry?: number | RetryOptions;
   /**
+   * Longest pause a server's `Retry-After` can impose on the queue. A separate setting from
+   * `retry.maxDelayMs`: a client tuned for fast backoff still honours a server asking for a pause.
+   * @default 3600000
+   */
+  maxRetryAfterMs?: number;
+  /**
    * Extra request headers (an API key). Opt-in: custom headers make cross-origin requests need a
    * CORS preflight, and the unload path (which cannot set headers) omits them.
    * @default {}
@@ -91,6 +110,10 @@ export interface TrackerOptions {
   now?: () => number;
   /** Randomness for backoff jitter, injectable for tests. @default Math.random */
   random?: () => number;
+  /** The timers of the tracker core, injectable for a simulated clock. @default globalThis's setTimeout/clearTimeout */
+  timers?: Timers;
+  /** The `fetch` of the HTTP transport, injectable for a simulated network. @default globalThis.fetch (looked up per request) */
+  fetch?: FetchFunction;
 }
 
 /** {@link TrackerOptions} with every default filled in. */
@@ -121,6 +144,7 @@ export const defaults = {
   compressAboveBytes: 1024,
   timeoutMs: 10_000,
   retry: { limit: Infinity, baseMs: 1000, maxDelayMs: 300_000 },
+  maxRetryAfterMs: 3_600_000,
   headers: {},
   streams: {},
   clientStatsIntervalMs: 0,
@@ -128,7 +152,26 @@ export const defaults = {
   coordinateTabs: true,
 } as const;
 
-/** Fills in defaults and checks values, throwing on a misconfiguration (at setup, never in `track()`). */
+/** Longest delay a timer can take: larger ones fire at once in browsers and Node (a 32-bit signed int). */
+export const maxTimerDelayMs = 2 ** 31 - 1;
+
+// Looked up per call, so a `fetch` replaced after createTracker (a test, a polyfill) is used.
+const platformFetch: FetchFunction = (input, init) => fetch(input, init);
+const platformTimers: Timers = {
+  setTimeout: (callback, delayMs) => {
+    const handle = setTimeout(callback, delayMs);
+    // In Node, a pending tracker timer must not keep the process alive; close() or flush() delivers.
+    (handle as { unref?: () => void }).unref?.();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Fills in defaults and checks values, throwing a `RangeError` or `TypeError` that names the
+ * option on a misconfiguration (at setup, never in `track()`). Delays above 2^31-1 ms (Infinity
+ * included) are clamped to it: a timer cannot wait longer, and a larger value fires at once.
+ */
 export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   if (!options || (!options.transport && (typeof options.endpoint !== 'string' || !options.endpoint))) {
     throw new TypeError('[outbox] createTracker needs an `endpoint` URL (or a `transport`)');
@@ -139,16 +182,52 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
     endpoint: '',
     now: Date.now,
     random: Math.random,
+    timers: platformTimers,
+    fetch: platformFetch,
     ...stripUndefined(options),
     retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
   } as ResolvedOptions;
-  for (const key of ['flushIntervalMs', 'maxBatchEvents', 'maxBatchBytes', 'maxEventBytes', 'maxQueueEvents', 'maxQueueBytes', 'concurrency', 'timeoutMs'] as const) {
-    if (!(resolved[key] > 0)) throw new RangeError(`[outbox] option ${key} must be a positive number, got ${String(resolved[key])}`);
+  for (const key of ['maxBatchEvents', 'maxBatchBytes', 'maxEventBytes', 'maxQueueEvents', 'maxQueueBytes', 'concurrency'] as const) {
+    resolved[key] = count(key, resolved[key], 1);
   }
+  resolved.minBatchEvents = count('minBatchEvents', resolved.minBatchEvents, 0);
+  resolved.compressAboveBytes = count('compressAboveBytes', resolved.compressAboveBytes, 0);
+  resolved.flushIntervalMs = delay('flushIntervalMs', resolved.flushIntervalMs, 1);
+  resolved.timeoutMs = delay('timeoutMs', resolved.timeoutMs, 1);
+  resolved.maxRetryAfterMs = delay('maxRetryAfterMs', resolved.maxRetryAfterMs, 0);
+  resolved.clientStatsIntervalMs = delay('clientStatsIntervalMs', resolved.clientStatsIntervalMs, 0);
+  resolved.retry.baseMs = delay('retry.baseMs', resolved.retry.baseMs, 0);
+  resolved.retry.maxDelayMs = delay('retry.maxDelayMs', resolved.retry.maxDelayMs, 0);
+  const limit = resolved.retry.limit;
+  if (limit !== Infinity) resolved.retry.limit = count('retry.limit', limit, 0);
+  for (const key of ['now', 'random', 'fetch'] as const) {
+    if (typeof resolved[key] !== 'function') throw new TypeError(`[outbox] option ${key} must be a function, got ${typeof resolved[key]}`);
+  }
+  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') {
+    throw new TypeError('[outbox] option timers must have setTimeout and clearTimeout functions');
+  }
+  // A collector refuses more events per request than the wire format allows (a 413 per batch).
+  resolved.maxBatchEvents = Math.min(resolved.maxBatchEvents, wireMaxBatchEvents);
   // A min batch above the max could never be reached; Samsara sanitizes the same way.
   resolved.minBatchEvents = Math.min(Math.max(1, resolved.minBatchEvents), resolved.maxBatchEvents);
   resolved.maxEventBytes = Math.min(resolved.maxEventBytes, resolved.maxBatchBytes, resolved.maxQueueBytes);
   return resolved;
+}
+
+// A count is a whole number >= min; Infinity is allowed for capacities (no cap).
+function count(key: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (Number.isFinite(value) && !Number.isInteger(value))) {
+    throw new RangeError(`[outbox] option ${key} must be a whole number >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+// A delay is a number of milliseconds >= min; past what a timer can wait it is clamped.
+function delay(key: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    throw new RangeError(`[outbox] option ${key} must be a number of milliseconds >= ${min}, got ${String(value)}`);
+  }
+  return Math.min(value, maxTimerDelayMs);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,6 +1,7 @@
 import type { QueuedEvent } from './event.js';
-import type { ActiveRule } from './rules.js';
+import { restoreRules, type ActiveRule } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
+import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
 
 /** An event the durable outbox knows, with the chunk (storage key) that holds it. */
 export interface StoredEvent extends QueuedEvent {
@@ -18,10 +19,10 @@ export interface Outbox {
   /**
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
    * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
+   * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
+   * chunks it knew that are gone: a failed read changes nothing.
    */
-  load(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
-  /** Forgets which chunks are known, so the next `load()` reads everything (a new sender). */
-  forgetKnown(): void;
+  load(all?: boolean): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
   /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
   forget(events: readonly StoredEvent[]): void;
   /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
@@ -29,6 +30,7 @@ export interface Outbox {
   /** Ends a lease (the request finished, whatever its outcome). */
   release(leaseId: string): void;
   saveRules(rules: readonly ActiveRule[]): void;
+  /** The stored rules, validated and capped like a reply's (rules.ts `restoreRules`). */
   loadRules(): Promise<ActiveRule[]>;
   /** Resolves when every write queued so far has reached storage. */
   idle(): Promise<void>;
@@ -38,18 +40,35 @@ const chunkPrefix = 'c:';
 const leasePrefix = 'l:';
 const rulesKey = 'rules';
 
+/** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
+export type CorruptKind = 'events' | 'lease' | 'rules';
+
+/** Settings of {@link createOutbox}. */
+export interface OutboxSettings {
+  /** Tells this writer's chunks apart from other tabs'. */
+  writerId: string;
+  now: () => number;
+  /** A write failed (reported once per streak of failures). */
+  onError: (error: unknown) => void;
+  /**
+   * Stored values that could not be used were quarantined (deleted or rewritten without them):
+   * `count` event records (an unparseable chunk counts as one), or a lease, or rules.
+   */
+  onCorrupt: (kind: CorruptKind, count: number, records: readonly unknown[]) => void;
+  /** Events per chunk. @default 100 */
+  chunkEvents?: number;
+  /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
+  maxLeaseMs?: number;
+}
+
 /**
  * Creates the durable queue over any storage adapter. Keys sort in arrival order
  * (`c:<time>:<writer>:<seq>`), one chunk per tick per writer, so a crash loses at most the
- * events of the current tick. Only acknowledged or dropped events are ever deleted.
+ * events of the current tick. Only acknowledged or dropped events are ever deleted. Everything
+ * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
-export function createOutbox(
-  storage: StorageAdapter,
-  writerId: string,
-  now: () => number,
-  onError: (error: unknown) => void,
-  chunkEvents = 100,
-): Outbox {
+export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity } = settings;
   // chunk key → events of it not yet removed, by id (a chunk loaded twice holds other objects
   // with the same ids: removal must still find them)
   const chunks = new Map<string, Map<string, StoredEvent>>();
@@ -102,9 +121,14 @@ export function createOutbox(
     sets.clear();
     deletes.clear();
     if (!setList.length && !deleteList.length) return Promise.resolve();
-    const done = storage.apply
-      ? storage.apply(setList, deleteList)
-      : Promise.all([...setList.map(([k, v]) => storage.set(k, v)), ...deleteList.map((k) => storage.delete(k))]);
+    // Through a promise: an adapter that throws synchronously is a failed write, not an exception.
+    const done = new Promise<unknown>((resolve) =>
+      resolve(
+        storage.apply
+          ? storage.apply(setList, deleteList)
+          : Promise.all([...setList.map(([k, v]) => storage.set(k, v)), ...deleteList.map((k) => storage.delete(k))]),
+      ),
+    );
     return done.then(
       () => {
         failing = false;
@@ -120,39 +144,99 @@ export function createOutbox(
     );
   }
 
-  async function read(): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }> {
+  async function read(all: boolean): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }> {
     const time = now();
-    const [chunkKeys, leaseKeys] = await Promise.all([storage.keys(chunkPrefix), storage.keys(leasePrefix)]);
+    const knownBefore = all ? new Set(chunks.keys()) : undefined;
+    const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
     const leased = new Set<string>();
     let nextLeaseExpiry: number | undefined;
+    let badLeases = 0;
     for (const key of leaseKeys) {
-      const lease = parseJson<{ until: number; ids: string[] }>(await storage.get(key));
+      const text = await get(key);
+      if (text === undefined) continue;
+      const lease = parseLease(text);
+      if (!lease) badLeases++;
       if (!lease || !(lease.until > time)) {
-        void storage.delete(key).catch(onError);
+        deletes.add(key);
+        schedule();
         continue;
+      }
+      // A lease far in the future (the clock went back, or a forged value) would hold its events
+      // that long: cut it to what a request can take, and store the cut.
+      if (lease.until > time + maxLeaseMs) {
+        lease.until = time + maxLeaseMs;
+        sets.set(key, JSON.stringify(lease));
+        schedule();
       }
       for (const id of lease.ids) leased.add(id);
       nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease.until);
     }
+    if (badLeases) onCorrupt('lease', badLeases, []);
     const events: StoredEvent[] = [];
+    const loaded = new Map<string, Map<string, StoredEvent>>();
+    const seen = new Set<string>();
+    const corrupt: unknown[] = [];
+    const quarantine: string[] = [];
+    let corruptCount = 0;
     for (const key of chunkKeys.sort()) {
-      if (chunks.has(key)) continue;
-      const records = parseJson<Record<string, unknown>[]>(await storage.get(key));
-      if (!Array.isArray(records)) continue;
+      if (!all && chunks.has(key)) continue;
+      const text = await get(key);
+      if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
+      const records = parseJson<unknown[]>(text);
+      if (!Array.isArray(records)) {
+        corruptCount++;
+        corrupt.push(text.slice(0, 200));
+        if (!chunks.has(key)) {
+          deletes.add(key);
+          schedule();
+        }
+        continue;
+      }
       const live = new Map<string, StoredEvent>();
+      const bad: unknown[] = [];
       let anyLeased = false;
       for (const record of records) {
         const event = restoreEvent(record, key);
-        if (!event) continue;
-        if (leased.has(event.id)) anyLeased = true;
-        else live.set(event.id, event);
+        if (!event) bad.push(record);
+        else if (leased.has(event.id)) anyLeased = true;
+        else if (!seen.has(event.id)) {
+          seen.add(event.id);
+          live.set(event.id, event);
+        }
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
       if (anyLeased) continue;
-      chunks.set(key, live);
+      loaded.set(key, live);
+      if (bad.length) {
+        corruptCount += bad.length;
+        corrupt.push(...bad.slice(0, 20));
+        quarantine.push(key);
+      }
       events.push(...live.values());
     }
+    // Only now that the read succeeded: forget what a new sender must not trust any more.
+    if (knownBefore) for (const key of knownBefore) if (!loaded.has(key) && !dirty.has(key)) chunks.delete(key);
+    for (const [key, live] of loaded) chunks.set(key, live);
+    // Quarantine: each such chunk is rewritten without what could not be used (deleted if empty).
+    for (const key of quarantine) dirty.add(key);
+    if (corruptCount) {
+      schedule();
+      onCorrupt('events', corruptCount, corrupt);
+    }
     return { events, nextLeaseExpiry };
+  }
+
+  // Adapter calls through a promise: one that throws synchronously is a failed read.
+  const call = <T>(fn: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
+  async function keys(prefix: string): Promise<string[]> {
+    const list: unknown = await call(() => storage.keys(prefix));
+    if (!Array.isArray(list)) throw new TypeError(`[outbox] storage.keys() returned ${typeof list}, not an array`);
+    return list.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix));
+  }
+  async function get(key: string): Promise<string | undefined> {
+    const value: unknown = await call(() => storage.get(key));
+    // A value of another type is as unusable as a torn one.
+    return value === undefined || value === null ? undefined : typeof value === 'string' ? value : '\u0000';
   }
 
   return {
@@ -173,15 +257,12 @@ export function createOutbox(
       }
       schedule();
     },
-    load() {
+    load(all = false) {
       // One load at a time, after the writes issued so far: a load must see our own chunks that
       // are being written, and two loads must not both take in the same chunk.
-      const run = loading.then(() => writing).then(read);
+      const run = loading.then(() => writing).then(() => read(all));
       loading = run.catch(() => undefined);
       return run;
-    },
-    forgetKnown() {
-      chunks.clear();
     },
     forget(events) {
       for (const event of events) {
@@ -204,8 +285,15 @@ export function createOutbox(
       schedule();
     },
     async loadRules() {
-      const rules = parseJson<ActiveRule[]>(await storage.get(rulesKey));
-      return Array.isArray(rules) ? rules : [];
+      const text = await get(rulesKey);
+      // Unparseable text reads as null: not an array, so refused (and rewritten) like bad rules.
+      const { rules, rejected } = restoreRules(text === undefined ? undefined : (parseJson<unknown>(text) ?? null), now());
+      if (rejected) {
+        sets.set(rulesKey, JSON.stringify(rules));
+        schedule();
+        onCorrupt('rules', rejected, []);
+      }
+      return rules;
     },
     idle() {
       // Two rounds: a write scheduled while the current one runs chains after it.
@@ -229,16 +317,28 @@ function parseJson<T>(text: string | undefined): T | undefined {
   }
 }
 
-// Rebuilds a queued event from its stored wire form. Its `json` is re-serialized from the parsed
+// A lease as stored: `{until, ids}` with a finite time and string ids, or undefined.
+function parseLease(text: string): { until: number; ids: string[] } | undefined {
+  const lease = parseJson<{ until?: unknown; ids?: unknown }>(text);
+  if (!lease || typeof lease !== 'object' || typeof lease.until !== 'number' || !Number.isFinite(lease.until)) return undefined;
+  if (!Array.isArray(lease.ids) || !lease.ids.every((id) => typeof id === 'string')) return undefined;
+  return { until: lease.until, ids: lease.ids as string[] };
+}
+
+// Rebuilds a queued event from its stored wire form, or undefined when it is not a valid wire
+// format v1 event (it would poison its batch). Its `json` is re-serialized from the parsed
 // record (same content) and `seq` is set by the tracker when it takes the event in.
-function restoreEvent(record: Record<string, unknown>, chunk: string): StoredEvent | undefined {
-  if (!record || typeof record.id !== 'string' || typeof record.name !== 'string') return undefined;
+function restoreEvent(record: unknown, chunk: string): StoredEvent | undefined {
+  if (eventProblem(record)) return undefined;
+  const event = record as { id: string; name: string; sourceId?: string; stream?: string };
   const json = JSON.stringify(record);
+  // The event object is one level above its properties (wire.ts counts properties as depth 1).
+  if (jsonDepthExceeds(json, maxDepth + 1)) return undefined;
   return {
-    id: record.id,
-    name: record.name,
-    sourceId: typeof record.sourceId === 'string' ? record.sourceId : '',
-    stream: typeof record.stream === 'string' ? record.stream : '',
+    id: event.id,
+    name: event.name,
+    sourceId: event.sourceId ?? '',
+    stream: event.stream ?? '',
     json,
     bytes: new TextEncoder().encode(json).length,
     seq: 0,

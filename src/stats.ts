@@ -28,6 +28,11 @@ export interface TrackerStats {
   meanLatencyMs: number;
   /** Events handed to the unload path (beacon, fetchLater, keepalive). */
   unloadSent: number;
+  /**
+   * Errors not passed to `onError` because `onError` kept re-entering the tracker (a `track()`
+   * from `onError` while the queue is full): the losses they describe are still counted above.
+   */
+  unreportedErrors: number;
 }
 
 /** The mutable counters behind `stats()`. */
@@ -42,7 +47,7 @@ export function createStatsCounters(): StatsCounters {
     tracked: 0,
     sent: 0,
     retried: 0,
-    dropped: { overflow: 0, invalid: 0, too_large: 0, rejected: 0, ruled: 0, expired: 0 },
+    dropped: { overflow: 0, invalid: 0, too_large: 0, rejected: 0, ruled: 0, expired: 0, corrupt: 0 },
     requests: 0,
     failedRequests: 0,
     bytesSent: 0,
@@ -50,6 +55,7 @@ export function createStatsCounters(): StatsCounters {
     latencyTotalMs: 0,
     acknowledgedRequests: 0,
     unloadSent: 0,
+    unreportedErrors: 0,
   };
 }
 

@@ -1,16 +1,17 @@
-import { backoffDelay } from './backoff.js';
 import { cutBatch, orderingKey } from './batch.js';
+import { decideBatch, ruledIds } from './batch-outcome.js';
 import { createDeque } from './deque.js';
 import { createFlushWaiters } from './flush-waiters.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from './errors.js';
-import { createIdGenerator, randomId, serializeEvent, type QueuedEvent, type TrackOptions } from './event.js';
+import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptions } from './event.js';
 import type { PlatformDefaults, TrackerCore } from './integration.js';
-import { resolveOptions, type TrackerOptions } from './options.js';
+import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
+import { afterFailure, afterSuccess, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { createHttpTransport, post, prepareRequest } from './transport/http.js';
+import { createHttpTransport, post, prepareRequest, readReply, redirectProblem } from './transport/http.js';
 import type { SendOutcome, Transport } from './transport/transport.js';
 
 /** An event handed to `send()`: like `track()`'s arguments, in one object. */
@@ -77,13 +78,16 @@ interface Batch {
   stream: string;
   events: Entry[];
   attempt: number;
-  notBefore: number;
   inFlight: boolean;
   /** Settles a `send()` call waiting on this batch. */
   settled?: () => void;
 }
 
 const defaultWaitMs = 30_000;
+// A wait the caller gave: a number of ms up to what a timer can wait, else the default.
+const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
+/** Errors passed to `onError` per outermost call: past it, one that keeps re-entering is cut off (counted). */
+const maxReportsPerCall = 1000;
 
 /**
  * Creates a tracker on a given platform: its integrations and default storage. `createTracker`
@@ -92,14 +96,14 @@ const defaultWaitMs = 30_000;
  */
 export function createTrackerOn(platform: PlatformDefaults, trackerOptions: TrackerOptions): Tracker {
   const options = resolveOptions(trackerOptions);
-  const { now, maxBatchEvents, concurrency } = options;
+  const { now, maxBatchEvents, concurrency, timers } = options;
   const transport: Transport = options.transport ?? createHttpTransport(options);
   const counters = createStatsCounters();
   const deque = createDeque<Entry>({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
   const nextId = createIdGenerator();
   const waiting: Batch[] = [];
   const inFlight = new Set<Batch>();
-  const flushWaiters = createFlushWaiters();
+  const flushWaiters = createFlushWaiters(timers);
   const ackListeners = new Set<(ids: readonly string[]) => void>();
   const stops: (() => void)[] = [];
   let rules: ActiveRule[] = [];
@@ -112,20 +116,51 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let ready = false;
   let closed = false;
   let pumpQueued = false;
-  let pausedUntil = 0;
+  let backoff: QueueBackoff = healthy;
   let nextFlushAt: number | undefined;
   let nextRescanAt: number | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   let timerAt = Infinity;
+  const reports: OutboxError[] = [];
+  let reporting = false;
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
 
+  // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
+  // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
+  // and past maxReportsPerCall the rest are counted in `unreportedErrors` instead of delivered.
   function report(error: OutboxError): void {
+    if (!options.onError) return;
+    reports.push(error);
+    if (reporting) return;
+    reporting = true;
+    let delivered = 0;
     try {
-      options.onError?.(error);
-    } catch {
-      // The host's error callback failing must not break delivery, nor reach track()'s caller.
+      for (let next = reports.shift(); next; next = reports.shift()) {
+        if (delivered++ >= maxReportsPerCall) {
+          counters.unreportedErrors += reports.length + 1;
+          reports.length = 0;
+          break;
+        }
+        try {
+          options.onError(next);
+        } catch {
+          // The host's error callback failing must not break delivery, nor reach track()'s caller.
+        }
+      }
+    } finally {
+      reporting = false;
     }
+  }
+
+  // Whatever was thrown, as an OutboxError: never throws itself (a Proxy, a throwing getter).
+  function asOutboxError(error: unknown): OutboxError {
+    try {
+      if (error instanceof OutboxError) return error;
+    } catch {
+      // instanceof on a Proxy whose getPrototypeOf trap throws
+    }
+    return new OutboxError('invalid', `event refused: ${errorText(error)}`, { cause: error });
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -192,9 +227,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${String(name)}" tracked after close()`);
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" tracked after close()`);
+    // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
-    if (typeof id !== 'string' || !id) throw new OutboxError('invalid', 'event id must be a non-empty string');
     const sourceId = callOptions?.sourceId ?? options.sourceId;
     const stream = callOptions?.stream;
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
@@ -206,13 +241,22 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
+    let entry: Entry;
     try {
-      enqueue(makeEntry(name, properties, callOptions));
+      entry = makeEntry(name, properties, callOptions);
     } catch (error) {
-      const outboxError = error instanceof OutboxError ? error : new OutboxError('invalid', String(error), { cause: error });
-      if (outboxError.code === 'invalid' || outboxError.code === 'too_large' || outboxError.code === 'ruled') counters.dropped[outboxError.code]++;
-      report(outboxError);
+      refused(error);
+      return;
     }
+    enqueue(entry);
+  }
+
+  // An event refused before it was queued: counted under its reason (invalid, too_large, ruled).
+  function refused(error: unknown): void {
+    const outboxError = asOutboxError(error);
+    const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
+    counters.dropped[code]++;
+    report(outboxError);
   }
 
   function schedulePump(): void {
@@ -231,15 +275,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pumpQueued = false;
     if (closed || !sending || !ready) return;
     const time = now();
-    if (pausedUntil > time) return armTimer();
+    // While the collector fails, the whole queue waits, then sends one probe at a time.
+    const allowed = allowedInFlight(backoff, time, concurrency);
+    if (inFlight.size >= allowed) return armTimer();
     const blocked = new Set<string>();
     const block = (batch: Batch) => batch.events.forEach((e) => blocked.add(orderingKey(e)));
     inFlight.forEach(block);
     for (const batch of [...waiting]) {
-      if (inFlight.size < concurrency && batch.notBefore <= time && !batch.events.some((e) => blocked.has(orderingKey(e)))) start(batch);
+      if (inFlight.size < allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) start(batch);
       block(batch);
     }
-    while (inFlight.size < concurrency && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
+    while (inFlight.size < allowed && unbatched > 0 && (draining || unbatched >= maxBatchEvents)) {
       const events = cutBatch(candidates(time), { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, blocked);
       if (!events.length) break;
       const batch = newBatch(events);
@@ -277,35 +323,23 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.release(batch.rid);
     const { events } = batch;
     const time = now();
-    if (outcome.kind === 'ok') {
-      for (const entry of events) {
-        entry.batch = undefined;
-        entry.acked = true;
-        deque.remove(entry);
-      }
-      outbox?.remove(events);
-      applyRules(outcome.reply, time);
-      // The collector dropped the events its rules matched: acknowledged, but not delivered.
-      const ruled = (outcome.reply as { rules?: unknown } | undefined)?.rules ? events.filter((e) => matchRule(rules, e, time)) : [];
-      counters.sent += events.length - ruled.length;
-      counters.dropped.ruled += ruled.length;
-      if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
-      counters.acknowledgedRequests++;
-      counters.bytesSent += outcome.bytes ?? 0;
-      counters.lastLatencyMs = time - started;
-      counters.latencyTotalMs += time - started;
-      const ids = events.map((e) => e.id);
-      ackListeners.forEach((listener) => listener(ids));
-      batch.settled?.();
-    } else {
+    const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
+    if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
+    // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
+    else backoff = afterSuccess();
+    if (decision.action === 'ack') acknowledge(batch, outcome.kind === 'ok' ? outcome : { kind: 'ok' }, time - started, time);
+    else {
       counters.failedRequests++;
-      if (outcome.kind === 'retry') retryLater(batch, outcome, time);
-      else if (outcome.kind === 'split' && events.length > 1) split(batch);
+      if (decision.action === 'retry') retryLater(batch, outcome, time);
+      else if (decision.action === 'split') split(batch);
       else {
         for (const entry of events) entry.batch = undefined;
         unbatched += events.length; // detach() in drop() counts them out again
-        if (outcome.kind === 'split') drop(events, 'too_large', `the collector refused a single event as too large (HTTP ${outcome.status})`, outcome.status, outcome.error);
-        else drop(events, 'rejected', `the collector rejected ${events.length} events (HTTP ${outcome.status})`, outcome.status, outcome.error);
+        const { status, error } = outcome as { status?: number; error?: unknown };
+        const http = status === undefined ? describeError(error) : `HTTP ${status}`;
+        if (decision.action === 'expire') drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts (${http})`, status, error);
+        else if (decision.reason === 'too_large') drop(events, 'too_large', `the collector refused a single event as too large (${http})`, status, error);
+        else drop(events, 'rejected', `the collector rejected ${events.length} events (${http})`, status, error);
         batch.settled?.();
       }
     }
@@ -313,22 +347,38 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pump();
   }
 
-  function retryLater(batch: Batch, outcome: Extract<SendOutcome, { kind: 'retry' }>, time: number): void {
+  // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
+  // collector's rules (wire.ts BatchReply), every other one was stored.
+  function acknowledge(batch: Batch, outcome: Extract<SendOutcome, { kind: 'ok' }>, latency: number, time: number): void {
     const { events } = batch;
-    if (batch.attempt > options.retry.limit) {
-      for (const entry of events) entry.batch = undefined;
-      unbatched += events.length;
-      drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts`, outcome.status, outcome.error);
-      batch.settled?.();
-      return;
+    for (const entry of events) {
+      entry.batch = undefined;
+      entry.acked = true;
+      deque.remove(entry);
     }
+    outbox?.remove(events);
+    const ids = events.map((e) => e.id);
+    const ruledSet = ruledIds(outcome.reply, ids);
+    const ruled = ruledSet.size ? events.filter((e) => ruledSet.has(e.id)) : [];
+    counters.sent += events.length - ruled.length;
+    counters.dropped.ruled += ruled.length;
+    counters.acknowledgedRequests++;
+    counters.bytesSent += typeof outcome.bytes === 'number' ? outcome.bytes : 0;
+    counters.lastLatencyMs = latency;
+    counters.latencyTotalMs += latency;
+    if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
+    applyRules(outcome.reply, time);
+    ackListeners.forEach((listener) => listener(ids));
+    batch.settled?.();
+  }
+
+  function retryLater(batch: Batch, outcome: SendOutcome, time: number): void {
+    const { events } = batch;
     counters.retried += events.length;
-    const retryAfter = outcome.retryAfterMs;
-    if (retryAfter !== undefined) pausedUntil = Math.max(pausedUntil, time + retryAfter);
-    batch.notBefore = time + Math.max(retryAfter ?? 0, backoffDelay(batch.attempt - 1, options.retry, options.random));
     insertWaiting(batch);
-    const status = outcome.status === undefined ? describeError(outcome.error) : `HTTP ${outcome.status}`;
-    report(new OutboxError('retry', `delivery of ${events.length} events failed (${status}); retrying in ${batch.notBefore - time} ms`, { status: outcome.status, cause: outcome.error }));
+    const { status, error } = outcome as { status?: number; error?: unknown };
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${error instanceof Error && /redirect/.test(error.message) ? `, ${error.message}` : ''}`;
+    report(new OutboxError('retry', `delivery of ${events.length} events failed (${why}); the queue retries in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
@@ -344,7 +394,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // A batch owns its events (they are in no other) and has a request id of its own.
   function newBatch(events: Entry[]): Batch {
-    const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, notBefore: 0, inFlight: false };
+    const batch: Batch = { rid: randomId(16), stream: events[0]!.stream, events, attempt: 0, inFlight: false };
     for (const entry of events) entry.batch = batch;
     return batch;
   }
@@ -372,21 +422,22 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (closed) return;
     let at = Infinity;
     const time = now();
-    if (pausedUntil > time) at = pausedUntil;
+    if (backoff.until > time) at = backoff.until;
     else {
       if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
-      for (const batch of waiting) at = Math.min(at, batch.notBefore);
+      // Batches waiting to be retried need no timer of their own: they go on the pump after the
+      // queue's backoff (above) or after the settle that frees their slot or ordering key.
       if (unbatched > 0 && heldUntilMax > time) for (const entry of deque.values()) if (entry.heldUntil! > time && !entry.batch) at = Math.min(at, entry.heldUntil!);
     }
     if (nextRescanAt !== undefined) at = Math.min(at, nextRescanAt);
     if (at === timerAt) return;
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
     timer = undefined;
     if (at === Infinity) return;
-    timer = setTimeout(onTimer, Math.max(0, at - time));
-    // In Node, a pending flush timer must not keep the process alive; close() or flush() delivers.
-    (timer as { unref?: () => void }).unref?.();
+    // A timer cannot wait longer than 2^31-1 ms (a longer delay fires at once, and spins): wake
+    // then and re-arm. An integer delay, for simulated clocks too.
+    timer = timers.setTimeout(onTimer, Math.min(Math.max(0, Math.ceil(at - time)), maxTimerDelayMs));
   }
 
   function onTimer(): void {
@@ -443,10 +494,20 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function resync(): Promise<void> {
     if (!outbox) return;
-    // Only what is known to be in storage: an event whose write failed or is under way stays.
-    for (const entry of [...deque.values()]) if (entry.stored && !entry.batch) detach(entry);
-    outbox.forgetKnown();
-    await rescan();
+    try {
+      const { events, nextLeaseExpiry } = await outbox.load(true);
+      // Only once storage was read: what memory holds of stored events and storage no longer has
+      // was delivered (or is being sent) by another tab. An event whose write failed or is under
+      // way (not `stored`) stays; and if the read fails, everything in memory stays and is sent.
+      const inStorage = new Set(events.map((e) => e.id));
+      for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !inStorage.has(entry.id)) detach(entry);
+      takeIn(events, nextLeaseExpiry);
+    } catch (error) {
+      report(new OutboxError('storage', 'reading the outbox failed as this tab became the sender; it sends what memory holds and reads again later', { cause: error }));
+      nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
+    }
+    settleFlushWaiters();
+    pump();
   }
 
   let markReady!: () => void;
@@ -456,12 +517,24 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     try {
       const adapter = options.storage === false ? undefined : (options.storage ?? (await platform.storage?.(options.name)));
       if (adapter) {
-        const box = createOutbox(adapter, randomId(8), now, (error) => {
-          // Another tab sends only what reached storage: a tab whose writes fail sends its own.
-          sending = true;
-          schedulePump();
-          report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
-        }, maxBatchEvents);
+        const box = createOutbox(adapter, {
+          writerId: randomId(8),
+          now,
+          onError(error) {
+            // Another tab sends only what reached storage: a tab whose writes fail sends its own.
+            sending = true;
+            schedulePump();
+            report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
+          },
+          onCorrupt(kind, count, found) {
+            if (kind !== 'events') return report(new OutboxError('storage', `a stored ${kind === 'lease' ? 'lease' : 'rules'} value was malformed (${count}); it was removed`));
+            counters.dropped.corrupt += count;
+            report(new OutboxError('corrupt', `${count} stored events could not be used (not valid wire format v1 events) and were deleted from storage`, { cause: found }));
+          },
+          chunkEvents: maxBatchEvents,
+          // A request times out after timeoutMs; a lease longer than two of those is a clock that went back.
+          maxLeaseMs: options.timeoutMs * 2,
+        });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
         // Events tracked before the saved rules were read (a page's first events) obey them too.
@@ -484,10 +557,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     settleFlushWaiters();
   }
 
-  function flush(timeoutMs = defaultWaitMs): Promise<boolean> {
+  function flush(timeoutMs?: number): Promise<boolean> {
     if (closed && !deque.size) return Promise.resolve(true);
     draining = true;
-    const done = flushWaiters.wait(seq, timeoutMs);
+    const done = flushWaiters.wait(seq, waitMs(timeoutMs));
     schedulePump();
     settleFlushWaiters();
     return done.then(async (delivered) => {
@@ -496,16 +569,22 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     });
   }
 
-  async function send(inputs: readonly SendEventInput[], timeoutMs = defaultWaitMs): Promise<SendResult> {
+  async function send(inputs: readonly SendEventInput[], timeoutMs?: number): Promise<SendResult> {
+    let list: unknown[];
+    try {
+      list = Array.from(inputs as Iterable<unknown>);
+    } catch (error) {
+      report(new OutboxError('invalid', `send() needs an array of events: ${errorText(error)}`, { cause: error }));
+      return { sent: 0, dropped: 0, pending: 0 };
+    }
     const entries: Entry[] = [];
-    for (const input of inputs) {
+    for (const input of list) {
       counters.tracked++;
       try {
-        entries.push(makeEntry(input?.name, input?.properties, input));
+        const event = input as SendEventInput | undefined;
+        entries.push(makeEntry(event?.name, event?.properties, event));
       } catch (error) {
-        const outboxError = error as OutboxError;
-        counters.dropped[outboxError.code as DropReason]++;
-        report(outboxError);
+        refused(error);
       }
     }
     let open = 0;
@@ -529,12 +608,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       if (!open) resolve();
     });
     schedulePump();
-    let timeout: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([settledAll, new Promise((resolve) => (timeout = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timeout);
+    let timeout: unknown;
+    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), waitMs(timeoutMs))))]);
+    timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
     const pending = entries.filter((e) => !e.gone).length;
-    return { sent, dropped: inputs.length - sent - pending, pending };
+    return { sent, dropped: list.length - sent - pending, pending };
   }
 
   async function testConnection(stream = ''): Promise<ConnectionTestResult> {
@@ -542,24 +621,28 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
     let response: Response | Error;
     try {
-      const { url, body } = prepareRequest(options, { rid: randomId(16), stream, events: [] }, true);
+      const { url, body } = prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
       response = await post(url, body, options);
     } catch (error) {
       response = error as Error; // a throwing signer
     }
     if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
-    return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, reason: `HTTP ${response.status}: ${(await response.text().catch(() => '')).slice(0, 200)}` };
+    const redirect = redirectProblem(response);
+    if (redirect) return { ok: false, status: response.status, reason: redirect };
+    if (response.ok) return { ok: true, status: response.status };
+    const reply = await readReply(response, 200).catch(() => undefined);
+    return { ok: false, status: response.status, reason: `HTTP ${response.status}${reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`}` };
   }
 
-  async function close(timeoutMs = defaultWaitMs): Promise<boolean> {
+  async function close(timeoutMs?: number): Promise<boolean> {
     // Events tracked while close() flushes (a streaming response) are flushed too, within the
     // same time; whatever remains makes it resolve false, so the caller can spill it.
-    const deadline = Date.now() + timeoutMs;
-    let delivered = await flush(timeoutMs);
-    while (delivered && deque.size > 0 && Date.now() < deadline) delivered = await flush(deadline - Date.now());
+    const deadline = now() + waitMs(timeoutMs);
+    let delivered = await flush(waitMs(timeoutMs));
+    while (delivered && deque.size > 0 && now() < deadline) delivered = await flush(deadline - now());
     delivered &&= deque.size === 0;
     closed = true;
-    clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     timer = undefined;
     stops.splice(0).forEach((stop) => stop());
     await outbox?.idle();
@@ -584,10 +667,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       armTimer();
     },
     wake(resetBackoff) {
-      if (resetBackoff) {
-        pausedUntil = 0;
-        for (const batch of waiting) batch.notBefore = 0;
-      }
+      if (resetBackoff) backoff = afterSuccess();
       draining = true;
       schedulePump();
     },
@@ -615,9 +695,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   };
 
   if (options.clientStatsIntervalMs > 0) {
-    const interval = setInterval(() => track('outbox.client_stats', clientStats()), options.clientStatsIntervalMs);
-    (interval as { unref?: () => void }).unref?.();
-    stops.push(() => clearInterval(interval));
+    let statsTimer: unknown;
+    const tick = () => {
+      statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
+      track('outbox.client_stats', clientStats());
+    };
+    statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
+    stops.push(() => timers.clearTimeout(statsTimer));
   }
 
   // The counters, plus the settings they help tune (Samsara's planned send_client_stats).

@@ -85,3 +85,46 @@ describe('createIdGenerator', () => {
     expect(ids.size).toBe(10_000);
   });
 });
+
+// Regression (issue 9): track() took events the collector refuses with a 400, which took the
+// 99 good events of their batch along. It now checks exactly what wire.ts requires.
+describe('serializeEvent checks wire format v1', () => {
+  const nest = (depth: number): Record<string, unknown> => (depth <= 1 ? { leaf: 1 } : { d: nest(depth - 1) });
+  class Boxed {
+    toJSON() {
+      return 'a string';
+    }
+  }
+  it.each([
+    { name: 'properties a Date', event: ['id1', 'e', undefined, undefined, new Date(0)] },
+    { name: 'properties a URL', event: ['id1', 'e', undefined, undefined, new URL('https://example.com/')] },
+    { name: 'properties a boxed String', event: ['id1', 'e', undefined, undefined, new String('ab')] },
+    { name: 'properties whose toJSON returns a string', event: ['id1', 'e', undefined, undefined, new Boxed()] },
+    { name: 'properties whose toJSON returns undefined', event: ['id1', 'e', undefined, undefined, { toJSON: () => undefined }] },
+    { name: 'an id over 256 characters', event: ['x'.repeat(257), 'e', undefined, undefined, undefined] },
+    { name: 'an empty id', event: ['', 'e', undefined, undefined, undefined] },
+    { name: 'a name over 256 characters', event: ['id1', 'n'.repeat(257), undefined, undefined, undefined] },
+    { name: 'a sourceId over 256 characters', event: ['id1', 'e', 's'.repeat(257), undefined, undefined] },
+    { name: 'a stream over 128 characters', event: ['id1', 'e', undefined, 's'.repeat(129), undefined] },
+    { name: 'properties nested 33 deep', event: ['id1', 'e', undefined, undefined, nest(33)] },
+  ] as const)('refuses $name as invalid', ({ event: [id, name, sourceId, stream, properties] }) => {
+    expect(() => serializeEvent(id, name, 1000, sourceId, stream, properties, 32_768)).toThrow(expect.objectContaining({ code: 'invalid' }));
+  });
+
+  it.each([
+    { name: 'a timestamp past what a Date holds', timestamp: 9e15 },
+    { name: 'an infinite timestamp', timestamp: Infinity },
+  ])('refuses $name', ({ timestamp }) => {
+    expect(() => serializeEvent('id1', 'e', timestamp, undefined, undefined, undefined, 32_768)).toThrow(expect.objectContaining({ code: 'invalid' }));
+  });
+
+  it('takes what the limits allow: 256-character id and name, 32 levels of nesting', () => {
+    const { json } = serializeEvent('i'.repeat(256), 'n'.repeat(256), 0, 's'.repeat(256), 't'.repeat(128), nest(32), 32_768);
+    expect(JSON.parse(json).id).toHaveLength(256);
+  });
+
+  it('a Proxy whose traps throw is refused as invalid, never thrown as something else', () => {
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } });
+    expect(() => serialize(hostile)).toThrow(OutboxError);
+  });
+});

@@ -14,7 +14,12 @@ describe('classifyStatus', () => {
     { status: 400, kind: 'drop' },
     { status: 401, kind: 'drop' },
     { status: 404, kind: 'drop' },
-    { status: 302, kind: 'drop' },
+    // Regression (issue 9): a redirect was never an acknowledgement, and not a refusal either.
+    { status: 301, kind: 'retry' },
+    { status: 302, kind: 'retry' },
+    { status: 303, kind: 'retry' },
+    { status: 307, kind: 'retry' },
+    { status: 308, kind: 'retry' },
   ])('HTTP $status → $kind', ({ status, kind }) => {
     expect(classifyStatus(status, null, 0, 1000, undefined).kind).toBe(kind);
   });

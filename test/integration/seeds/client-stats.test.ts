@@ -28,13 +28,14 @@ describe('client statistics events', () => {
       queued: 0,
       queuedBytes: 0,
       inFlight: 0,
-      dropped: { overflow: 0, invalid: 1, too_large: 0, rejected: 0, ruled: 0, expired: 0 },
+      dropped: { overflow: 0, invalid: 1, too_large: 0, rejected: 0, ruled: 0, expired: 0, corrupt: 0 },
       requests: 1,
       failedRequests: 0,
       bytesSent: bytesOfFirstRequest,
       lastLatencyMs: expect.any(Number),
       meanLatencyMs: expect.any(Number),
       unloadSent: 0,
+      unreportedErrors: 0,
       intervalMs: 800,
       maxQueueEvents: 10_000,
       flushIntervalMs: 50,
@@ -71,7 +72,7 @@ describe('client statistics events', () => {
 
     await server.waitFor(() => statsEvents(server).length === 1, 5000);
     expect(statsEvents(server)[0]!.properties).toEqual({ ...expected, intervalMs: 1500, maxQueueEvents: 10_000, flushIntervalMs: 50 });
-    expect(statsEvents(server)[0]!.properties!.dropped).toEqual({ overflow: 0, invalid: 0, too_large: 1, rejected: 1, ruled: 0, expired: 0 });
+    expect(statsEvents(server)[0]!.properties!.dropped).toEqual({ overflow: 0, invalid: 0, too_large: 1, rejected: 1, ruled: 0, expired: 0, corrupt: 0 });
   });
 
   it('are off by default', async () => {

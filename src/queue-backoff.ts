@@ -1,0 +1,55 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+/**
+ * Whether the collector is failing, as the whole queue sees it. While it fails, the queue sends
+ * one request at a time (a probe) after a backoff, instead of every batch backing off on its own:
+ * 10,000 sources must not mean 10,000 retry clocks hammering a collector that is down.
+ */
+export interface QueueBackoff {
+  /** Failures in a row since the last success (0: healthy). */
+  failures: number;
+  /** No request starts before this time (epoch ms). */
+  until: number;
+}
+
+/** A healthy queue. */
+export const healthy: QueueBackoff = { failures: 0, until: 0 };
+
+/** What a retryable failure tells the queue. */
+export interface FailureInput {
+  /** The server's `Retry-After`, already in milliseconds, if it sent one. */
+  retryAfterMs?: number | undefined;
+  now: number;
+  random: () => number;
+  backoff: BackoffOptions;
+  /** Cap of the server's pause (a separate setting from the client backoff cap). */
+  maxRetryAfterMs: number;
+}
+
+/**
+ * The state after a retryable failure. Pure. The pause is the server's `Retry-After` (capped at
+ * `maxRetryAfterMs`) when given, else a full-jitter backoff on the failures in a row; a failure
+ * never shortens a pause already decided.
+ */
+export function afterFailure(state: QueueBackoff, input: FailureInput): QueueBackoff {
+  const failures = state.failures + 1;
+  const pause =
+    input.retryAfterMs !== undefined
+      ? Math.min(Math.max(0, input.retryAfterMs), input.maxRetryAfterMs)
+      : backoffDelay(failures - 1, input.backoff, input.random);
+  return { failures, until: Math.max(state.until, input.now + pause) };
+}
+
+/** The state after an acknowledgement (or a refusal: the collector answers): healthy. Pure. */
+export function afterSuccess(): QueueBackoff {
+  return healthy;
+}
+
+/**
+ * How many requests may be under way now. Pure. Healthy: `concurrency`. Failing: none before
+ * `until`, then one (the probe); its success restores `concurrency`.
+ */
+export function allowedInFlight(state: QueueBackoff, now: number, concurrency: number): number {
+  if (state.until > now) return 0;
+  return state.failures > 0 ? 1 : concurrency;
+}

@@ -1,0 +1,232 @@
+// Regressions of issue 9 on the tracker core, with a transport that acknowledges in memory and
+// storage adapters that misbehave. Each test names the hole it closes.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryStorage, createTracker, type OutboxError, type SendOutcome, type StorageAdapter, type TrackerStats, type WireBatch } from '../../src/index.js';
+import type { TrackerCore } from '../../src/integration.js';
+import { createTrackerOn } from '../../src/tracker.js';
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+beforeEach(() => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/** A transport that acknowledges every batch and remembers the ids. */
+function ackingTransport() {
+  const ids: string[] = [];
+  return {
+    ids,
+    transport: {
+      async send(batch: WireBatch): Promise<SendOutcome> {
+        for (const event of batch.events) ids.push((JSON.parse(event.json) as { id: string }).id);
+        return { kind: 'ok', status: 200 };
+      },
+    },
+  };
+}
+
+const balance = (stats: TrackerStats) => stats.sent + Object.values(stats.dropped).reduce((a, b) => a + b, 0) + stats.queued;
+const record = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: 'stored', timestamp: 1000, ...extra });
+const chunk = (records: unknown[]) => JSON.stringify(records);
+
+describe('track() and send() with hostile input', () => {
+  it('a throwing getter or a Proxy whose traps throw never escapes track(), and is counted invalid', async () => {
+    const errors: OutboxError[] = [];
+    const { transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: false, onError: (e) => errors.push(e) });
+    const getter = { get boom() { throw new Error('getter'); } };
+    const trap = new Proxy({}, { get: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } });
+    const thrownProxy = new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); }, get: () => { throw new Error('trap'); } });
+    const badOptions = { get id(): string { throw thrownProxy; } };
+    expect(() => tracker.track('a', getter)).not.toThrow();
+    expect(() => tracker.track('b', trap as Record<string, unknown>)).not.toThrow();
+    expect(() => tracker.track('c', {}, trap as object)).not.toThrow();
+    expect(() => tracker.track('d', {}, badOptions)).not.toThrow();
+    expect(() => tracker.track(trap as unknown as string)).not.toThrow();
+    expect(tracker.stats()).toMatchObject({ tracked: 5, dropped: { invalid: 5 } });
+    expect(errors.every((e) => e.code === 'invalid' && e.message.startsWith('[outbox]'))).toBe(true);
+  });
+
+  it('send() with throwing input leaves no NaN counter and resolves with a result', async () => {
+    const { transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: false });
+    const trap = new Proxy({}, { get: () => { throw new Error('trap'); } });
+    const result = await tracker.send([{ name: 'ok' }, trap as { name: string }, { get name(): string { throw new Error('x'); } }]);
+    expect(result).toEqual({ sent: 1, dropped: 2, pending: 0 });
+    const stats = tracker.stats();
+    for (const value of [...Object.values(stats.dropped), stats.sent, stats.tracked]) expect(Number.isNaN(value)).toBe(false);
+    expect(await tracker.send(5 as unknown as [])).toEqual({ sent: 0, dropped: 0, pending: 0 });
+  });
+
+  it('onError calling track() while the queue is full stays shallow, ends, and counts everything', async () => {
+    const { transport } = ackingTransport();
+    let calls = 0;
+    let depth = 0;
+    let maxDepth = 0;
+    const tracker = createTracker({
+      transport,
+      storage: false,
+      maxQueueEvents: 10,
+      maxBatchEvents: 1000,
+      flushIntervalMs: 60_000,
+      onError: () => {
+        calls++;
+        depth++;
+        maxDepth = Math.max(maxDepth, depth);
+        tracker.track('from-onError');
+        depth--;
+      },
+    });
+    for (let i = 0; i < 10; i++) tracker.track('fill');
+    tracker.track('overflowing');
+    expect(maxDepth).toBe(1);
+    expect(calls).toBeLessThanOrEqual(1000);
+    const stats = tracker.stats();
+    expect(stats.unreportedErrors).toBeGreaterThan(0);
+    expect(stats.queued).toBe(10);
+    expect(balance(stats)).toBe(stats.tracked);
+  });
+});
+
+describe('storage is untrusted', () => {
+  it('a malformed lease ({until: 1e16, ids: 1}) blocks nothing: stored events load and are sent', async () => {
+    const map = new Map([
+      ['l:bad', JSON.stringify({ until: 1e16, ids: 1 })],
+      ['c:000000001:w:000000', chunk([record('s1'), record('s2')])],
+    ]);
+    const { ids, transport } = ackingTransport();
+    const errors: OutboxError[] = [];
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), onError: (e) => errors.push(e) });
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids.sort()).toEqual(['s1', 's2']);
+    expect(map.has('l:bad')).toBe(false);
+    expect(errors.filter((e) => e.code === 'storage')).toHaveLength(1);
+  });
+
+  it('a lease far in the future (the clock went back) is cut to 2 x timeoutMs and never spins the timer', async () => {
+    let clock = 1_000_000;
+    const map = new Map([
+      ['l:future', JSON.stringify({ until: clock + 1e12, ids: ['s1'] })],
+      ['c:000000001:w:000000', chunk([record('s1')])],
+    ]);
+    const delays: number[] = [];
+    const pending = new Map<number, () => void>();
+    const timers = {
+      setTimeout: (callback: () => void, delayMs: number) => (delays.push(delayMs), pending.set(delays.length, callback), delays.length),
+      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
+    };
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), timeoutMs: 1000, now: () => clock, timers });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(JSON.parse(map.get('l:future')!).until).toBe(clock + 2000);
+    expect(delays.length).toBeLessThan(5);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2000);
+    // The capped lease expires on the injected clock: the event is loaded and sent.
+    clock += 2001;
+    for (let round = 0; round < 20 && !ids.length; round++) {
+      for (const [handle, callback] of [...pending]) (pending.delete(handle), callback());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(ids).toEqual(['s1']);
+    expect(tracker.stats().sent).toBe(1);
+  });
+
+  it.each([
+    { name: 'until 1e300 and no field (matches everything)', stored: [{ until: 1e300 }] },
+    { name: 'an empty-string field', stored: [{ stream: '', until: 1e300 }] },
+    { name: 'not an array', stored: { until: 1e300 } },
+    { name: 'unparseable', stored: '{"rules' },
+  ])('stored rules are validated on load: $name drops nothing', async ({ stored }) => {
+    const map = new Map([['rules', typeof stored === 'string' ? stored : JSON.stringify(stored)]]);
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map) });
+    tracker.track('anything', {}, { id: 'e1' });
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids).toEqual(['e1']);
+    expect(tracker.rules()).toEqual([]);
+  });
+
+  it('a stored rule expiring at 1e300 is capped at 24 h from now', async () => {
+    const map = new Map([['rules', JSON.stringify([{ name: 'x', until: 1e300 }])]]);
+    const tracker = createTracker({ transport: ackingTransport().transport, storage: createMemoryStorage(map), now: () => 5000 });
+    await tracker.flush(1000);
+    expect(tracker.rules()).toEqual([{ name: 'x', until: 5000 + 24 * 3600 * 1000 }]);
+  });
+
+  it('a stored record missing a required field is quarantined (counted corrupt, deleted), the rest of its chunk is sent', async () => {
+    const map = new Map([
+      ['c:000000001:w:000000', chunk([record('good1'), { id: 'no-timestamp', name: 'x' }, record('bad-props', { properties: 'text' }), 42, record('good2')])],
+      ['c:000000002:w:000000', '{torn'],
+    ]);
+    const { ids, transport } = ackingTransport();
+    const errors: OutboxError[] = [];
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), onError: (e) => errors.push(e) });
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids.sort()).toEqual(['good1', 'good2']);
+    expect(tracker.stats().dropped.corrupt).toBe(4);
+    expect(errors.filter((e) => e.code === 'corrupt')).toHaveLength(1);
+    expect([...map.keys()].filter((key) => key.startsWith('c:'))).toEqual([]);
+  });
+
+  it('caps hold on load: 20,000 stored events with maxQueueEvents 1000 leave 1000 in memory, the rest counted overflow', async () => {
+    const map = new Map<string, string>();
+    for (let c = 0; c < 200; c++) map.set(`c:${String(c).padStart(9, '0')}:w:000000`, chunk(Array.from({ length: 100 }, (_, i) => record(`e${c * 100 + i}`))));
+    const tracker = createTracker({ transport: { send: () => new Promise<SendOutcome>(() => undefined) }, storage: createMemoryStorage(map), maxQueueEvents: 1000, flushIntervalMs: 60_000 });
+    await tracker.flush(50);
+    const stats = tracker.stats();
+    expect(stats.queued).toBe(1000);
+    expect(stats.dropped.overflow).toBe(19_000);
+  });
+
+  it('an adapter whose set/delete/apply throw synchronously now and then: a storage error, no unhandled rejection, nothing lost', async () => {
+    let n = 0;
+    const flaky = (fn: () => Promise<void>) => (++n % 3 === 0 ? (() => { throw new Error('sync throw'); })() : fn());
+    const adapter = (withApply: boolean): StorageAdapter => {
+      const map = new Map<string, string>();
+      const inner = createMemoryStorage(map);
+      const storage: StorageAdapter = { ...inner, set: (k, v) => flaky(() => inner.set(k, v)), delete: (k) => flaky(() => inner.delete(k)) };
+      return withApply ? { ...storage, apply: (sets, deletes) => flaky(async () => { for (const [k, v] of sets) map.set(k, v); for (const k of deletes) map.delete(k); }) } : storage;
+    };
+    for (const withApply of [false, true]) {
+      const errors: OutboxError[] = [];
+      const { ids, transport } = ackingTransport();
+      const tracker = createTracker({ transport, storage: adapter(withApply), onError: (e) => errors.push(e) });
+      for (let i = 0; i < 20; i++) {
+        tracker.track('e', { i });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      expect(await tracker.flush(5000)).toBe(true);
+      expect(new Set(ids).size).toBe(20);
+      expect(tracker.stats().sent).toBe(20);
+      expect(errors.some((e) => e.code === 'storage')).toBe(true);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a transient read failure when this tab becomes the sender loses nothing: memory is sent, counters balance, flush() true', async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failKeys = false;
+    const storage: StorageAdapter = { ...inner, keys: (prefix) => (failKeys ? Promise.reject(new Error('transient')) : inner.keys(prefix)) };
+    let core!: TrackerCore;
+    const { ids, transport } = ackingTransport();
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.setSending(false))] }, { transport, storage });
+    await core.ready;
+    for (let i = 0; i < 5; i++) tracker.track('page', {}, { id: `p${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // written: stored
+    failKeys = true;
+    core.setSending(true);
+    await core.resync();
+    failKeys = false;
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids.sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    const stats = tracker.stats();
+    expect(stats.sent).toBe(5);
+    expect(balance(stats)).toBe(stats.tracked);
+  });
+});

@@ -1,0 +1,43 @@
+// The queue-wide backoff decision (issue 9): while the collector fails, the whole queue waits
+// and then probes with one request; the server's Retry-After and the client's cap are separate.
+import { describe, expect, it } from 'vitest';
+import { afterFailure, afterSuccess, allowedInFlight, healthy } from '../../src/queue-backoff.js';
+
+const backoff = { baseMs: 1000, maxDelayMs: 5000 };
+const fail = (state = healthy, extra: { retryAfterMs?: number; now?: number; random?: number; maxRetryAfterMs?: number } = {}) =>
+  afterFailure(state, { now: extra.now ?? 0, random: () => extra.random ?? 0.5, backoff, maxRetryAfterMs: extra.maxRetryAfterMs ?? 3_600_000, retryAfterMs: extra.retryAfterMs });
+
+describe('queue backoff', () => {
+  it.each([
+    { name: 'first failure: half of baseMs', failures: 1, until: 500 },
+    { name: 'second failure: half of 2 x baseMs', failures: 2, until: 1000 },
+    { name: 'tenth failure: capped at maxDelayMs', failures: 10, until: 2500 },
+  ])('$name', ({ failures, until }) => {
+    let state = healthy;
+    for (let i = 0; i < failures; i++) state = fail({ ...state, until: 0 });
+    expect(state).toEqual({ failures, until });
+  });
+
+  it.each([
+    { name: 'Retry-After longer than retry.maxDelayMs is honoured', retryAfterMs: 20_000, maxRetryAfterMs: 3_600_000, until: 20_000 },
+    { name: 'Retry-After is capped by maxRetryAfterMs, not maxDelayMs', retryAfterMs: 9e9, maxRetryAfterMs: 60_000, until: 60_000 },
+    { name: 'Retry-After 0 retries at once', retryAfterMs: 0, maxRetryAfterMs: 60_000, until: 0 },
+    { name: 'a negative Retry-After reads as 0', retryAfterMs: -5, maxRetryAfterMs: 60_000, until: 0 },
+  ])('$name', ({ retryAfterMs, maxRetryAfterMs, until }) => {
+    expect(fail(healthy, { retryAfterMs, maxRetryAfterMs }).until).toBe(until);
+  });
+
+  it('a later failure never shortens a pause already decided', () => {
+    const paused = fail(healthy, { retryAfterMs: 30_000 });
+    expect(fail(paused, { now: 10, random: 0 }).until).toBe(30_000);
+  });
+
+  it.each([
+    { name: 'healthy: full concurrency', state: healthy, now: 0, allowed: 4 },
+    { name: 'failing, paused: nothing', state: { failures: 3, until: 100 }, now: 99, allowed: 0 },
+    { name: 'failing, pause over: one probe', state: { failures: 3, until: 100 }, now: 100, allowed: 1 },
+    { name: 'after a success: full concurrency', state: afterSuccess(), now: 0, allowed: 4 },
+  ])('$name', ({ state, now, allowed }) => {
+    expect(allowedInFlight(state, now, 4)).toBe(allowed);
+  });
+});
