@@ -374,6 +374,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
         else victim.properties = 'not an object';
         // The damaged record itself may be quarantined (reported); its neighbours may not be lost.
         corruptedIds.add(victim.id as string);
+        corruptedAt = Math.max(corruptedAt, 0);
         storage.map.set(chunk, JSON.stringify(records));
         return;
       }
