@@ -134,6 +134,25 @@ describe('resource bounds', () => {
 });
 
 describe('holes the simulation found', () => {
+  // Found at harden f4d05c1 by fast-check (seed -786065978), shrunk to this: a send() whose events
+  // make two batches (two streams) while the queue is full of events in flight. The first batch's
+  // event evicts itself before its batch is waiting; the second batch's event is never queued:
+  // tracked 13 = sent 9 + dropped 3 + queued 0, and e11 is neither sent nor reported (F1).
+  it('send() of two streams into a queue full of events in flight: every event sent, reported or held', () =>
+    holds(
+      history(
+        [
+          { t: 'burst', tab: 0, count: 9, sources: 1 },
+          track({ props: 'none', source: 'none' }),
+          advance(100),
+          { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none' }, { ...valid, props: 'none', source: 'none', stream: 'ui' }] },
+          track({ props: 'none', source: 'none' }),
+        ],
+        [],
+        { maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, latencyMs: 1, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } },
+      ),
+    ));
+
   // Found at harden f4d05c1: send() under a full queue whose onError tracks again. Every event
   // but the first of the send() vanished from the counters (tracked 2657 = sent 9 + dropped 2644
   // + queued 0, 4 short); see /work/notes/sim-findings.md, F1.
