@@ -1,17 +1,12 @@
 import type { SendOutcome } from './transport/transport.js';
 
-/** What the tracker does with a batch after a delivery attempt (see {@link decideBatch}). */
-export type BatchDecision =
-  /** Acknowledged: account each event from the reply (`ruled` ids dropped, the rest sent). */
-  | { action: 'ack' }
-  /** Failed for now: back to the queue; the whole queue backs off. */
-  | { action: 'retry' }
-  /** Retry limit reached: drop as `expired`. */
-  | { action: 'expire' }
-  /** Refused as a whole: cut it in halves, each sent on its own, until the offender is alone. */
-  | { action: 'split' }
-  /** Refused, and the batch is a single event (or the refusal is not about content): drop it. */
-  | { action: 'drop'; reason: 'too_large' | 'rejected' };
+/**
+ * What the tracker does with a batch after a delivery attempt (see {@link decideBatch}):
+ * `ack` (account each event from the reply), `retry` (back to the queue, which backs off),
+ * `expire` (retry limit reached: drop as `expired`), `split` (refused as a whole: halves go on
+ * their own until the offender is alone), or drop as `too_large` or `rejected`.
+ */
+export type BatchDecision = 'ack' | 'retry' | 'expire' | 'split' | 'too_large' | 'rejected';
 
 /**
  * What an outcome means for a batch of `size` events on its `attempt`-th try. Pure. A 413, and a
@@ -19,19 +14,11 @@ export type BatchDecision =
  * other refusals (401, 403, 404...) are about the request, not an event, and drop the batch.
  */
 export function decideBatch(outcome: SendOutcome, size: number, attempt: number, retryLimit: number): BatchDecision {
-  switch (outcome.kind) {
-    case 'ok':
-      return { action: 'ack' };
-    case 'retry':
-      return attempt > retryLimit ? { action: 'expire' } : { action: 'retry' };
-    case 'split':
-      return size > 1 ? { action: 'split' } : { action: 'drop', reason: 'too_large' };
-    case 'drop':
-      return size > 1 && outcome.status === 400 ? { action: 'split' } : { action: 'drop', reason: 'rejected' };
-    default:
-      // A custom transport's unknown outcome is a failure, never an acknowledgement.
-      return attempt > retryLimit ? { action: 'expire' } : { action: 'retry' };
-  }
+  const { kind } = outcome;
+  if (kind === 'ok') return 'ack';
+  if (kind === 'split' || (kind === 'drop' && outcome.status === 400)) return size > 1 ? 'split' : kind === 'split' ? 'too_large' : 'rejected';
+  if (kind === 'drop') return 'rejected';
+  return attempt > retryLimit ? 'expire' : 'retry';
 }
 
 /**
@@ -40,10 +27,6 @@ export function decideBatch(outcome: SendOutcome, size: number, attempt: number,
  * ids not in the batch are ignored.
  */
 export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<string> {
-  const ruled = new Set<string>();
-  const listed = (reply as { ruled?: unknown } | null | undefined)?.ruled;
-  if (!Array.isArray(listed) || !listed.length) return ruled;
-  const inBatch = new Set(batchIds);
-  for (const id of listed) if (typeof id === 'string' && inBatch.has(id)) ruled.add(id);
-  return ruled;
+  const listed = (reply as { ruled?: unknown } | undefined)?.ruled;
+  return new Set(Array.isArray(listed) ? batchIds.filter((id) => listed.includes(id)) : []);
 }

@@ -167,10 +167,14 @@ const platformTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+// Counts and delays must be numbers >= 1, or >= 0 for these (0 = none or off). A count must be
+// whole (Infinity allowed for capacities); a delay (a name ending in Ms) is clamped to a timer's range.
+const zeroAllowed = /^(min|comp|client|maxRetry|base|maxDelay|limit)/;
+
 /**
- * Fills in defaults and checks values, throwing a `RangeError` or `TypeError` that names the
- * option on a misconfiguration (at setup, never in `track()`). Delays above 2^31-1 ms (Infinity
- * included) are clamped to it: a timer cannot wait longer, and a larger value fires at once.
+ * Fills in defaults and checks values, throwing a `RangeError` that names the option on a
+ * misconfiguration (at setup, never in `track()`). Delays above 2^31-1 ms (Infinity included)
+ * are clamped to it: a timer cannot wait longer, and a larger value fires at once.
  */
 export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   if (!options || (!options.transport && (typeof options.endpoint !== 'string' || !options.endpoint))) {
@@ -187,24 +191,19 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
     ...stripUndefined(options),
     retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
   } as ResolvedOptions;
-  for (const key of ['maxBatchEvents', 'maxBatchBytes', 'maxEventBytes', 'maxQueueEvents', 'maxQueueBytes', 'concurrency'] as const) {
-    resolved[key] = count(key, resolved[key], 1);
+  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') fail('timers', resolved.timers);
+  // Every numeric default names an option to check, the retry ones included.
+  for (const owner of [resolved, resolved.retry] as Record<string, unknown>[]) {
+    for (const key in owner) {
+      const value = owner[key];
+      if (typeof (defaults as Record<string, unknown>)[key] !== 'number' && typeof defaults.retry[key as 'limit'] !== 'number') continue;
+      const delay = key.endsWith('Ms');
+      if (typeof value !== 'number' || !(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)) fail(owner === resolved.retry ? `retry.${key}` : key, value);
+      if (delay) owner[key] = Math.min(value as number, maxTimerDelayMs);
+    }
   }
-  resolved.minBatchEvents = count('minBatchEvents', resolved.minBatchEvents, 0);
-  resolved.compressAboveBytes = count('compressAboveBytes', resolved.compressAboveBytes, 0);
-  resolved.flushIntervalMs = delay('flushIntervalMs', resolved.flushIntervalMs, 1);
-  resolved.timeoutMs = delay('timeoutMs', resolved.timeoutMs, 1);
-  resolved.maxRetryAfterMs = delay('maxRetryAfterMs', resolved.maxRetryAfterMs, 0);
-  resolved.clientStatsIntervalMs = delay('clientStatsIntervalMs', resolved.clientStatsIntervalMs, 0);
-  resolved.retry.baseMs = delay('retry.baseMs', resolved.retry.baseMs, 0);
-  resolved.retry.maxDelayMs = delay('retry.maxDelayMs', resolved.retry.maxDelayMs, 0);
-  const limit = resolved.retry.limit;
-  if (limit !== Infinity) resolved.retry.limit = count('retry.limit', limit, 0);
   for (const key of ['now', 'random', 'fetch'] as const) {
-    if (typeof resolved[key] !== 'function') throw new TypeError(`[outbox] option ${key} must be a function, got ${typeof resolved[key]}`);
-  }
-  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') {
-    throw new TypeError('[outbox] option timers must have setTimeout and clearTimeout functions');
+    if (typeof resolved[key] !== 'function') fail(key, resolved[key]);
   }
   // A collector refuses more events per request than the wire format allows (a 413 per batch).
   resolved.maxBatchEvents = Math.min(resolved.maxBatchEvents, wireMaxBatchEvents);
@@ -214,20 +213,8 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   return resolved;
 }
 
-// A count is a whole number >= min; Infinity is allowed for capacities (no cap).
-function count(key: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(`[outbox] option ${key} must be a whole number >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-// A delay is a number of milliseconds >= min; past what a timer can wait it is clamped.
-function delay(key: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
-    throw new RangeError(`[outbox] option ${key} must be a number of milliseconds >= ${min}, got ${String(value)}`);
-  }
-  return Math.min(value, maxTimerDelayMs);
+function fail(key: string, value: unknown): never {
+  throw new RangeError(`[outbox] option ${key} is invalid: ${String(value)}`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

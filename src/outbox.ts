@@ -1,4 +1,4 @@
-import type { QueuedEvent } from './event.js';
+import { utf8Length, type QueuedEvent } from './event.js';
 import { restoreRules, type ActiveRule } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
 import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
@@ -52,9 +52,9 @@ export interface OutboxSettings {
   onError: (error: unknown) => void;
   /**
    * Stored values that could not be used were quarantined (deleted or rewritten without them):
-   * `count` event records (an unparseable chunk counts as one), or a lease, or rules.
+   * `count` event records (an unparseable chunk counts as one), or leases, or rules.
    */
-  onCorrupt: (kind: CorruptKind, count: number, records: readonly unknown[]) => void;
+  onCorrupt: (kind: CorruptKind, count: number) => void;
   /** Events per chunk. @default 100 */
   chunkEvents?: number;
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
@@ -152,92 +152,61 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     let nextLeaseExpiry: number | undefined;
     let badLeases = 0;
     for (const key of leaseKeys) {
-      const text = await get(key);
-      if (text === undefined) continue;
-      const lease = parseLease(text);
-      if (!lease) badLeases++;
-      if (!lease || !(lease.until > time)) {
+      const lease = parseJson<{ until: number; ids: string[] }>(await get(key));
+      const valid = Number.isFinite(lease?.until) && Array.isArray(lease!.ids) && lease!.ids.every((id) => typeof id === 'string');
+      if (!valid || !(lease!.until > time)) {
+        badLeases += lease === undefined || valid ? 0 : 1;
         deletes.add(key);
-        schedule();
-        continue;
+      } else {
+        // A lease far in the future (the clock went back, or a forged value) would hold its
+        // events that long: cut it to what a request can take, and store the cut.
+        if (lease!.until > time + maxLeaseMs) sets.set(key, JSON.stringify({ ...lease, until: (lease!.until = time + maxLeaseMs) }));
+        for (const id of lease!.ids) leased.add(id);
+        nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease!.until);
       }
-      // A lease far in the future (the clock went back, or a forged value) would hold its events
-      // that long: cut it to what a request can take, and store the cut.
-      if (lease.until > time + maxLeaseMs) {
-        lease.until = time + maxLeaseMs;
-        sets.set(key, JSON.stringify(lease));
-        schedule();
-      }
-      for (const id of lease.ids) leased.add(id);
-      nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease.until);
     }
-    if (badLeases) onCorrupt('lease', badLeases, []);
+    if (badLeases) onCorrupt('lease', badLeases);
     const events: StoredEvent[] = [];
     const loaded = new Map<string, Map<string, StoredEvent>>();
-    const seen = new Set<string>();
-    const corrupt: unknown[] = [];
-    const quarantine: string[] = [];
-    let corruptCount = 0;
+    let bad = 0;
     for (const key of chunkKeys.sort()) {
       if (!all && chunks.has(key)) continue;
       const text = await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
-      if (!Array.isArray(records)) {
-        corruptCount++;
-        corrupt.push(text.slice(0, 200));
-        if (!chunks.has(key)) {
-          deletes.add(key);
-          schedule();
-        }
-        continue;
-      }
       const live = new Map<string, StoredEvent>();
-      const bad: unknown[] = [];
       let anyLeased = false;
-      for (const record of records) {
+      let badHere = Array.isArray(records) ? 0 : 1; // an unparseable chunk counts as one
+      for (const record of badHere ? [] : records!) {
         const event = restoreEvent(record, key);
-        if (!event) bad.push(record);
+        if (!event) badHere++;
         else if (leased.has(event.id)) anyLeased = true;
-        else if (!seen.has(event.id)) {
-          seen.add(event.id);
-          live.set(event.id, event);
-        }
+        else live.set(event.id, event);
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
       if (anyLeased) continue;
       loaded.set(key, live);
-      if (bad.length) {
-        corruptCount += bad.length;
-        corrupt.push(...bad.slice(0, 20));
-        quarantine.push(key);
-      }
+      // Quarantine: the chunk is rewritten without what could not be used (deleted if empty).
+      if (badHere) dirty.add(key);
+      bad += badHere;
       events.push(...live.values());
     }
     // Only now that the read succeeded: forget what a new sender must not trust any more.
-    if (knownBefore) for (const key of knownBefore) if (!loaded.has(key) && !dirty.has(key)) chunks.delete(key);
+    if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
-    // Quarantine: each such chunk is rewritten without what could not be used (deleted if empty).
-    for (const key of quarantine) dirty.add(key);
-    if (corruptCount) {
-      schedule();
-      onCorrupt('events', corruptCount, corrupt);
-    }
+    if (bad) onCorrupt('events', bad);
+    schedule();
     return { events, nextLeaseExpiry };
   }
 
-  // Adapter calls through a promise: one that throws synchronously is a failed read.
+  // Adapter calls through a promise: one that throws synchronously is a failed read. Keys and
+  // values of another type are as unusable as torn ones.
   const call = <T>(fn: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
-  async function keys(prefix: string): Promise<string[]> {
-    const list: unknown = await call(() => storage.keys(prefix));
-    if (!Array.isArray(list)) throw new TypeError(`[outbox] storage.keys() returned ${typeof list}, not an array`);
-    return list.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix));
-  }
-  async function get(key: string): Promise<string | undefined> {
+  const keys = async (prefix: string): Promise<string[]> => (await call(() => storage.keys(prefix))).filter((key) => typeof key === 'string' && key.startsWith(prefix));
+  const get = async (key: string): Promise<string | undefined> => {
     const value: unknown = await call(() => storage.get(key));
-    // A value of another type is as unusable as a torn one.
-    return value === undefined || value === null ? undefined : typeof value === 'string' ? value : '\u0000';
-  }
+    return value == null ? undefined : String(value);
+  };
 
   return {
     append(event) {
@@ -291,7 +260,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (rejected) {
         sets.set(rulesKey, JSON.stringify(rules));
         schedule();
-        onCorrupt('rules', rejected, []);
+        onCorrupt('rules', rejected);
       }
       return rules;
     },
@@ -317,14 +286,6 @@ function parseJson<T>(text: string | undefined): T | undefined {
   }
 }
 
-// A lease as stored: `{until, ids}` with a finite time and string ids, or undefined.
-function parseLease(text: string): { until: number; ids: string[] } | undefined {
-  const lease = parseJson<{ until?: unknown; ids?: unknown }>(text);
-  if (!lease || typeof lease !== 'object' || typeof lease.until !== 'number' || !Number.isFinite(lease.until)) return undefined;
-  if (!Array.isArray(lease.ids) || !lease.ids.every((id) => typeof id === 'string')) return undefined;
-  return { until: lease.until, ids: lease.ids as string[] };
-}
-
 // Rebuilds a queued event from its stored wire form, or undefined when it is not a valid wire
 // format v1 event (it would poison its batch). Its `json` is re-serialized from the parsed
 // record (same content) and `seq` is set by the tracker when it takes the event in.
@@ -340,7 +301,7 @@ function restoreEvent(record: unknown, chunk: string): StoredEvent | undefined {
     sourceId: event.sourceId ?? '',
     stream: event.stream ?? '',
     json,
-    bytes: new TextEncoder().encode(json).length,
+    bytes: utf8Length(json),
     seq: 0,
     chunk,
     stored: true,

@@ -33,8 +33,9 @@ export interface FailureInput {
  */
 export function afterFailure(state: QueueBackoff, input: FailureInput): QueueBackoff {
   const failures = state.failures + 1;
+  // A custom transport may hand anything here: only a real number is a server's pause.
   const pause =
-    input.retryAfterMs !== undefined
+    typeof input.retryAfterMs === 'number' && !Number.isNaN(input.retryAfterMs)
       ? Math.min(Math.max(0, input.retryAfterMs), input.maxRetryAfterMs)
       : backoffDelay(failures - 1, input.backoff, input.random);
   return { failures, until: Math.max(state.until, input.now + pause) };

@@ -30,20 +30,13 @@ export const maxRuleTtlMs = 24 * 60 * 60 * 1000;
  * matching stays cheap on `track()`'s path.
  */
 export function mergeRules(active: readonly ActiveRule[], reply: unknown, now: number): ActiveRule[] {
-  const merged = active.filter((rule) => rule.until > now);
   const incoming = (reply as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(incoming)) return merged;
   // Only the first maxRules of a reply are even looked at: 40,000 rules must cost nothing.
-  for (const candidate of incoming.slice(0, maxRules) as unknown[]) {
-    const ttlMs = (candidate as { ttlMs?: unknown } | null)?.ttlMs;
-    if (typeof ttlMs !== 'number' || !(ttlMs > 0)) continue;
-    const rule = ruleFields(candidate, now + Math.min(ttlMs, maxRuleTtlMs));
-    if (!rule) continue;
-    const same = merged.findIndex((r) => r.name === rule.name && r.stream === rule.stream && r.sourceId === rule.sourceId);
-    if (same >= 0) merged.splice(same, 1);
-    merged.push(rule);
-  }
-  return merged.length > maxRules ? merged.slice(merged.length - maxRules) : merged;
+  const parsed = (Array.isArray(incoming) ? incoming.slice(0, maxRules) : []).map((candidate: { ttlMs?: unknown } | null) => {
+    const ttlMs = candidate?.ttlMs;
+    return typeof ttlMs === 'number' && ttlMs > 0 ? ruleFields(candidate, now + Math.min(ttlMs, maxRuleTtlMs)) : undefined;
+  });
+  return keep([...active, ...parsed], now);
 }
 
 /**
@@ -53,32 +46,34 @@ export function mergeRules(active: readonly ActiveRule[], reply: unknown, now: n
  * what was refused, so the caller can report it once.
  */
 export function restoreRules(stored: unknown, now: number): { rules: ActiveRule[]; rejected: number } {
-  if (stored === undefined) return { rules: [], rejected: 0 };
-  if (!Array.isArray(stored)) return { rules: [], rejected: 1 };
-  const rules: ActiveRule[] = [];
-  let rejected = 0;
-  for (const candidate of stored.slice(0, maxRules) as unknown[]) {
-    const until = (candidate as { until?: unknown } | null)?.until;
-    const rule = typeof until === 'number' && Number.isFinite(until) ? ruleFields(candidate, Math.min(until, now + maxRuleTtlMs)) : undefined;
-    if (rule) {
-      if (rule.until > now) rules.push(rule);
-    } else rejected++;
-  }
-  return { rules, rejected: rejected + Math.max(0, stored.length - maxRules) };
+  const parsed = (stored === undefined ? [] : Array.isArray(stored) ? stored : [0]).map((candidate: { until?: unknown } | null) => {
+    const until = candidate?.until;
+    return typeof until === 'number' && until - until === 0 ? ruleFields(candidate, Math.min(until, now + maxRuleTtlMs)) : undefined;
+  });
+  return { rules: keep(parsed, now), rejected: parsed.filter((rule) => !rule).length };
 }
 
-const fieldLimits = { name: maxNameLength, stream: maxStreamLength, sourceId: maxSourceIdLength } as const;
+// Unexpired rules, a later one replacing an earlier one with the same fields, the newest maxRules.
+function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRule[] {
+  const byFields = new Map<string, ActiveRule>();
+  for (const rule of rules) {
+    if (!rule || !(rule.until > now)) continue;
+    const key = JSON.stringify([rule.name, rule.stream, rule.sourceId]);
+    byFields.delete(key);
+    byFields.set(key, rule);
+  }
+  return [...byFields.values()].slice(-maxRules);
+}
 
 // The fields of a candidate rule, or undefined when one is malformed or none is set. An empty
 // string is refused: it would match every event that lacks the field.
 function ruleFields(candidate: unknown, until: number): ActiveRule | undefined {
-  if (!candidate || typeof candidate !== 'object') return undefined;
   const rule: ActiveRule = { until };
   let any = false;
-  for (const field of ['name', 'stream', 'sourceId'] as const) {
+  for (const [field, max] of [['name', maxNameLength], ['stream', maxStreamLength], ['sourceId', maxSourceIdLength]] as const) {
     const value = (candidate as Record<string, unknown>)[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !value || value.length > fieldLimits[field]) return undefined;
+    if (typeof value !== 'string' || !value || value.length > max) return undefined;
     rule[field] = value;
     any = true;
   }

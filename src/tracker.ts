@@ -84,6 +84,8 @@ interface Batch {
 }
 
 const defaultWaitMs = 30_000;
+/** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
+const minLeaseCapMs = 10_000;
 // A wait the caller gave: a number of ms up to what a timer can wait, else the default.
 const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
 /** Errors passed to `onError` per outermost call: past it, one that keeps re-entering is cut off (counted). */
@@ -160,7 +162,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     } catch {
       // instanceof on a Proxy whose getPrototypeOf trap throws
     }
-    return new OutboxError('invalid', `event refused: ${errorText(error)}`, { cause: error });
+    return new OutboxError('invalid', errorText(error), { cause: error });
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -209,7 +211,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
-      new OutboxError('overflow', `queue full: evicted the ${events.length} oldest events`, {
+      new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, {
         events: records(events),
       }),
     );
@@ -227,7 +229,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" tracked after close()`);
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
     // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
     const sourceId = callOptions?.sourceId ?? options.sourceId;
@@ -235,7 +237,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
-    if (rule) throw new OutboxError('ruled', `event "${entry.name}" matches a server drop rule`, { events: [JSON.parse(json)] });
+    if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
     return entry;
   }
 
@@ -312,7 +314,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
-      (outcome) => settle(batch, outcome, started),
+      (outcome) => {
+        let plain: SendOutcome;
+        try {
+          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+          // once as plain data; what cannot be read is a failure, never an acknowledgement.
+          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+        } catch (error) {
+          plain = { kind: 'retry', error };
+        }
+        settle(batch, plain, started);
+      },
       (error: unknown) => settle(batch, { kind: 'retry', error }, started),
     );
   }
@@ -327,19 +339,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
     else backoff = afterSuccess();
-    if (decision.action === 'ack') acknowledge(batch, outcome.kind === 'ok' ? outcome : { kind: 'ok' }, time - started, time);
+    if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
-      if (decision.action === 'retry') retryLater(batch, outcome, time);
-      else if (decision.action === 'split') split(batch);
+      if (decision === 'retry') retryLater(batch, outcome, time);
+      else if (decision === 'split') split(batch);
       else {
         for (const entry of events) entry.batch = undefined;
         unbatched += events.length; // detach() in drop() counts them out again
         const { status, error } = outcome as { status?: number; error?: unknown };
-        const http = status === undefined ? describeError(error) : `HTTP ${status}`;
-        if (decision.action === 'expire') drop(events, 'expired', `gave up on ${events.length} events after ${batch.attempt} attempts (${http})`, status, error);
-        else if (decision.reason === 'too_large') drop(events, 'too_large', `the collector refused a single event as too large (${http})`, status, error);
-        else drop(events, 'rejected', `the collector rejected ${events.length} events (${http})`, status, error);
+        drop(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -363,10 +372,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.sent += events.length - ruled.length;
     counters.dropped.ruled += ruled.length;
     counters.acknowledgedRequests++;
-    counters.bytesSent += typeof outcome.bytes === 'number' ? outcome.bytes : 0;
+    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
     counters.lastLatencyMs = latency;
     counters.latencyTotalMs += latency;
-    if (ruled.length) report(new OutboxError('ruled', `the collector dropped ${ruled.length} events under its rules`, { events: records(ruled) }));
+    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     applyRules(outcome.reply, time);
     ackListeners.forEach((listener) => listener(ids));
     batch.settled?.();
@@ -377,8 +386,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.retried += events.length;
     insertWaiting(batch);
     const { status, error } = outcome as { status?: number; error?: unknown };
-    const why = status === undefined ? describeError(error) : `HTTP ${status}${error instanceof Error && /redirect/.test(error.message) ? `, ${error.message}` : ''}`;
-    report(new OutboxError('retry', `delivery of ${events.length} events failed (${why}); the queue retries in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
+    // A redirect's error names its Location: the one thing the developer needs to fix it.
+    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
+    report(new OutboxError('retry', `${events.length} events failed (${why}); retry in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
@@ -415,7 +426,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   function dropRuled(time: number): void {
     if (!rules.length) return;
     const matching = [...deque.values()].filter((e) => !e.batch?.inFlight && matchRule(rules, e, time));
-    drop(matching, 'ruled', `${matching.length} queued events match a server drop rule`);
+    drop(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   function armTimer(): void {
@@ -487,7 +498,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed; continuing with what memory holds', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed', { cause: error }));
     }
     pump();
   }
@@ -503,7 +514,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !inStorage.has(entry.id)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'reading the outbox failed as this tab became the sender; it sends what memory holds and reads again later', { cause: error }));
+      report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
       nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
     }
     settleFlushWaiters();
@@ -524,16 +535,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             // Another tab sends only what reached storage: a tab whose writes fail sends its own.
             sending = true;
             schedulePump();
-            report(new OutboxError('storage', 'writing the outbox failed; events stay in memory and this tab sends them', { cause: error }));
+            report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
           },
-          onCorrupt(kind, count, found) {
-            if (kind !== 'events') return report(new OutboxError('storage', `a stored ${kind === 'lease' ? 'lease' : 'rules'} value was malformed (${count}); it was removed`));
-            counters.dropped.corrupt += count;
-            report(new OutboxError('corrupt', `${count} stored events could not be used (not valid wire format v1 events) and were deleted from storage`, { cause: found }));
+          onCorrupt(kind, count) {
+            // Unusable events are lost and counted; a bad lease or rules value loses nothing.
+            if (kind === 'events') counters.dropped.corrupt += count;
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`));
           },
           chunkEvents: maxBatchEvents,
-          // A request times out after timeoutMs; a lease longer than two of those is a clock that went back.
-          maxLeaseMs: options.timeoutMs * 2,
+          // A request times out after timeoutMs, so a lease longer than two of those (or than the
+          // unload path's 10 s hold) is a clock that went back, or a forged value.
+          maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
@@ -574,7 +586,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     try {
       list = Array.from(inputs as Iterable<unknown>);
     } catch (error) {
-      report(new OutboxError('invalid', `send() needs an array of events: ${errorText(error)}`, { cause: error }));
+      report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
       return { sent: 0, dropped: 0, pending: 0 };
     }
     const entries: Entry[] = [];

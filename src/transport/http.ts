@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import { defaults, type ResolvedOptions } from '../options.js';
 import { maxReplyBytes } from '../wire.js';
 import { encodeBody, gzipSync, requestUrl } from './encode.js';
 import { classifyStatus } from './outcome.js';
@@ -21,73 +21,54 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   return {
     async send(batch: WireBatch): Promise<SendOutcome> {
       const { url, body } = prepareRequest(options, batch);
-      const { response, finish } = await request(url, body, options);
-      try {
-        return await outcomeOf(response, body.length);
-      } finally {
-        finish();
-      }
+      const response = await post(url, body, options, true);
+      // A timeout, or fetch's TypeError for a network failure (offline, refused, CORS).
+      if (!(response instanceof Response)) return { kind: 'retry', error: response };
+      const { status } = response;
+      const redirect = redirectProblem(response);
+      // Transports built by hand (a public export) may predate maxRetryAfterMs: default it.
+      const outcome: SendOutcome = redirect
+        ? { kind: 'retry', status: status || undefined, error: new Error(redirect) }
+        : response.ok
+          ? { kind: 'ok', status, reply: await readReply(response), bytes: body.length }
+          : classifyStatus(status, response.headers.get('retry-after'), options.now(), options.maxRetryAfterMs ?? defaults.maxRetryAfterMs, new Error(`HTTP ${status}`));
+      void response.body?.cancel().catch(() => undefined);
+      (response as { finish?: () => void }).finish?.();
+      return outcome;
     },
   };
-
-  async function outcomeOf(response: Response | Error, bytes: number): Promise<SendOutcome> {
-    // A timeout, or fetch's TypeError for a network failure (offline, refused, CORS).
-    if (!(response instanceof Response)) return { kind: 'retry', error: response };
-    const redirect = redirectProblem(response);
-    if (redirect) {
-      void response.body?.cancel().catch(() => undefined);
-      return { kind: 'retry', status: response.status || undefined, error: new Error(redirect) };
-    }
-    if (response.ok) return { kind: 'ok', status: response.status, reply: await readReply(response), bytes };
-    void response.body?.cancel().catch(() => undefined);
-    return classifyStatus(response.status, response.headers.get('retry-after'), options.now(), options.maxRetryAfterMs, new Error(`HTTP ${response.status}`));
-  }
 }
 
 /**
  * Why a response is a redirect rather than the endpoint's answer, or undefined. With
- * `redirect: 'manual'` a browser gives an opaque response (status 0, no Location); Node and
- * Workers give the 3xx itself. A `fetch` that followed anyway says so in `redirected`.
+ * `redirect: 'manual'` a browser gives an opaque response (status 0, Location hidden); Node and
+ * Workers give the 3xx itself; a `fetch` that followed anyway says so in `redirected`.
  */
 export function redirectProblem(response: Response): string | undefined {
-  if (response.type === 'opaqueredirect') return '[outbox] the endpoint answered with a redirect (its Location is hidden from the page): set `endpoint` to the final URL';
-  if (response.redirected) return `[outbox] the request was redirected to ${response.url}: set \`endpoint\` to the final URL`;
-  if (response.status >= 300 && response.status < 400) {
-    return `[outbox] the endpoint answered HTTP ${response.status} redirecting to ${response.headers.get('location') ?? '(no Location)'}: set \`endpoint\` to the final URL`;
-  }
-  return undefined;
+  const { status } = response;
+  return response.type === 'opaqueredirect' || response.redirected || (status > 299 && status < 400)
+    ? `[outbox] redirected to ${response.headers.get('location') ?? response.url}: set endpoint to the final URL`
+    : undefined;
 }
 
 /**
  * POSTs bytes; resolves with the Response or the error, never rejects. The timeout aborts the
- * request (a TimeoutError) on the injected timers, so a simulated clock times requests out too.
- * outbox used ky here until the benchmarks showed it was a quarter of the script tag (4.6 KB) and
- * 0.5 ms of CPU per request, for a timeout and a status check the platform does itself.
+ * request (body included) on the injected timers, so a simulated clock times requests out too.
+ * With `keep`, the timeout runs on until the caller calls the response's `finish()`.
+ * outbox used ky here until the benchmarks showed it was a quarter of the script tag (4.6 KB).
  */
 export async function post(
   url: string,
   body: Uint8Array,
   options: Pick<HttpTransportOptions, 'headers' | 'timeoutMs' | 'fetch' | 'timers'>,
+  keep?: boolean,
 ): Promise<Response | Error> {
-  const { response, finish } = await request(url, body, options);
-  finish();
-  return response;
-}
-
-// The request, and `finish` to stop its timeout once the body is read (the timeout covers it).
-async function request(
-  url: string,
-  body: Uint8Array,
-  options: Pick<HttpTransportOptions, 'headers' | 'timeoutMs' | 'fetch' | 'timers'>,
-): Promise<{ response: Response | Error; finish: () => void }> {
-  const timers = options.timers;
+  const timers = options.timers ?? { setTimeout, clearTimeout: (handle: unknown) => clearTimeout(handle as number) };
   const controller = new AbortController();
-  const abort = () => controller.abort(new DOMException(`[outbox] no response within ${options.timeoutMs} ms`, 'TimeoutError'));
-  const handle = timers ? timers.setTimeout(abort, options.timeoutMs) : setTimeout(abort, options.timeoutMs);
-  const finish = () => (timers ? timers.clearTimeout(handle) : clearTimeout(handle as ReturnType<typeof setTimeout>));
+  const handle = timers.setTimeout(() => controller.abort(new DOMException(`[outbox] no response in ${options.timeoutMs} ms`, 'TimeoutError')), options.timeoutMs);
+  const finish = () => timers.clearTimeout(handle);
   try {
-    const send = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
-    const response: unknown = await send(url, {
+    const response: unknown = await (options.fetch ?? fetch)(url, {
       method: 'POST',
       body: body as Uint8Array<ArrayBuffer>,
       headers: options.headers,
@@ -96,12 +77,13 @@ async function request(
       redirect: 'manual',
       signal: controller.signal,
     });
-    if (response instanceof Response) return { response, finish };
-    finish();
-    return { response: new TypeError('[outbox] fetch resolved with something other than a Response'), finish };
+    if (!(response instanceof Response)) throw new TypeError('[outbox] fetch gave no Response');
+    if (keep) (response as { finish?: () => void }).finish = finish;
+    else finish();
+    return response;
   } catch (error) {
     finish();
-    return { response: error instanceof Error ? error : new Error(String(error)), finish };
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 
@@ -128,29 +110,16 @@ export function prepareRequest(
  */
 export async function readReply(response: Response, limit = maxReplyBytes): Promise<unknown> {
   const reader = response.body?.getReader();
-  if (!reader) return undefined;
-  const parts: Uint8Array[] = [];
-  let length = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      length += value.byteLength;
-      if (length > limit) {
-        void reader.cancel().catch(() => undefined);
-        return undefined;
-      }
+    const parts: Uint8Array[] = [];
+    for (let length = 0; ; ) {
+      const { done, value } = await reader!.read();
+      if (done) return JSON.parse(await new Blob(parts as BlobPart[]).text()) as unknown;
+      if ((length += value.length) > limit) throw 0;
       parts.push(value);
     }
-    const bytes = new Uint8Array(length);
-    let offset = 0;
-    for (const part of parts) {
-      bytes.set(part, offset);
-      offset += part.byteLength;
-    }
-    const text = new TextDecoder().decode(bytes);
-    return text ? (JSON.parse(text) as unknown) : undefined;
   } catch {
-    return undefined; // a reset mid-body or malformed JSON: still a 2xx
+    void reader?.cancel().catch(() => undefined);
+    return undefined; // no body, too long, a reset mid-body or not JSON: still a 2xx
   }
 }

@@ -62,6 +62,23 @@ describe('track() and send() with hostile input', () => {
     expect(await tracker.send(5 as unknown as [])).toEqual({ sent: 0, dropped: 0, pending: 0 });
   });
 
+  it('a custom transport resolving with null or a throwing Proxy: retried, no unhandled rejection, then delivered', async () => {
+    const trap = new Proxy({}, { get: () => { throw new Error('trap'); } });
+    const answers: unknown[] = [null, trap, { kind: 'ok', reply: trap }];
+    const sent: number[] = [];
+    const tracker = createTracker({
+      storage: false,
+      retry: { baseMs: 1, maxDelayMs: 2 },
+      transport: { send: async (batch) => (answers.length ? (answers.shift() as SendOutcome) : (sent.push(batch.events.length), { kind: 'ok' })) },
+    });
+    tracker.track('a');
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(sent).toEqual([1]);
+    expect(tracker.stats()).toMatchObject({ sent: 1, failedRequests: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unhandled).toEqual([]);
+  });
+
   it('onError calling track() while the queue is full stays shallow, ends, and counts everything', async () => {
     const { transport } = ackingTransport();
     let calls = 0;
@@ -107,7 +124,7 @@ describe('storage is untrusted', () => {
     expect(errors.filter((e) => e.code === 'storage')).toHaveLength(1);
   });
 
-  it('a lease far in the future (the clock went back) is cut to 2 x timeoutMs and never spins the timer', async () => {
+  it('a lease far in the future (the clock went back) is cut to max(2 x timeoutMs, 10 s) and never spins the timer', async () => {
     let clock = 1_000_000;
     const map = new Map([
       ['l:future', JSON.stringify({ until: clock + 1e12, ids: ['s1'] })],
@@ -120,13 +137,13 @@ describe('storage is untrusted', () => {
       clearTimeout: (handle: unknown) => void pending.delete(handle as number),
     };
     const { ids, transport } = ackingTransport();
-    const tracker = createTracker({ transport, storage: createMemoryStorage(map), timeoutMs: 1000, now: () => clock, timers });
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), timeoutMs: 6000, now: () => clock, timers });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(JSON.parse(map.get('l:future')!).until).toBe(clock + 2000);
+    expect(JSON.parse(map.get('l:future')!).until).toBe(clock + 12_000);
     expect(delays.length).toBeLessThan(5);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(2000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(12_000);
     // The capped lease expires on the injected clock: the event is loaded and sent.
-    clock += 2001;
+    clock += 12_001;
     for (let round = 0; round < 20 && !ids.length; round++) {
       for (const [handle, callback] of [...pending]) (pending.delete(handle), callback());
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -23,6 +23,7 @@ describe('queue backoff', () => {
     { name: 'Retry-After is capped by maxRetryAfterMs, not maxDelayMs', retryAfterMs: 9e9, maxRetryAfterMs: 60_000, until: 60_000 },
     { name: 'Retry-After 0 retries at once', retryAfterMs: 0, maxRetryAfterMs: 60_000, until: 0 },
     { name: 'a negative Retry-After reads as 0', retryAfterMs: -5, maxRetryAfterMs: 60_000, until: 0 },
+    { name: 'NaN from a custom transport is no Retry-After: client backoff', retryAfterMs: NaN, maxRetryAfterMs: 60_000, until: 500 },
   ])('$name', ({ retryAfterMs, maxRetryAfterMs, until }) => {
     expect(fail(healthy, { retryAfterMs, maxRetryAfterMs }).until).toBe(until);
   });
