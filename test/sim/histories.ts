@@ -179,7 +179,7 @@ export const configArb: fc.Arbitrary<SimConfig> = fc.record({
   }),
   concurrency: fc.constantFrom(1, 2, 3),
   compression: fc.constantFrom<'gzip' | 'none'>('gzip', 'none'),
-  reentrant: fc.boolean(),
+  reentrant: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   latencyMs: fc.constantFrom(1, 20, 500),
   storageLatencyMs: fc.constantFrom(0, 5, 100),
   failRate: fc.constantFrom(0, 0, 0.05),

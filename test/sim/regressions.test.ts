@@ -156,6 +156,13 @@ describe('holes the simulation found', () => {
   // Found at harden f4d05c1: send() under a full queue whose onError tracks again. Every event
   // but the first of the send() vanished from the counters (tracked 2657 = sent 9 + dropped 2644
   // + queued 0, 4 short); see /work/notes/sim-findings.md, F1.
+  // Found at harden 4d3d040 (F4): pauses are kept on the wall clock (`now`), so the clock going
+  // back a day during a 10 s Retry-After pause, or a 1 s backoff, stalled delivery for that day.
+  for (const retryAfter of ['10', undefined]) {
+    it(`the wall clock going back a day during a ${retryAfter ? 'Retry-After pause' : 'backoff'} does not stall delivery for a day`, () =>
+      holds(history([track(), advance(1100), { t: 'jump', ms: -86_400_000 }, advance(60_000)], [retryAfter ? { kind: 'status', status: 503, retryAfter } : { kind: 'status', status: 503 }])));
+  }
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(

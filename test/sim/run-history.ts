@@ -16,6 +16,11 @@ const dropReasons = new Set(['overflow', 'invalid', 'too_large', 'rejected', 'ru
 const start = Date.UTC(2026, 10, 27, 12);
 /** How long the end of a history may take, in simulated time: two of the longest request timeouts (2^31-1 ms). */
 const settleLimitMs = 50 * 86_400_000;
+/**
+ * Timer wake-ups per simulated second and tab a tracker may need: a 100 ms flush interval, and a
+ * backoff from 10 ms while the collector fails, stay far below; a timer re-armed at 1 ms does not.
+ */
+const wakeupsPerSecond = 50;
 /** Timer wake-ups the end of a history may take (its flushes, backoffs, leases): a loop takes more. */
 const finalWakeupBudget = 5000;
 
@@ -54,7 +59,7 @@ export interface HistoryResult {
 /** Runs a history and checks it. Never throws for a tracker failure: that is a violation. */
 export async function runHistory(history: History): Promise<HistoryResult> {
   const { config } = history;
-  const clock = createSimClock(start, config.seed, 5000);
+  const clock = createSimClock(start, config.seed, 300);
   const violations: string[] = [];
   // At most 20 per history: the first ones name the hole, the rest are its echoes.
   const violate = (message: string) => {
@@ -294,7 +299,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
         return;
       }
       case 'advance':
-        return clock.advance(step.ms);
+        return clock.advance(step.ms, wakeupsPerSecond * Math.max(1, liveTabs().length));
       case 'jump':
         clock.jump(step.ms);
         network.noteJump();
@@ -417,15 +422,20 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     storage.faults = { failRate: 0, loseRate: 0, latencyMs: storage.faults.latencyMs };
     // A reload on the shared storage picks up what crashed or closed tabs left behind.
     const final = config.storage ? openTab() : undefined;
-    const finals: { tab: Tab; result?: boolean }[] = [];
+    const healedAt = clock.monotonic();
+    // What delivery may take once the network is healthy: a server pause (maxRetryAfterMs, 1 h by
+    // default), a backoff, a flush interval, a lease and a hung request (2 x timeoutMs each), slack.
+    const clamp = (ms: number) => Math.min(ms, 2 ** 31 - 1);
+    const deliveryBudgetMs = 3_600_000 + clamp(config.retry.maxDelayMs) + clamp(config.flushIntervalMs) + 4 * clamp(config.timeoutMs) + 120_000;
+    const finals: { tab: Tab; result?: boolean; at?: number }[] = [];
     for (const tab of liveTabs()) {
       if (tab.closing) continue;
-      const entry: { tab: Tab; result?: boolean } = { tab };
+      const entry: { tab: Tab; result?: boolean; at?: number } = { tab };
       finals.push(entry);
       // The longest wait a timer allows; once more if a request hung for a timeoutMs as long.
       const attempt = (left: number): void => {
         tab.tracker!.flush(2 ** 31 - 1).then(
-          (result) => (result || !left ? (entry.result = result) : attempt(left - 1)),
+          (result) => (result || !left ? ((entry.at = clock.monotonic()), (entry.result = result)) : attempt(left - 1)),
           (error: unknown) => violate(`final flush() of ${tab.name} rejected: ${describe(error)}`),
         );
       };
@@ -436,7 +446,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     const wakeups = clock.wakeups;
     while (clock.monotonic() - begun < settleLimitMs && (finals.some((f) => f.result === undefined) || pending.some((p) => !p.settled))) {
       // Minutes at first; then hours, up to the longest request timeout a tracker can have (24.8 days).
-      await clock.advance(clock.monotonic() - begun < 7_200_000 ? 60_000 : 3_600_000);
+      await clock.advance(clock.monotonic() - begun < 7_200_000 ? 60_000 : 3_600_000, wakeupsPerSecond * Math.max(1, liveTabs().length));
       if (clock.spinning) return;
       // A healthy network delivers in a few requests: thousands of wake-ups mean a retry loop.
       if (clock.wakeups - wakeups > finalWakeupBudget) {
@@ -446,6 +456,9 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     }
     for (const f of finals) {
       if (f.result !== true) violate(`${f.tab.name}: flush() did not resolve true on a healthy network (${String(f.result)}; ${JSON.stringify(f.tab.tracker!.stats())})`);
+    }
+    for (const f of finals) {
+      if (f.result && f.at! - healedAt > deliveryBudgetMs) violate(`${f.tab.name}: delivery took ${((f.at! - healedAt) / 1000).toFixed(0)} simulated s on a healthy network (budget ${(deliveryBudgetMs / 1000).toFixed(0)} s)`);
     }
     for (const p of pending) if (!p.settled) violate(`${p.what} never settled`);
     checkLive(-1);
@@ -540,7 +553,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       }
       if (!failingSince) continue;
       const retryAfter = failingSince.retryAfterMs;
-      if (retryAfter !== undefined && retryAfter <= 120_000 && !failingSince.jumped && mark.entry.start < failingSince.end! + retryAfter) {
+      if (retryAfter !== undefined && retryAfter <= 120_000 && failingSince.jumpsAtEnd === mark.entry.jumpsAtStart && mark.entry.start < failingSince.end! + retryAfter) {
         violate(`${owner}: a request ${mark.entry.start - failingSince.end!} ms after a reply asking to retry after ${retryAfter} ms`);
       }
       if (++probes > 1) violate(`${owner}: ${probes} requests started while the collector was failing and before any answer (one probe at a time)`);

@@ -37,8 +37,12 @@ export interface SimClock {
   jump(ms: number): void;
   /** A timer of the simulation itself (network or storage latency): not counted as a wake-up. */
   after(ms: number, fn: () => void): () => void;
-  /** Runs every timer due within `ms` in order, letting promises settle between them. */
-  advance(ms: number): Promise<void>;
+  /**
+   * Runs every timer due within `ms` in order, letting promises settle between them. More than
+   * `perSecond` wake-ups of the code under test per simulated second (plus the fixed allowance
+   * the clock was created with) mark the history as spinning.
+   */
+  advance(ms: number, perSecond?: number): Promise<void>;
   /** Lets pending promise chains run to completion without moving time. */
   settle(): Promise<void>;
   /** Timer callbacks of the code under test run so far. */
@@ -61,8 +65,8 @@ export function macrotask(): Promise<void> {
 
 /**
  * Creates a simulated clock starting at `start` (epoch ms) whose ids and randomness come from
- * `seed`. `spinLimit` is the most timer wake-ups one `advance` call may run before the history
- * is declared spinning (a timer re-armed at 1 ms forever).
+ * `seed`. `spinLimit` is the fixed allowance of timer wake-ups of one `advance` call, on top of
+ * its per-second budget, before the history is declared spinning (a timer re-armed at 1 ms forever).
  */
 export function createSimClock(start: number, seed: number, spinLimit = 20_000): SimClock {
   const timers: Timer[] = [];
@@ -113,8 +117,9 @@ export function createSimClock(start: number, seed: number, spinLimit = 20_000):
       const id = add(Math.max(1, ms), fn, true);
       return () => cancel(id);
     },
-    async advance(ms) {
+    async advance(ms, perSecond = 0) {
       const target = time + Math.max(0, ms);
+      const limit = spinLimit + Math.ceil((perSecond * Math.max(0, ms)) / 1000);
       let fired = 0;
       await settle();
       for (;;) {
@@ -127,8 +132,8 @@ export function createSimClock(start: number, seed: number, spinLimit = 20_000):
         } else timers.splice(timers.indexOf(timer), 1);
         if (!timer.internal) {
           wakeups++;
-          if (++fired > spinLimit) {
-            spinning = `more than ${spinLimit} timer wake-ups within ${ms} simulated ms (at ${time} ms)`;
+          if (++fired > limit) {
+            spinning = `more than ${limit} timer wake-ups within ${ms} simulated ms (at ${time} ms)`;
             return;
           }
         }

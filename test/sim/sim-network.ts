@@ -72,7 +72,9 @@ export interface RequestLog {
   /** 'ok' when the collector answered (2xx, 4xx), 'retry' when it failed (5xx, 408, 429, 3xx, timeout, reset). */
   outcome?: string;
   retryAfterMs?: number;
-  jumped?: boolean;
+  /** Wall-clock jumps so far when it started and ended: a pause on the wall clock moves with them. */
+  jumpsAtStart: number;
+  jumpsAtEnd?: number;
 }
 
 const healthy: Reply = { kind: 'ok', body: 'reply' };
@@ -248,10 +250,9 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
       const simFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
         if (dead) return new Promise<never>(() => undefined);
         const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-        const entry: RequestLog = { owner, start: clock.monotonic() };
+        const entry: RequestLog = { owner, start: clock.monotonic(), jumpsAtStart: jumps };
         log.push(entry);
         marks.push({ kind: 'start', entry });
-        const jumpsBefore = jumps;
         return answer(owner, url, init, entry).then(
           (response) => {
             entry.end = clock.monotonic();
@@ -262,7 +263,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
             marks.push({ kind: 'end', entry });
             const retryAfter = response.headers.get('retry-after');
             if (retryAfter && /^\d+$/.test(retryAfter)) entry.retryAfterMs = Number(retryAfter) * 1000;
-            entry.jumped = jumpsBefore !== jumps;
+            entry.jumpsAtEnd = jumps;
             return dead ? new Promise<never>(() => undefined) : response;
           },
           (error: unknown) => {
