@@ -169,9 +169,9 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       tab.maxDepth = Math.max(tab.maxDepth, tab.depth);
       try {
         // The host's onError tracks again while the queue is full (the re-entrancy hole); the
-        // simulation stops following at depth 60, or 1500 calls in a step (past the tracker's own
+        // simulation stops following at depth 60, or 1100 calls in a step (past the tracker's own
         // bound of 1000 reports per call), so that a hole shows as a violation, not a crash.
-        if (tab.depth < 60 && tab.reentered++ < 1500) trackOne(tab, { name: 'view', props: 'flat', id: 'unique', source: 'one', stream: 'none', ts: 'now', pick: 0 }, -1, 'any');
+        if (tab.depth < 60 && tab.reentered++ < 1100) trackOne(tab, { name: 'view', props: 'flat', id: 'unique', source: 'one', stream: 'none', ts: 'now', pick: 0 }, -1, 'any');
       } finally {
         tab.depth--;
       }
