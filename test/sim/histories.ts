@@ -93,6 +93,8 @@ export interface SimConfig {
   reentrant: boolean;
   latencyMs: number;
   storageLatencyMs: number;
+  /** Whether the storage adapter offers the optional bulk `apply()`. */
+  storageApply: boolean;
   failRate: number;
   loseRate: number;
   seed: number;
@@ -182,6 +184,7 @@ export const configArb: fc.Arbitrary<SimConfig> = fc.record({
   reentrant: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   latencyMs: fc.constantFrom(1, 20, 500),
   storageLatencyMs: fc.constantFrom(0, 5, 100),
+  storageApply: fc.boolean(),
   failRate: fc.constantFrom(0, 0, 0.05),
   loseRate: fc.constantFrom(0, 0, 0.02),
   seed: fc.integer(),

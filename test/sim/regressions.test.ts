@@ -21,6 +21,7 @@ const config: SimConfig = {
   reentrant: false,
   latencyMs: 20,
   storageLatencyMs: 5,
+  storageApply: true,
   failRate: 0,
   loseRate: 0,
   seed: 9,
@@ -86,7 +87,7 @@ describe('stored state is untrusted', () => {
     ));
 
   it('a storage adapter that throws synchronously now and then causes no unhandled rejection and loses nothing', () =>
-    holds(history([{ t: 'faults', failRate: 0.3, loseRate: 0 }, ...Array.from({ length: 20 }, (_, i) => track({ pick: i })), advance(3000)], [], stored)));
+    holds(history([{ t: 'faults', failRate: 0.3, loseRate: 0 }, ...Array.from({ length: 20 }, (_, i) => [track({ pick: i }), advance(300)]).flat(), reload, advance(3000)], [{ kind: 'status', status: 503 }], { ...stored, storageApply: false })));
 });
 
 describe('one bad event never takes its batch', () => {

@@ -74,7 +74,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
   process.on('unhandledRejection', onUnhandled);
   const restore = clock.install();
   const network = createSimNetwork(clock, history.script, config.latencyMs);
-  const storage = createSimStorage(clock, config.seed, { failRate: config.failRate, loseRate: config.loseRate, latencyMs: config.storageLatencyMs });
+  const storage = createSimStorage(clock, config.seed, { failRate: config.failRate, loseRate: config.loseRate, latencyMs: config.storageLatencyMs }, config.storageApply !== false);
   const globalNet = network.handle('global');
   const savedFetch = globalThis.fetch;
   globalThis.fetch = globalNet.fetch;
@@ -347,7 +347,8 @@ export async function runHistory(history: History): Promise<HistoryResult> {
 
   function crash(tab: Tab): void {
     const durable = config.storage ? storage.storedIds() : new Set<string>();
-    for (const event of tracked) if (event.tab === tab && event.durableAtCrash === undefined) event.durableAtCrash = durable.has(event.id);
+    // A record the history corrupted was in storage too: the next page must account for it.
+    for (const event of tracked) if (event.tab === tab && event.durableAtCrash === undefined) event.durableAtCrash = durable.has(event.id) || corruptedIds.has(event.id);
     tab.dead = true;
     tab.kill();
     // A crashed tab's promises never settle, and nobody waits for them.
@@ -461,8 +462,27 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       if (f.result && f.at! - healedAt > deliveryBudgetMs) violate(`${f.tab.name}: delivery took ${((f.at! - healedAt) / 1000).toFixed(0)} simulated s on a healthy network (budget ${(deliveryBudgetMs / 1000).toFixed(0)} s)`);
     }
     for (const p of pending) if (!p.settled) violate(`${p.what} never settled`);
+    await reloadUntilEmpty();
     checkLive(-1);
     account();
+  }
+
+  // Pages loaded after everything settled deliver what storage still holds: a closed tab's last
+  // writes, chunks under a lease (waited out first). Two reloads at most; what then remains is stuck.
+  async function reloadUntilEmpty(): Promise<void> {
+    if (!config.storage) return;
+    const leaseHorizonMs = 2 * Math.min(config.timeoutMs, 2 ** 31 - 1) + 60_000;
+    for (let round = 0; round < 2 && storage.storedIds().size; round++) {
+      await clock.advance(leaseHorizonMs, wakeupsPerSecond * (liveTabs().length + 1));
+      const tab = openTab();
+      if (!tab) return;
+      let done: boolean | undefined;
+      tab.tracker!.flush(2 ** 31 - 1).then((result) => (done = result), () => (done = false));
+      const begun = clock.monotonic();
+      while (done === undefined && clock.monotonic() - begun < 2 * 86_400_000 && !clock.spinning) await clock.advance(60_000, wakeupsPerSecond * liveTabs().length);
+    }
+    const left = [...storage.storedIds()].filter((id) => !corruptedIds.has(id));
+    if (left.length) violate(`${left.length} events (${left.slice(0, 3).join(', ')}) still in storage after two reloads on a healthy network and healthy storage`);
   }
 
   function account(): void {

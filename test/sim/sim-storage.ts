@@ -38,8 +38,8 @@ export function chunkIds(value: string): string[] {
   }
 }
 
-/** Creates the shared simulated storage of a history. */
-export function createSimStorage(clock: SimClock, seed: number, faults: StorageFaults): SimStorage {
+/** Creates the shared simulated storage of a history; `bulk` gives the adapter `apply()`. */
+export function createSimStorage(clock: SimClock, seed: number, faults: StorageFaults, bulk = true): SimStorage {
   const map = new Map<string, string>();
   const random = prng(seed);
   let failures = 0;
@@ -84,7 +84,10 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
         set: (key, value) => op('set', () => void map.set(key, value), true),
         delete: (key) => op('delete', () => void map.delete(key), true),
         keys: (prefix) => op('keys', () => [...map.keys()].filter((key) => key.startsWith(prefix)), false),
-        apply: (sets, deletes) =>
+      };
+      // The optional bulk method, as IndexedDB's adapter has it; without it the core uses set/delete.
+      if (bulk)
+        adapter.apply = (sets, deletes) =>
           op(
             'apply',
             () => {
@@ -92,8 +95,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
               for (const key of deletes) map.delete(key);
             },
             true,
-          ),
-      };
+          );
       return {
         adapter,
         kill() {
