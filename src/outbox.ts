@@ -54,7 +54,7 @@ export interface OutboxSettings {
    * Stored values that could not be used were quarantined (deleted or rewritten without them):
    * `count` event records (an unparseable chunk counts as one), or leases, or rules.
    */
-  onCorrupt: (kind: CorruptKind, count: number) => void;
+  onCorrupt: (kind: CorruptKind, count: number, records?: unknown[]) => void;
   /** Events per chunk. @default 100 */
   chunkEvents?: number;
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
@@ -169,6 +169,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const events: StoredEvent[] = [];
     const loaded = new Map<string, Map<string, StoredEvent>>();
     let bad = 0;
+    const lost: unknown[] = []; // unusable records that still name an id: the report lists them
     for (const key of chunkKeys.sort()) {
       if (!all && chunks.has(key)) continue;
       const text = await get(key);
@@ -179,7 +180,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       let badHere = Array.isArray(records) ? 0 : 1; // an unparseable chunk counts as one
       for (const record of badHere ? [] : records!) {
         const event = restoreEvent(record, key);
-        if (!event) badHere++;
+        if (!event) {
+          badHere++;
+          if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
+        }
         else if (leased.has(event.id)) anyLeased = true;
         else live.set(event.id, event);
       }
@@ -194,7 +198,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // Only now that the read succeeded: forget what a new sender must not trust any more.
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
-    if (bad) onCorrupt('events', bad);
+    if (bad) onCorrupt('events', bad, lost);
     schedule();
     return { events, nextLeaseExpiry };
   }

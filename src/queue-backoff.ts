@@ -12,7 +12,7 @@ export interface QueueBackoff {
   until: number;
 }
 
-/** A healthy queue. */
+/** A healthy queue: the state after an acknowledgement, or a refusal (the collector answers). */
 export const healthy: QueueBackoff = { failures: 0, until: 0 };
 
 /** What a retryable failure tells the queue. */
@@ -33,17 +33,9 @@ export interface FailureInput {
  */
 export function afterFailure(state: QueueBackoff, input: FailureInput): QueueBackoff {
   const failures = state.failures + 1;
-  // A custom transport may hand anything here: only a real number is a server's pause.
-  const pause =
-    typeof input.retryAfterMs === 'number' && !Number.isNaN(input.retryAfterMs)
-      ? Math.min(Math.max(0, input.retryAfterMs), input.maxRetryAfterMs)
-      : backoffDelay(failures - 1, input.backoff, input.random);
+  // A custom transport may hand anything here: only a number >= 0 is a server's pause.
+  const pause = input.retryAfterMs! >= 0 ? Math.min(input.retryAfterMs!, input.maxRetryAfterMs) : backoffDelay(failures - 1, input.backoff, input.random);
   return { failures, until: Math.max(state.until, input.now + pause) };
-}
-
-/** The state after an acknowledgement (or a refusal: the collector answers): healthy. Pure. */
-export function afterSuccess(): QueueBackoff {
-  return healthy;
 }
 
 /**

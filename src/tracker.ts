@@ -7,7 +7,7 @@ import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptio
 import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { afterFailure, afterSuccess, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -136,33 +136,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     reports.push(error);
     if (reporting) return;
     reporting = true;
-    let delivered = 0;
-    try {
-      for (let next = reports.shift(); next; next = reports.shift()) {
-        if (delivered++ >= maxReportsPerCall) {
-          counters.unreportedErrors += reports.length + 1;
-          reports.length = 0;
-          break;
-        }
-        try {
-          options.onError(next);
-        } catch {
-          // The host's error callback failing must not break delivery, nor reach track()'s caller.
-        }
+    for (let delivered = 0, next; (next = reports.shift()); delivered++) {
+      try {
+        if (delivered < maxReportsPerCall) options.onError(next);
+        else counters.unreportedErrors++;
+      } catch {
+        // The host's error callback failing must not break delivery, nor reach track()'s caller.
       }
-    } finally {
-      reporting = false;
     }
-  }
-
-  // Whatever was thrown, as an OutboxError: never throws itself (a Proxy, a throwing getter).
-  function asOutboxError(error: unknown): OutboxError {
-    try {
-      if (error instanceof OutboxError) return error;
-    } catch {
-      // instanceof on a Proxy whose getPrototypeOf trap throws
-    }
-    return new OutboxError('invalid', errorText(error), { cause: error });
+    reporting = false;
   }
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
@@ -180,7 +162,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         batch.events = batch.events.filter((e) => e !== entry);
         batch.rid = randomId(16); // new content, new request id
         if (!batch.events.length) {
-          waiting.splice(waiting.indexOf(batch), 1);
+          const index = waiting.indexOf(batch);
+          if (index >= 0) waiting.splice(index, 1);
           batch.settled?.();
         }
       }
@@ -255,7 +238,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // An event refused before it was queued: counted under its reason (invalid, too_large, ruled).
   function refused(error: unknown): void {
-    const outboxError = asOutboxError(error);
+    let outboxError: OutboxError | undefined;
+    try {
+      if (error instanceof OutboxError) outboxError = error;
+    } catch {
+      // instanceof on a thrown Proxy whose getPrototypeOf trap throws
+    }
+    outboxError ??= new OutboxError('invalid', errorText(error), { cause: error });
     const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
     counters.dropped[code]++;
     report(outboxError);
@@ -338,7 +327,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
     if (outcome.kind === 'retry') backoff = afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now: time, random: options.random, backoff: options.retry, maxRetryAfterMs: options.maxRetryAfterMs });
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
-    else backoff = afterSuccess();
+    else backoff = healthy;
     if (decision === 'ack') acknowledge(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
@@ -537,10 +526,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             schedulePump();
             report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
           },
-          onCorrupt(kind, count) {
+          onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
             if (kind === 'events') counters.dropped.corrupt += count;
-            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`));
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
@@ -599,21 +588,26 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         refused(error);
       }
     }
+    // Queued first (counted unbatched), then cut into batches from what the caps kept: an eviction,
+    // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
+    for (const entry of entries) {
+      unbatched++;
+      evicted(deque.push(entry, canEvict));
+      outbox?.append(entry);
+    }
+    const kept = entries.filter((e) => !e.gone && !e.batch);
+    unbatched -= kept.length;
     let open = 0;
     const settledAll = new Promise<void>((resolve) => {
       // Cut by the batch limits, ignoring the timer and the thresholds: send() means now.
-      for (const stream of new Set(entries.map((e) => e.stream))) {
-        let rest = entries.filter((e) => e.stream === stream);
+      for (const stream of new Set(kept.map((e) => e.stream))) {
+        let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
           const events = cutBatch(rest, { maxEvents: maxBatchEvents, maxBytes: options.maxBatchBytes }, new Set<string>());
           rest = rest.slice(events.length);
           const batch = newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
-          for (const entry of events) {
-            evicted(deque.push(entry, canEvict));
-            outbox?.append(entry);
-          }
           insertWaiting(batch);
         }
       }
@@ -679,7 +673,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       armTimer();
     },
     wake(resetBackoff) {
-      if (resetBackoff) backoff = afterSuccess();
+      if (resetBackoff) backoff = healthy;
       draining = true;
       schedulePump();
     },

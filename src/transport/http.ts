@@ -1,4 +1,4 @@
-import { defaults, type ResolvedOptions } from '../options.js';
+import { defaults, type ResolvedOptions, type Timers } from '../options.js';
 import { maxReplyBytes } from '../wire.js';
 import { encodeBody, gzipSync, requestUrl } from './encode.js';
 import { classifyStatus } from './outcome.js';
@@ -47,7 +47,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
 export function redirectProblem(response: Response): string | undefined {
   const { status } = response;
   return response.type === 'opaqueredirect' || response.redirected || (status > 299 && status < 400)
-    ? `[outbox] redirected to ${response.headers.get('location') ?? response.url}: set endpoint to the final URL`
+    ? `[outbox] redirected to ${response.headers.get('location') ?? response.url}`
     : undefined;
 }
 
@@ -63,12 +63,12 @@ export async function post(
   options: Pick<HttpTransportOptions, 'headers' | 'timeoutMs' | 'fetch' | 'timers'>,
   keep?: boolean,
 ): Promise<Response | Error> {
-  const timers = options.timers ?? { setTimeout, clearTimeout: (handle: unknown) => clearTimeout(handle as number) };
+  const timers = options.timers ?? (globalThis as unknown as Timers);
   const controller = new AbortController();
-  const handle = timers.setTimeout(() => controller.abort(new DOMException(`[outbox] no response in ${options.timeoutMs} ms`, 'TimeoutError')), options.timeoutMs);
+  const handle = timers.setTimeout(() => controller.abort(new DOMException('[outbox] request timed out', 'TimeoutError')), options.timeoutMs);
   const finish = () => timers.clearTimeout(handle);
   try {
-    const response: unknown = await (options.fetch ?? fetch)(url, {
+    const response = await (options.fetch ?? fetch)(url, {
       method: 'POST',
       body: body as Uint8Array<ArrayBuffer>,
       headers: options.headers,
@@ -77,7 +77,6 @@ export async function post(
       redirect: 'manual',
       signal: controller.signal,
     });
-    if (!(response instanceof Response)) throw new TypeError('[outbox] fetch gave no Response');
     if (keep) (response as { finish?: () => void }).finish = finish;
     else finish();
     return response;

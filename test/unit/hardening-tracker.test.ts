@@ -79,6 +79,36 @@ describe('track() and send() with hostile input', () => {
     expect(unhandled).toEqual([]);
   });
 
+  // Found by the simulation suite (sim F1): send() pushed events of a batch not yet in `waiting`;
+  // an eviction then spliced an unrelated batch out and the second stream's batch was never built.
+  it.each([false, true])('send() of two streams into a queue full of events in flight balances (onError re-entering track(): %s)', async (reenter) => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const transport = { send: async (): Promise<SendOutcome> => (await hold, { kind: 'ok' }) };
+    let tracker!: ReturnType<typeof createTracker>;
+    tracker = createTracker({
+      transport,
+      storage: false,
+      maxQueueEvents: 10,
+      maxBatchEvents: 20,
+      concurrency: 1,
+      onError: (e) => void (reenter && e.code === 'overflow' && tracker.stats().tracked < 200 && tracker.track('again', {}, { sourceId: `s${tracker.stats().tracked}` })),
+    });
+    for (let i = 0; i < 10; i++) tracker.track('e', {}, { id: `e${i}` });
+    void tracker.flush(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(tracker.stats().inFlight).toBe(10);
+    const result = await tracker.send([{ name: 'a', id: 'e10' }, { name: 'b', id: 'e11', stream: 'ui' }], 10);
+    tracker.track('e', {}, { id: 'e12' });
+    expect(result.sent + result.dropped + result.pending).toBe(2);
+    let stats = tracker.stats();
+    expect(balance(stats)).toBe(stats.tracked);
+    release();
+    expect(await tracker.flush(5000)).toBe(true);
+    stats = tracker.stats();
+    expect(balance(stats)).toBe(stats.tracked);
+  });
+
   it('onError calling track() while the queue is full stays shallow, ends, and counts everything', async () => {
     const { transport } = ackingTransport();
     let calls = 0;
@@ -185,7 +215,10 @@ describe('storage is untrusted', () => {
     expect(await tracker.flush(5000)).toBe(true);
     expect(ids.sort()).toEqual(['good1', 'good2']);
     expect(tracker.stats().dropped.corrupt).toBe(4);
-    expect(errors.filter((e) => e.code === 'corrupt')).toHaveLength(1);
+    const corrupt = errors.filter((e) => e.code === 'corrupt');
+    expect(corrupt).toHaveLength(1);
+    // Records that still name an id are listed, so the host knows which events it lost (sim F3).
+    expect(corrupt[0]!.events.map((e) => e.id)).toEqual(['no-timestamp', 'bad-props']);
     expect([...map.keys()].filter((key) => key.startsWith('c:'))).toEqual([]);
   });
 
