@@ -520,7 +520,10 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       if (dropped.has(event.id)) continue;
       if (event.tab.dead && event.durableAtCrash === false) continue; // lost with the crashed tab's last tick
       if (corruptedIds.has(event.id) && reportsAfterCorruption) continue;
-      if (event.tab.closeResult === false && !config.storage) continue; // close() said false: still held, the caller was told
+      // close() said false: the closed tracker still holds it (and said so, for the caller to spill).
+      if (event.tab.closeResult === false && event.tab.tracker!.stats().queued > 0) continue;
+      // A write the storage reported done and dropped: once its tab is gone, nobody can know.
+      if (storage.lostIds.has(event.id) && (event.tab.dead || event.tab.closeResult === false)) continue;
       // Held in storage: the next page sends it (a closed tab's last writes may land after the
       // final reload read storage; a lease may still run).
       if (inStorage.has(event.id)) continue;

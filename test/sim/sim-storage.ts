@@ -25,6 +25,8 @@ export interface SimStorage {
   storedIds(): Set<string>;
   /** Operations that failed on purpose so far. */
   readonly failures: number;
+  /** Ids of events in chunk writes that reported success and were dropped (the storage lied). */
+  readonly lostIds: Set<string>;
 }
 
 /** Parses the ids of a chunk value; a corrupted one yields none. */
@@ -43,9 +45,11 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
   const map = new Map<string, string>();
   const random = prng(seed);
   let failures = 0;
+  const lostIds = new Set<string>();
   const store: SimStorage = {
     map,
     faults,
+    lostIds,
     get failures() {
       return failures;
     },
@@ -58,7 +62,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
       let dead = false;
       const never = new Promise<never>(() => undefined);
       // Every operation: maybe a synchronous throw, then latency, then maybe a rejection.
-      function op<T>(name: string, run: () => T, write: boolean): Promise<T> {
+      function op<T>(name: string, run: () => T, write: boolean, written: readonly (readonly [string, string])[] = []): Promise<T> {
         if (dead) return never;
         const { failRate, loseRate, latencyMs } = store.faults;
         const roll = random();
@@ -75,13 +79,16 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
             if (rejects) {
               failures++;
               reject(new Error(`sim storage: ${name} failed`));
-            } else resolve(lost ? (undefined as T) : run());
+            } else {
+              if (lost) for (const [key, value] of written) if (key.startsWith('c:')) for (const id of chunkIds(value)) lostIds.add(id);
+              resolve(lost ? (undefined as T) : run());
+            }
           });
         });
       }
       const adapter: StorageAdapter = {
         get: (key) => op('get', () => map.get(key), false),
-        set: (key, value) => op('set', () => void map.set(key, value), true),
+        set: (key, value) => op('set', () => void map.set(key, value), true, [[key, value]]),
         delete: (key) => op('delete', () => void map.delete(key), true),
         keys: (prefix) => op('keys', () => [...map.keys()].filter((key) => key.startsWith(prefix)), false),
       };
@@ -95,6 +102,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
               for (const key of deletes) map.delete(key);
             },
             true,
+            sets,
           );
       return {
         adapter,
