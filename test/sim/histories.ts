@@ -95,6 +95,8 @@ export interface SimConfig {
   storageLatencyMs: number;
   /** Whether the storage adapter offers the optional bulk `apply()`. */
   storageApply: boolean;
+  /** With storage: tabs coordinate as in a browser (Web Locks, watch(), BroadcastChannel acks). */
+  coordinate: boolean;
   failRate: number;
   loseRate: number;
   seed: number;
@@ -185,6 +187,7 @@ export const configArb: fc.Arbitrary<SimConfig> = fc.record({
   latencyMs: fc.constantFrom(1, 20, 500),
   storageLatencyMs: fc.constantFrom(0, 5, 100),
   storageApply: fc.boolean(),
+  coordinate: fc.boolean(),
   failRate: fc.constantFrom(0, 0, 0.05),
   loseRate: fc.constantFrom(0, 0, 0.02),
   seed: fc.integer(),

@@ -24,6 +24,7 @@ const config: SimConfig = {
   latencyMs: 20,
   storageLatencyMs: 5,
   storageApply: true,
+  coordinate: false,
   failRate: 0,
   loseRate: 0,
   seed: 9,
@@ -165,6 +166,18 @@ describe('holes the simulation found', () => {
     it(`the wall clock going back a day during a ${retryAfter ? 'Retry-After pause' : 'backoff'} does not stall delivery for a day`, () =>
       holds(history([track(), advance(1100), { t: 'jump', ms: -86_400_000 }, advance(60_000)], [retryAfter ? { kind: 'status', status: 503, retryAfter } : { kind: 'status', status: 503 }])));
   }
+
+  // Found at harden 63f5d69 (F6): with tab coordination, the sending tab dropped a non-sending
+  // tab's event under a collector rule; only acknowledgements go back over the channel, so the
+  // tab that tracked it kept it forever: its flush() never resolved true.
+  it('an event the sending tab drops (ruled) leaves the tab that tracked it: its flush() resolves true', () =>
+    holds(
+      history(
+        [{ t: 'send', tab: 1, events: [{ ...valid, stream: 'ui' }, { ...valid, name: 'ruled', source: 'many' }] }, advance(35_000)],
+        [{ kind: 'ok', body: 'reply', rules: 'genuine' }],
+        { storage: true, tabs: 3, coordinate: true, maxBatchEvents: 5, concurrency: 1, latencyMs: 1, storageLatencyMs: 0 },
+      ),
+    ));
 
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(

@@ -4,6 +4,7 @@
 // its own handle; a crashed tab's handle goes dead (its operations never complete).
 import type { StorageAdapter } from '../../src/storage/storage.js';
 import { prng, type SimClock } from './sim-clock.js';
+import type { SimTabs } from './sim-tabs.js';
 
 /** Fault settings of the shared storage; changed by the history as it runs. */
 export interface StorageFaults {
@@ -19,8 +20,11 @@ export interface StorageFaults {
 export interface SimStorage {
   readonly map: Map<string, string>;
   faults: StorageFaults;
-  /** A handle for one tab; `dead()` makes its pending and later operations hang forever. */
-  handle(): { adapter: StorageAdapter; kill(): void };
+  /**
+   * A handle for one tab; `kill()` makes its pending and later operations hang forever. With
+   * `tabs`, the adapter offers `watch()` (as IndexedDB's does): other handles hear of its writes.
+   */
+  handle(owner: string, tabs?: SimTabs): { adapter: StorageAdapter; kill(): void };
   /** Ids of the events in every chunk the store holds now (what a crash leaves behind). */
   storedIds(): Set<string>;
   /** Operations that failed on purpose so far. */
@@ -46,6 +50,12 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
   const random = prng(seed);
   let failures = 0;
   const lostIds = new Set<string>();
+  const watchers = new Map<string, Set<() => void>>();
+  // After a committed write that added chunks, the other tabs' watchers hear of it (a BroadcastChannel post).
+  const nudge = (from: string, written: readonly (readonly [string, string])[]) => {
+    if (!written.some(([key]) => key.startsWith('c:'))) return;
+    for (const [owner, listeners] of watchers) if (owner !== from) for (const listener of listeners) clock.after(1, listener);
+  };
   const store: SimStorage = {
     map,
     faults,
@@ -58,7 +68,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
       for (const [key, value] of map) if (key.startsWith('c:')) for (const id of chunkIds(value)) ids.add(id);
       return ids;
     },
-    handle() {
+    handle(owner, tabs) {
       let dead = false;
       const never = new Promise<never>(() => undefined);
       // Every operation: maybe a synchronous throw, then latency, then maybe a rejection.
@@ -81,7 +91,9 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
               reject(new Error(`sim storage: ${name} failed`));
             } else {
               if (lost) for (const [key, value] of written) if (key.startsWith('c:')) for (const id of chunkIds(value)) lostIds.add(id);
-              resolve(lost ? (undefined as T) : run());
+              const result = lost ? (undefined as T) : run();
+              if (!lost) nudge(owner, written);
+              resolve(result);
             }
           });
         });
@@ -104,10 +116,23 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
             true,
             sets,
           );
+      if (tabs) {
+        adapter.watch = (listener) => {
+          tabs.claim(owner);
+          const listeners = watchers.get(owner) ?? new Set<() => void>();
+          watchers.set(owner, listeners);
+          const guarded = () => {
+            if (!dead) listener();
+          };
+          listeners.add(guarded);
+          return () => listeners.delete(guarded);
+        };
+      }
       return {
         adapter,
         kill() {
           dead = true;
+          watchers.delete(owner);
         },
       };
     },
