@@ -193,6 +193,18 @@ describe('holes the simulation found', () => {
       ),
     ));
 
+  // Found at harden 63f5d69 (F8): with tab coordination, a tab that tracks past maxQueueEvents
+  // while it becomes the sender lost e178 without a trace (never sent, stored or reported); its
+  // counters balanced only because they counted the other tab's event as sent.
+  it('tracking past the cap while becoming the sender loses nothing silently', () =>
+    holds(
+      history(
+        [track({ source: 'many', pick: 350 }, 1), { t: 'burst', tab: 2, count: 277, sources: 1 }, advance(1779)],
+        [],
+        { storage: true, tabs: 2, coordinate: true, maxBatchEvents: 5, maxQueueEvents: 100, flushIntervalMs: 5000, timeoutMs: 1000, latencyMs: 1, storageLatencyMs: 100, retry: { limit: 3, baseMs: 1000, maxDelayMs: 30_000 }, seed: 558190430 },
+      ),
+    ));
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(

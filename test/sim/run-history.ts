@@ -524,6 +524,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     const inStorage = config.storage ? storage.storedIds() : new Set<string>();
     if (process.env.SIM_DEBUG) {
       console.log([...storage.map].map(([k, v]) => `${k} = ${v.slice(0, 300)}`).join('\n'));
+      if (process.env.SIM_ID) console.log('id', process.env.SIM_ID, JSON.stringify(network.ids.get(process.env.SIM_ID)), storage.storedIds().has(process.env.SIM_ID), tabs.map((t) => t.reports.filter((r) => r.events.some((e) => e.id === process.env.SIM_ID)).map((r) => r.code)));
       for (const tab of tabs) console.log(tab.name, tab.dead, tab.closeResult, tab.reports.map((r) => `${r.code}: ${r.message} [${r.events.map((e) => e.id).join(',')}]`), JSON.stringify(tab.tracker?.stats()));
     }
     const lost = new Map<Tab, Tracked[]>();
