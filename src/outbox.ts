@@ -20,9 +20,10 @@ export interface Outbox {
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
    * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
    * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
-   * chunks it knew that are gone: a failed read changes nothing.
+   * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
+   * event known before is gone from storage (acknowledged) or leased by someone else.
    */
-  load(all?: boolean): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }>;
+  load(all?: boolean): Promise<LoadResult>;
   /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
   forget(events: readonly StoredEvent[]): void;
   /** Records that `ids` are being sent by someone until `until`, so no one else sends them. */
@@ -39,6 +40,13 @@ export interface Outbox {
 const chunkPrefix = 'c:';
 const leasePrefix = 'l:';
 const rulesKey = 'rules';
+
+/** What {@link Outbox.load} found. */
+export interface LoadResult {
+  events: StoredEvent[];
+  nextLeaseExpiry: number | undefined;
+  taken(event: StoredEvent): boolean;
+}
 
 /** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
 export type CorruptKind = 'events' | 'lease' | 'rules';
@@ -144,7 +152,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     );
   }
 
-  async function read(all: boolean): Promise<{ events: StoredEvent[]; nextLeaseExpiry: number | undefined }> {
+  async function read(all: boolean): Promise<LoadResult> {
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
@@ -200,7 +208,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
     schedule();
-    return { events, nextLeaseExpiry };
+    const present = new Set(chunkKeys);
+    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
   }
 
   // Adapter calls through a promise: one that throws synchronously is a failed read. Keys and

@@ -495,12 +495,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   async function resync(): Promise<void> {
     if (!outbox) return;
     try {
-      const { events, nextLeaseExpiry } = await outbox.load(true);
+      const { events, nextLeaseExpiry, taken } = await outbox.load(true);
       // Only once storage was read: what memory holds of stored events and storage no longer has
       // was delivered (or is being sent) by another tab. An event whose write failed or is under
-      // way (not `stored`) stays; and if the read fails, everything in memory stays and is sent.
-      const inStorage = new Set(events.map((e) => e.id));
-      for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && !inStorage.has(entry.id)) detach(entry);
+      // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
+      // path; and if the read fails, everything in memory stays and is sent.
+      for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && taken(entry)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
       report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
