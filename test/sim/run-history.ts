@@ -236,7 +236,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
   function trackOne(tab: Tab, spec: EventSpec, stepIndex: number, expect?: Tracked['expect']): void {
     const id = idFor(spec);
     const before = tab.reports.length;
-    const closed = tab.closedAt !== undefined;
+    const closed = tab.closing || tab.closedAt !== undefined; // refusing events once close() was called is allowed
     try {
       tab.tracker!.track(materializeName(spec.name) as string, materializeProps(spec.props, spec.pick) as Record<string, unknown>, optionsFor(spec, id));
     } catch (error) {
