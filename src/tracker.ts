@@ -494,13 +494,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function resync(): Promise<void> {
     if (!outbox) return;
+    // Only events already stored when the read starts: one whose write lands during the read is
+    // in no listing of it, and must not be taken for gone (it would vanish from memory).
+    const storedBefore = [...deque.values()].filter((entry) => entry.stored);
     try {
       const { events, nextLeaseExpiry, taken } = await outbox.load(true);
       // Only once storage was read: what memory holds of stored events and storage no longer has
       // was delivered (or is being sent) by another tab. An event whose write failed or is under
       // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
       // path; and if the read fails, everything in memory stays and is sent.
-      for (const entry of [...deque.values()]) if (entry.stored && !entry.batch && taken(entry)) detach(entry);
+      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
       report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));

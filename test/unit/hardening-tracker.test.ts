@@ -279,4 +279,29 @@ describe('storage is untrusted', () => {
     expect(stats.sent).toBe(5);
     expect(balance(stats)).toBe(stats.tracked);
   });
+
+  it('events written while the new sender reads storage stay in memory (they are in no listing of that read)', async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let gate: Promise<void> | undefined;
+    const storage: StorageAdapter = { ...inner, keys: async (prefix) => { const list = await inner.keys(prefix); await gate; return list; } };
+    let core!: TrackerCore;
+    const { ids, transport } = ackingTransport();
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.setSending(false))] }, { transport, storage, flushIntervalMs: 60_000 });
+    await core.ready;
+    tracker.track('early', {}, { id: 'early' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const resync = core.resync();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the read has listed the keys
+    for (let i = 0; i < 5; i++) tracker.track('during', {}, { id: `during${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 10)); // written (stored) while the read waits
+    open();
+    await resync;
+    core.setSending(true);
+    expect(tracker.stats().queued).toBe(6);
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(new Set(ids)).toEqual(new Set(['early', 'during0', 'during1', 'during2', 'during3', 'during4']));
+  });
 });
