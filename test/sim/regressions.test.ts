@@ -196,6 +196,17 @@ describe('holes the simulation found', () => {
   // Found at harden 63f5d69 (F8): with tab coordination, a tab that tracks past maxQueueEvents
   // while it becomes the sender lost e178 without a trace (never sent, stored or reported); its
   // counters balanced only because they counted the other tab's event as sent.
+  // The same (F7), as fast-check shrank it (seed 188695037): two coordinated tabs, one event, a 5 %
+  // fault rate on an adapter without apply(); the event is never sent, whatever the reloads.
+  it('one event, two coordinated tabs, a flaky adapter: the event is sent once storage is healthy', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 1, sources: 1 }, advance(79)],
+        [],
+        { storage: true, tabs: 2, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, failRate: 0.05, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, seed: 14 },
+      ),
+    ));
+
   it('tracking past the cap while becoming the sender loses nothing silently', () =>
     holds(
       history(
