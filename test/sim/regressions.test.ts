@@ -1,9 +1,10 @@
 // One fixed history per hole of issue 9 (and per hole the random histories found since), run
-// through the same simulation and invariant checks as test/sim/simulation.test.ts. 35 of these
-// failed on main (6f27bff); the 7 that passed there guard what main already did (rules with no
-// field or non-string fields, Retry-After forms) or need the `fetch` seam to silence a crashed page
-// (the torn chunk: main's crashed page kept sending through the global fetch). The last group came
-// out of the simulation itself (docs/durability.md, "How the simulation checks it").
+// through the same simulation and invariant checks as test/sim/simulation.test.ts. 38 of these 46
+// failed on main (6f27bff); the 8 that passed there guard what main already did (rules with no
+// field or non-string fields, four Retry-After forms) or need the `fetch` seam to silence a crashed
+// page (the malformed lease and the torn chunk: main's crashed page kept sending through the global
+// fetch). The last group came out of the simulation itself (docs/durability.md, "How the
+// simulation checks it"; /work/notes/sim-findings.md F1-F8).
 import { describe, expect, it } from 'vitest';
 import type { EventSpec, History, SimConfig, Step } from './histories.js';
 import { runHistory } from './run-history.js';
