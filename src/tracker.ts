@@ -7,7 +7,7 @@ import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptio
 import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { afterFailure, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, rebase, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -422,6 +422,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (closed) return;
     let at = Infinity;
     const time = now();
+    // Pauses and timer targets are wall-clock times: after the clock went back they would be far
+    // away (sim F4). None may lie further than the pause or interval that set it.
+    backoff = rebase(backoff, time);
+    if (nextFlushAt! > time + options.flushIntervalMs) nextFlushAt = time + options.flushIntervalMs;
+    const longestRescan = time + Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs);
+    if (nextRescanAt! > longestRescan) nextRescanAt = longestRescan;
     if (backoff.until > time) at = backoff.until;
     else {
       if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
@@ -487,9 +493,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'storage read failed', { cause: error }));
+      readFailed(error);
     }
     pump();
+  }
+
+  // A failed read is tried again a flush interval later, until one succeeds: nothing else may
+  // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
+  function readFailed(error: unknown): void {
+    report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+    nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
   }
 
   async function resync(): Promise<void> {
@@ -506,8 +519,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
-      nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
+      readFailed(error);
     }
     settleFlushWaiters();
     pump();
