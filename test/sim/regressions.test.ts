@@ -217,6 +217,18 @@ describe('holes the simulation found', () => {
       ),
     ));
 
+  // Found at harden d530d13 (F9), after the F4 fix: one event expires on a 502 (retry.limit 0),
+  // 156 more overflow a cap of 10, the wall clock goes back 15 h; the ten left waited 2^31-1 ms
+  // (24.8 days, the longest timer) although the network was healthy.
+  it('a clock jump back after an expiry and an overflow does not park the queue for 24.8 days', () =>
+    holds(
+      history(
+        [track({ name: 'paid', props: 'nested', source: 'none', stream: 'ui' }), advance(22_601), { t: 'burst', tab: 0, count: 156, sources: 1000 }, { t: 'jump', ms: -54_289_856 }],
+        [{ kind: 'status', status: 502, retryAfter: '0' }],
+        { storage: true, maxQueueEvents: 10, concurrency: 3, latencyMs: 500, compression: 'none', retry: { limit: 0, baseMs: 10, maxDelayMs: 300_000 }, seed: -4 },
+      ),
+    ));
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(
