@@ -229,6 +229,19 @@ describe('holes the simulation found', () => {
       ),
     ));
 
+  // Found at harden d530d13 (F10): with 5 % storage faults, deletes of acknowledged chunks failed,
+  // and the re-read that now follows a failed read loaded those events again: re-sent (fine, the
+  // collector drops repeats) but counted again: tracked 238 != sent 218 + dropped 36 + queued 0,
+  // and two events reported `ruled` twice.
+  it('events acknowledged once are counted once, even when their deletion failed and storage is read again', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 238, sources: 3 }, advance(1096)],
+        [],
+        { storage: true, maxBatchEvents: 1, concurrency: 1, timeoutMs: 1000, latencyMs: 1, compression: 'none', failRate: 0.05, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 300_000 }, seed: 852185651 },
+      ),
+    ));
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(
