@@ -176,7 +176,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped[reason] += events.length;
     report(new OutboxError(reason, message, { events: records(events), status, cause }));
+    left(events);
     settleFlushWaiters();
+  }
+
+  // Events that left the outbox for good (acknowledged, or dropped here and counted here): other
+  // tabs holding copies forget them (sim F6: a drop by the sender left them queued forever).
+  function left(events: readonly Entry[]): void {
+    const ids = events.map((e) => e.id);
+    ackListeners.forEach((listener) => listener(ids));
   }
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
@@ -198,6 +206,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         events: records(events),
       }),
     );
+    left(events);
   }
 
   function enqueue(entry: Entry): void {
@@ -366,7 +375,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.latencyTotalMs += latency;
     if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     applyRules(outcome.reply, time);
-    ackListeners.forEach((listener) => listener(ids));
+    left(events);
     batch.settled?.();
   }
 

@@ -344,4 +344,20 @@ describe('storage is untrusted', () => {
     for (let i = 0; i < 200 && !ids.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(ids).toEqual(['stored-1']);
   });
+
+  // sim F6: the sending tab's drops of other tabs' events never reached those tabs (they kept them
+  // queued forever). The core now tells its integrations about drops as about acknowledgements.
+  it('integrations hear of every event that left the outbox: acknowledged, dropped as rejected, evicted', async () => {
+    const left: string[] = [];
+    let core!: TrackerCore;
+    const transport = { send: async (batch: WireBatch): Promise<SendOutcome> => (batch.events.some((e) => e.json.includes('"refused"')) ? { kind: 'drop', status: 401, error: new Error('401') } : { kind: 'ok' }) };
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.onAcknowledged((ids) => left.push(...ids)))] }, { transport, storage: false, maxQueueEvents: 2, flushIntervalMs: 60_000 });
+    await core.ready;
+    tracker.track('fine', {}, { id: 'ok-1' });
+    expect(await tracker.flush(5000)).toBe(true);
+    tracker.track('refused', {}, { id: 'no-1' });
+    expect(await tracker.flush(5000)).toBe(true);
+    for (const id of ['o1', 'o2', 'o3']) tracker.track('burst', {}, { id });
+    expect(left).toEqual(['ok-1', 'no-1', 'o1']);
+  });
 });
