@@ -242,6 +242,18 @@ describe('holes the simulation found', () => {
       ),
     ));
 
+  // Found at harden eaf6cab (F11): with minBatchEvents 10, a tab that is not the sender tracks one
+  // event. The sender loads it but its timer waits for 10; the tracking tab's flush() cannot make
+  // the sender drain, so it never resolves true, on a healthy network, with no fault at all.
+  it('flush() in a tab that is not the sender resolves true although minBatchEvents is not reached', () =>
+    holds(
+      history(
+        [track({ props: 'none', source: 'many', stream: 'ui' }, 2)],
+        [],
+        { storage: true, tabs: 3, coordinate: true, minBatchEvents: 10, maxBatchEvents: 100, flushIntervalMs: 5000, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, seed: 1111625803 },
+      ),
+    ));
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(
