@@ -279,18 +279,24 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       case 'send': {
         const tab = pickTab(step.tab);
         if (!tab) return;
+        const expected: Tracked[] = [];
         const inputs = step.events.map((spec) => {
           const id = idFor(spec);
-          const expect = expectation(spec);
-          if (typeof id === 'string' && id && expect === 'valid' && tab.closedAt === undefined) tracked.push({ id, tab, step: index, expect: 'any' });
+          if (typeof id === 'string' && id && expectation(spec) === 'valid' && !tab.closing) expected.push({ id, tab, step: index, expect: 'any' });
           return { ...optionsFor(spec, id), name: materializeName(spec.name), properties: materializeProps(spec.props, spec.pick) };
         });
+        const before = tab.reports.length;
         watch(`send() of step ${index}`, tab, () => tab.tracker!.send(inputs as never, 30_000), (result) => {
           const r = result as { sent: number; dropped: number; pending: number };
           if (![r.sent, r.dropped, r.pending].every((n) => Number.isInteger(n) && n >= 0) || r.sent + r.dropped + r.pending !== inputs.length) {
             violate(`send() of step ${index} resolved ${JSON.stringify(r)} for ${inputs.length} events`);
           }
         });
+        // send() refuses synchronously, like track(): a refusal that names no event cannot be
+        // attributed, and then this call's ids are checked by the counters only.
+        const refusals = tab.reports.slice(before).filter((r) => dropReasons.has(r.code) && r.code !== 'overflow');
+        const unnamed = refusals.some((r) => !r.events.length);
+        if (!unnamed) tracked.push(...expected.filter((e) => !refusals.some((r) => r.events.some((ev) => ev.id === e.id))));
         return;
       }
       case 'flush': {
@@ -468,6 +474,8 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       }
     }
     for (const f of finals) {
+      // A tab whose own write the storage dropped while reporting success waits for a sender that never saw it.
+      if (f.result !== true && config.coordinate && tracked.some((t) => t.tab === f.tab && storage.lostIds.has(t.id))) continue;
       if (f.result !== true) violate(`${f.tab.name}: flush() did not resolve true on a healthy network (${String(f.result)}; ${JSON.stringify(f.tab.tracker!.stats())})`);
     }
     for (const f of finals) {
@@ -544,8 +552,9 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       if (corruptedIds.has(event.id) && reportsAfterCorruption) continue;
       // close() said false: the closed tracker still holds it (and said so, for the caller to spill).
       if (event.tab.closeResult === false && event.tab.tracker!.stats().queued > 0) continue;
-      // A write the storage reported done and dropped: once its tab is gone, nobody can know.
-      if (storage.lostIds.has(event.id) && (event.tab.dead || event.tab.closeResult === false)) continue;
+      // A write the storage reported done and dropped: once its tab is gone, nobody can know; while
+      // it lives, the tab holds the event (its unload path would send it), the sender never sees it.
+      if (storage.lostIds.has(event.id) && (event.tab.dead || event.tab.closeResult === false || event.tab.tracker!.stats().queued > 0)) continue;
       // Held in storage: the next page sends it (a closed tab's last writes may land after the
       // final reload read storage; a lease may still run).
       if (inStorage.has(event.id)) continue;
