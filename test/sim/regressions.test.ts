@@ -197,6 +197,18 @@ describe('holes the simulation found', () => {
   // Found at harden 63f5d69 (F8): with tab coordination, a tab that tracks past maxQueueEvents
   // while it becomes the sender lost e178 without a trace (never sent, stored or reported); its
   // counters balanced only because they counted the other tab's event as sent.
+  // F8's family, as fast-check shrank it at harden eaf6cab (seed 2059698875): one coordinated tab
+  // tracks 11 events into a cap of 10 before it holds the lock; the evicted e0 stays in storage,
+  // never sent, never reported, whatever the reloads.
+  it('an event evicted before the tab becomes the sender is sent or reported, not left in storage', () =>
+    holds(
+      history(
+        [advance(1), { t: 'burst', tab: 0, count: 10, sources: 1 }, track({ props: 'none', source: 'none' })],
+        [],
+        { storage: true, tabs: 1, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 3e9, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 0, storageApply: false, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, seed: 0 },
+      ),
+    ));
+
   // The same (F7), as fast-check shrank it (seed 188695037): two coordinated tabs, one event, a 5 %
   // fault rate on an adapter without apply(); the event is never sent, whatever the reloads.
   it('one event, two coordinated tabs, a flaky adapter: the event is sent once storage is healthy', () =>
