@@ -10,7 +10,8 @@ import { tabCoordination } from '../../src/platform/tab-leader.js';
 import { createTrackerOn } from '../../src/tracker.js';
 import { createSimTabs } from './sim-tabs.js';
 import { maxReplyBytes, maxRules } from '../../src/wire.js';
-import { createSimClock, type SimClock } from './sim-clock.js';
+import { protocolViolations } from './check-protocol.js';
+import { createSimClock, prng, type SimClock } from './sim-clock.js';
 import { createSimNetwork, ruledName, type SimNetwork } from './sim-network.js';
 import { chunkIds, createSimStorage, type SimStorage } from './sim-storage.js';
 import { expectation, materializeName, materializeProps, type Corruption, type EventSpec, type History, type Step } from './histories.js';
@@ -154,7 +155,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       concurrency: config.concurrency,
       compression: config.compression,
       now: clock.wall,
-      random: seeded(config.seed + tabsEver),
+      random: prng(config.seed + tabsEver),
       fetch: net.fetch,
       // The seam harden added; the globals are the simulated ones too (AbortSignal.timeout, flush waits).
       timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) },
@@ -537,9 +538,12 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     const reportsAfterCorruption = corruptedAt >= 0 && tabs.some((tab) => tab.reports.some((r) => r.code === 'storage' || r.code === ('corrupt' as string) || r.code === 'invalid'));
     // Still held for sending: in storage at the end.
     const inStorage = config.storage ? storage.storedIds() : new Set<string>();
+    // SIM_DEBUG=1 (with SIM_SEED/SIM_PATH) prints the end state of a history: storage, and each
+    // tab's reports and counters; SIM_ID=<id> adds what became of one event.
     if (process.env.SIM_DEBUG) {
       console.log([...storage.map].map(([k, v]) => `${k} = ${v.slice(0, 300)}`).join('\n'));
-      if (process.env.SIM_ID) console.log('id', process.env.SIM_ID, JSON.stringify(network.ids.get(process.env.SIM_ID)), storage.storedIds().has(process.env.SIM_ID), tabs.map((t) => t.reports.filter((r) => r.events.some((e) => e.id === process.env.SIM_ID)).map((r) => r.code)));
+      const id = process.env.SIM_ID;
+      if (id) console.log('id', id, JSON.stringify(network.ids.get(id)), inStorage.has(id), tabs.map((t) => t.reports.filter((r) => r.events.some((e) => e.id === id)).map((r) => r.code)));
       for (const tab of tabs) console.log(tab.name, tab.dead, tab.closeResult, tab.reports.map((r) => `${r.code}: ${r.message} [${r.events.map((e) => e.id).join(',')}]`), JSON.stringify(tab.tracker?.stats()));
     }
     const lost = new Map<Tab, Tracked[]>();
@@ -584,46 +588,13 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     // Protocol: one probe at a time while failing; Retry-After honoured; nothing after close.
     for (const owner of new Set(network.log.map((entry) => entry.owner))) {
       if (owner === 'global' && tabsEver > 1) continue;
-      checkProbes(owner);
+      for (const message of protocolViolations(owner, network.marks)) violate(message);
       const tab = tabs.find((t) => t.name === owner);
       if (tab?.closedAt !== undefined && network.log.some((r) => r.owner === owner && r.start > tab.closedAt!)) violate(`${owner} sent a request after close() resolved`);
     }
     if (network.overRead > maxReplyBytes * 2) violate(`a 2xx reply body was read to ${network.overRead} bytes (wire.ts maxReplyBytes is ${maxReplyBytes}): it must be cancelled`);
     for (const message of network.violations) violate(message);
   }
-
-  function checkProbes(owner: string): void {
-    const marks = network.marks.filter((mark) => mark.entry.owner === owner);
-    if (process.env.SIM_DEBUG) console.log(owner, JSON.stringify(marks));
-    let failingSince: (typeof marks)[number]['entry'] | undefined;
-    let probes = 0;
-    for (const mark of marks) {
-      if (mark.kind === 'end') {
-        if (mark.entry.outcome === 'ok') failingSince = undefined;
-        else if (mark.entry.outcome === 'retry') {
-          failingSince = mark.entry;
-          probes = 0;
-        }
-        continue;
-      }
-      if (!failingSince) continue;
-      const retryAfter = failingSince.retryAfterMs;
-      if (retryAfter !== undefined && retryAfter <= 120_000 && failingSince.jumpsAtEnd === mark.entry.jumpsAtStart && mark.entry.start < failingSince.end! + retryAfter) {
-        violate(`${owner}: a request ${mark.entry.start - failingSince.end!} ms after a reply asking to retry after ${retryAfter} ms`);
-      }
-      if (++probes > 1) violate(`${owner}: ${probes} requests started while the collector was failing and before any answer (one probe at a time)`);
-    }
-  }
-}
-
-function seeded(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function describe(value: unknown): string {

@@ -2,7 +2,8 @@
 // replies, storage faults, crashes, tabs and clock jumps, each checked against the invariant.
 // Replay a failure with the seed and path fast-check prints:
 //   SIM_SEED=<seed> SIM_PATH=<path> npx vitest run --project sim test/sim/simulation.test.ts
-// SIM_RUNS sets the number of histories (default 2000); SIM_VERBOSE=1 prints each violation list.
+// SIM_RUNS sets the number of histories (default 2000); SIM_VERBOSE=1 prints each violation list;
+// SIM_DEBUG=1 (and SIM_ID=<event id>) prints the end state of each history run (use with SIM_PATH).
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { historyArb } from './histories.js';
