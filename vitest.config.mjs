@@ -8,6 +8,9 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      // The deterministic simulation (issue 9): random histories on a simulated clock, network and
+      // storage, each checked against the invariant; one file at a time keeps it off the other tests.
+      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
       'test/collector/vitest.config.mjs',
       'test/workers/vitest.config.mts',

@@ -1,0 +1,280 @@
+// One fixed history per hole of issue 9 (and per hole the random histories found since), run
+// through the same simulation and invariant checks as test/sim/simulation.test.ts. 38 of these 46
+// failed on main (6f27bff); the 8 that passed there guard what main already did (rules with no
+// field or non-string fields, four Retry-After forms) or need the `fetch` seam to silence a crashed
+// page (the malformed lease and the torn chunk: main's crashed page kept sending through the global
+// fetch). The last group came out of the simulation itself (docs/durability.md, "How the
+// simulation checks it"; /work/notes/sim-findings.md F1-F8).
+import { describe, expect, it } from 'vitest';
+import type { EventSpec, History, SimConfig, Step } from './histories.js';
+import { runHistory } from './run-history.js';
+import type { Reply } from './sim-network.js';
+
+const config: SimConfig = {
+  storage: false,
+  tabs: 1,
+  maxBatchEvents: 20,
+  maxQueueEvents: 1000,
+  minBatchEvents: 1,
+  flushIntervalMs: 1000,
+  timeoutMs: 10_000,
+  retry: { limit: Infinity, baseMs: 1000, maxDelayMs: 30_000 },
+  concurrency: 2,
+  compression: 'gzip',
+  reentrant: false,
+  latencyMs: 20,
+  storageLatencyMs: 5,
+  storageApply: true,
+  coordinate: false,
+  failRate: 0,
+  loseRate: 0,
+  seed: 9,
+};
+
+const valid: EventSpec = { name: 'view', props: 'flat', id: 'unique', source: 'one', stream: 'none', ts: 'now', pick: 1 };
+const track = (event: Partial<EventSpec> = {}, tab = 0): Step => ({ t: 'track', tab, event: { ...valid, ...event } });
+const advance = (ms: number): Step => ({ t: 'advance', ms });
+
+function history(steps: Step[], script: Reply[] = [], overrides: Partial<SimConfig> = {}): History {
+  return { config: { ...config, ...overrides }, script, steps };
+}
+
+async function holds(h: History): Promise<void> {
+  const { violations } = await runHistory(h);
+  expect(violations).toEqual([]);
+}
+
+describe('silent loss: counted as sent, never stored', () => {
+  for (const status of [301, 302, 303, 307, 308] as const) {
+    it(`a ${status} from the endpoint is a retried failure, not an acknowledgement`, () =>
+      holds(history([track(), track({ name: 'click' }), advance(2000)], [{ kind: 'redirect', status }])));
+  }
+
+  it('events the collector ruled under a rule the tracker declines (ttlMs 0) are reported ruled, not counted sent', () =>
+    holds(history([track({ name: 'ruled' }), track(), advance(2000)], [{ kind: 'ok', body: 'reply', rules: 'ttlZero' }])));
+
+  it('ruled ids in a reply with no rules at all are reported ruled', () => holds(history([track({ name: 'ruled' }), track(), advance(2000)])));
+});
+
+describe('stored state is untrusted', () => {
+  const stored = { storage: true };
+  const reload: Step = { t: 'crash', tab: 0, reload: true };
+
+  it('a malformed lease ({until: 1e16, ids: 1}) blocks no later load', () =>
+    holds(history([track(), advance(10), { t: 'corrupt', what: 'leaseMalformed', pick: 0 }, reload, advance(2000)], [{ kind: 'status', status: 503 }], stored)));
+
+  it('a lease far in the future (the clock went back) neither holds its events for years nor spins the rescan timer', () =>
+    holds(history([track(), advance(10), { t: 'corrupt', what: 'leaseFuture', pick: 0 }, reload, advance(120_000)], [{ kind: 'status', status: 503 }], stored)));
+
+  it('stored rules [{"until": 1e300}] drop nothing', () =>
+    holds(history([{ t: 'corrupt', what: 'rulesForever', pick: 0 }, reload, track(), track({ name: 'click' }), advance(2000)], [], stored)));
+
+  it('a stored record missing its timestamp is quarantined and does not poison its batch', () =>
+    holds(
+      history(
+        [track(), track({ name: 'click' }), track({ name: 'paid' }), advance(10), { t: 'corrupt', what: 'recordMissingTimestamp', pick: 1 }, reload, advance(5000)],
+        [{ kind: 'status', status: 503 }],
+        stored,
+      ),
+    ));
+
+  it('a torn chunk is reported, never fatal to the chunks after it', () =>
+    holds(history([track(), advance(10), track({ name: 'click' }), advance(10), { t: 'corrupt', what: 'chunkGarbage', pick: 0 }, reload, advance(5000)], [{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }], stored)));
+
+  it('caps hold on load: a reload onto more stored events than maxQueueEvents keeps the cap', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 300, sources: 3 }, advance(50), reload, advance(50)],
+        Array.from({ length: 10 }, () => ({ kind: 'status', status: 503 }) as Reply),
+        { ...stored, maxQueueEvents: 100, retry: { limit: Infinity, baseMs: 60_000, maxDelayMs: 300_000 } },
+      ),
+    ));
+
+  it('a storage adapter that throws synchronously now and then causes no unhandled rejection and loses nothing', () =>
+    holds(history([{ t: 'faults', failRate: 0.3, loseRate: 0 }, ...Array.from({ length: 20 }, (_, i) => [track({ pick: i }), advance(300)]).flat(), reload, advance(3000)], [{ kind: 'status', status: 503 }], { ...stored, storageApply: false })));
+});
+
+describe('one bad event never takes its batch', () => {
+  for (const props of ['date', 'url', 'stringObject', 'toJSONString', 'deep'] as const) {
+    it(`properties ${props} are refused at track(); the valid neighbours are stored`, () =>
+      holds(history([track(), track({ props }), track({ name: 'click' }), advance(2000)])));
+  }
+
+  it('an id longer than wire.ts allows is refused at track()', () => holds(history([track(), track({ id: 'long' }), track(), advance(2000)])));
+
+  it('a 400 for a batch splits it down to the culprit; only it is rejected', () =>
+    holds(history([track(), track({ name: 'click' }), track({ name: 'paid' }), advance(2000)], [{ kind: 'status', status: 400 }, { kind: 'status', status: 400 }])));
+});
+
+describe('a hostile or broken collector', () => {
+  it('an endless 2xx body is cancelled after maxReplyBytes, not read', () => holds(history([track(), advance(2000)], [{ kind: 'ok', body: 'endless' }])));
+
+  for (const rules of ['emptyStream', 'emptyName', 'noField', 'many', 'huge', 'nonString'] as const) {
+    it(`hostile rules (${rules}) are bounded and validated: nothing is dropped that the collector did not mean`, () =>
+      holds(history([track(), advance(2000), track(), track({ name: 'click', stream: 'ui' }), advance(2000)], [{ kind: 'ok', body: 'reply', rules }])));
+  }
+
+  it('a 503 without Retry-After for events of 1,000 sources: one probe at a time', () =>
+    holds(history([{ t: 'burst', tab: 0, count: 300, sources: 1000 }, advance(10_000)], Array.from({ length: 30 }, () => ({ kind: 'status', status: 503 }) as Reply), { maxBatchEvents: 1, concurrency: 3 })));
+
+  it('Retry-After longer than retry.maxDelayMs is honoured (two settings)', () =>
+    holds(history([track(), advance(5000)], [{ kind: 'status', status: 429, retryAfter: '2' }], { retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } })));
+
+  for (const retryAfter of ['+30', 'soon', '99999999999', '-5']) {
+    it(`Retry-After ${JSON.stringify(retryAfter)} (date, garbage, huge, negative) neither stalls nor hammers`, () =>
+      holds(history([track(), advance(60_000)], [{ kind: 'status', status: 503, retryAfter }])));
+  }
+});
+
+describe('resource bounds', () => {
+  it('onError that tracks while the queue is full is bounded and counted', () =>
+    holds(history([{ t: 'burst', tab: 0, count: 50, sources: 1 }, advance(100)], [], { reentrant: true, maxQueueEvents: 10 })));
+
+  it('flushIntervalMs 3e9 does not make the timer fire every millisecond', () => holds(history([track(), advance(60_000)], [], { flushIntervalMs: 3e9 })));
+
+  it('timeoutMs Infinity is refused or clamped, and does not abort every request', () => holds(history([track(), advance(5000)], [], { timeoutMs: Infinity })));
+
+  it('a getter that throws a Proxy whose traps throw never escapes track(); send() leaves no NaN counter', () =>
+    holds(history([track({ props: 'throwsProxy' }), { t: 'send', tab: 0, events: [{ ...valid, props: 'throwsProxy' }, { ...valid, name: 'proxy' }, valid] }, advance(2000)])));
+});
+
+describe('holes the simulation found', () => {
+  // Found at harden f4d05c1 by fast-check (seed -786065978), shrunk to this: a send() whose events
+  // make two batches (two streams) while the queue is full of events in flight. The first batch's
+  // event evicts itself before its batch is waiting; the second batch's event is never queued:
+  // tracked 13 = sent 9 + dropped 3 + queued 0, and e11 is neither sent nor reported (F1).
+  it('send() of two streams into a queue full of events in flight: every event sent, reported or held', () =>
+    holds(
+      history(
+        [
+          { t: 'burst', tab: 0, count: 9, sources: 1 },
+          track({ props: 'none', source: 'none' }),
+          advance(100),
+          { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none' }, { ...valid, props: 'none', source: 'none', stream: 'ui' }] },
+          track({ props: 'none', source: 'none' }),
+        ],
+        [],
+        { maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, latencyMs: 1, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } },
+      ),
+    ));
+
+  // Found at harden f4d05c1: send() under a full queue whose onError tracks again. Every event
+  // but the first of the send() vanished from the counters (tracked 2657 = sent 9 + dropped 2644
+  // + queued 0, 4 short); see /work/notes/sim-findings.md, F1.
+  // Found at harden 4d3d040 (F4): pauses are kept on the wall clock (`now`), so the clock going
+  // back a day during a 10 s Retry-After pause, or a 1 s backoff, stalled delivery for that day.
+  for (const retryAfter of ['10', undefined]) {
+    it(`the wall clock going back a day during a ${retryAfter ? 'Retry-After pause' : 'backoff'} does not stall delivery for a day`, () =>
+      holds(history([track(), advance(1100), { t: 'jump', ms: -86_400_000 }, advance(60_000)], [retryAfter ? { kind: 'status', status: 503, retryAfter } : { kind: 'status', status: 503 }])));
+  }
+
+  // Found at harden 63f5d69 (F6): with tab coordination, the sending tab dropped a non-sending
+  // tab's event under a collector rule; only acknowledgements go back over the channel, so the
+  // tab that tracked it kept it forever: its flush() never resolved true.
+  it('an event the sending tab drops (ruled) leaves the tab that tracked it: its flush() resolves true', () =>
+    holds(
+      history(
+        [{ t: 'send', tab: 1, events: [{ ...valid, stream: 'ui' }, { ...valid, name: 'ruled', source: 'many' }] }, advance(35_000)],
+        [{ kind: 'ok', body: 'reply', rules: 'genuine' }],
+        { storage: true, tabs: 3, coordinate: true, maxBatchEvents: 5, concurrency: 1, latencyMs: 1, storageLatencyMs: 0 },
+      ),
+    ));
+
+  // Found at harden 63f5d69 (F7), the issue's "read failure at takeover" in a new form: the tab
+  // that became the sender failed its one read of storage (seeded 5 % fault rate) and never read
+  // again, so 75 events another tab had stored were never sent (requests 0, flush() false).
+  // The fault falls on the takeover read for this seed; if storage calls change, re-find it with
+  // a seed that does (the random histories reach it).
+  it('a sender whose takeover read fails reads storage again and sends what other tabs stored', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 3, count: 75, sources: 3 }, { t: 'faults', failRate: 0.05, loseRate: 0 }, { t: 'open' }, advance(1996)],
+        [],
+        { storage: true, tabs: 3, coordinate: true, concurrency: 1, latencyMs: 1, retry: { limit: 0, baseMs: 1000, maxDelayMs: 100 }, seed: 2147483640 },
+      ),
+    ));
+
+  // Found at harden 63f5d69 (F8): with tab coordination, a tab that tracks past maxQueueEvents
+  // while it becomes the sender lost e178 without a trace (never sent, stored or reported); its
+  // counters balanced only because they counted the other tab's event as sent.
+  // F8's family, as fast-check shrank it at harden eaf6cab (seed 2059698875): one coordinated tab
+  // tracks 11 events into a cap of 10 before it holds the lock; the evicted e0 stays in storage,
+  // never sent, never reported, whatever the reloads.
+  it('an event evicted before the tab becomes the sender is sent or reported, not left in storage', () =>
+    holds(
+      history(
+        [advance(1), { t: 'burst', tab: 0, count: 10, sources: 1 }, track({ props: 'none', source: 'none' })],
+        [],
+        { storage: true, tabs: 1, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 3e9, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 0, storageApply: false, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, seed: 0 },
+      ),
+    ));
+
+  // The same (F7), as fast-check shrank it (seed 188695037): two coordinated tabs, one event, a 5 %
+  // fault rate on an adapter without apply(); the event is never sent, whatever the reloads.
+  it('one event, two coordinated tabs, a flaky adapter: the event is sent once storage is healthy', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 1, sources: 1 }, advance(79)],
+        [],
+        { storage: true, tabs: 2, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, failRate: 0.05, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, seed: 14 },
+      ),
+    ));
+
+  it('tracking past the cap while becoming the sender loses nothing silently', () =>
+    holds(
+      history(
+        [track({ source: 'many', pick: 350 }, 1), { t: 'burst', tab: 2, count: 277, sources: 1 }, advance(1779)],
+        [],
+        { storage: true, tabs: 2, coordinate: true, maxBatchEvents: 5, maxQueueEvents: 100, flushIntervalMs: 5000, timeoutMs: 1000, latencyMs: 1, storageLatencyMs: 100, retry: { limit: 3, baseMs: 1000, maxDelayMs: 30_000 }, seed: 558190430 },
+      ),
+    ));
+
+  // Found at harden d530d13 (F9), after the F4 fix: one event expires on a 502 (retry.limit 0),
+  // 156 more overflow a cap of 10, the wall clock goes back 15 h; the ten left waited 2^31-1 ms
+  // (24.8 days, the longest timer) although the network was healthy.
+  it('a clock jump back after an expiry and an overflow does not park the queue for 24.8 days', () =>
+    holds(
+      history(
+        [track({ name: 'paid', props: 'nested', source: 'none', stream: 'ui' }), advance(22_601), { t: 'burst', tab: 0, count: 156, sources: 1000 }, { t: 'jump', ms: -54_289_856 }],
+        [{ kind: 'status', status: 502, retryAfter: '0' }],
+        { storage: true, maxQueueEvents: 10, concurrency: 3, latencyMs: 500, compression: 'none', retry: { limit: 0, baseMs: 10, maxDelayMs: 300_000 }, seed: -4 },
+      ),
+    ));
+
+  // Found at harden d530d13 (F10): with 5 % storage faults, deletes of acknowledged chunks failed,
+  // and the re-read that now follows a failed read loaded those events again: re-sent (fine, the
+  // collector drops repeats) but counted again: tracked 238 != sent 218 + dropped 36 + queued 0,
+  // and two events reported `ruled` twice.
+  it('events acknowledged once are counted once, even when their deletion failed and storage is read again', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 238, sources: 3 }, advance(1096)],
+        [],
+        { storage: true, maxBatchEvents: 1, concurrency: 1, timeoutMs: 1000, latencyMs: 1, compression: 'none', failRate: 0.05, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 300_000 }, seed: 852185651 },
+      ),
+    ));
+
+  // Found at harden eaf6cab (F11): with minBatchEvents 10, a tab that is not the sender tracks one
+  // event. The sender loads it but its timer waits for 10; the tracking tab's flush() cannot make
+  // the sender drain, so it never resolves true, on a healthy network, with no fault at all.
+  it('flush() in a tab that is not the sender resolves true although minBatchEvents is not reached', () =>
+    holds(
+      history(
+        [track({ props: 'none', source: 'many', stream: 'ui' }, 2)],
+        [],
+        { storage: true, tabs: 3, coordinate: true, minBatchEvents: 10, maxBatchEvents: 100, flushIntervalMs: 5000, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, seed: 1111625803 },
+      ),
+    ));
+
+  it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
+    holds(
+      history(
+        [
+          { t: 'burst', tab: 0, count: 152, sources: 1000 },
+          { t: 'send', tab: 0, events: [valid, { ...valid, name: 'paid' }, { ...valid, name: 'click' }, { ...valid, id: 'none' }, { ...valid, props: 'nested' }] },
+        ],
+        [],
+        { reentrant: true, maxQueueEvents: 10, maxBatchEvents: 1, concurrency: 3, timeoutMs: 1000 },
+      ),
+    ));
+});
