@@ -51,6 +51,7 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
   const read = await readBody(request, maxBodyBytes, config.bodyTimeoutMs);
   if (read.kind === 'too_large') return refuse(413, 'too_large', read.message, { connection: 'close' });
   if (read.kind === 'timeout') return refuse(408, 'body_timeout', read.message, { connection: 'close' });
+  if (read.kind === 'broken') return refuse(400, 'bad_body', read.message, { connection: 'close' });
   const raw = read.bytes;
   bytesIn = raw.length;
 

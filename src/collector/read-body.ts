@@ -1,11 +1,12 @@
 /** A request body read under a byte limit. */
-export type BodyRead = { kind: 'ok'; bytes: Uint8Array } | { kind: 'too_large'; message: string } | { kind: 'timeout'; message: string };
+export type BodyRead = { kind: 'ok'; bytes: Uint8Array } | { kind: 'too_large'; message: string } | { kind: 'timeout'; message: string } | { kind: 'broken'; message: string };
 
 /**
  * Reads at most `maxBytes` of a request body: a larger `Content-Length` is refused before
  * anything is read, and a body without one is cancelled as soon as it passes the limit, so a
  * hostile client costs at most `maxBytes` of memory; a body still incomplete after `timeoutMs`
- * is cancelled too, so one that never ends does not hold the request for ever.
+ * is cancelled too, so one that never ends does not hold the request for ever. A body the
+ * client breaks (bad chunked encoding, connection lost) is `broken`, never an exception.
  */
 export async function readBody(request: Request, maxBytes: number, timeoutMs = Infinity): Promise<BodyRead> {
   const declared = Number(request.headers.get('content-length'));
@@ -23,7 +24,12 @@ export async function readBody(request: Request, maxBytes: number, timeoutMs = I
   });
   try {
     for (;;) {
-      const next = await Promise.race([reader.read(), expired]);
+      let next: ReadableStreamReadResult<Uint8Array> | 'timeout';
+      try {
+        next = await Promise.race([reader.read(), expired]);
+      } catch (error) {
+        return { kind: 'broken', message: `body could not be read: ${(error as Error)?.message ?? String(error)}`.slice(0, 300) };
+      }
       if (next === 'timeout') {
         await reader.cancel().catch(() => undefined);
         return { kind: 'timeout', message: `body did not arrive within ${timeoutMs} ms` };

@@ -54,6 +54,19 @@ describe('bodies', () => {
     expect(reply).toMatchObject({ status: 408, json: { error: 'body_timeout' } });
   });
 
+  it('400 bad_body, not a 500, for a body the client breaks (bad chunked encoding, connection lost)', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"events":['));
+      },
+      pull(controller) {
+        controller.error(new Error('Network connection lost.'));
+      },
+    });
+    const reply = await post(collector(), body);
+    expect(reply).toMatchObject({ status: 400, json: { error: 'bad_body' } });
+  });
+
   it('__proto__ keys and duplicate keys are data: stored as parsed, nothing polluted', async () => {
     const call = collector();
     const text = '{"events":[{"id":"p1","id":"p2","name":"n","timestamp":1,"sourceId":"s","__proto__":{"stream":"server"},"properties":{"__proto__":{"admin":true},"k":1,"k":2}}]}';
