@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 /**
  * @param {number} pid
- * @returns {{ ppid: number, comm: string, state: string } | undefined} undefined when gone
+ * @returns {{ ppid: number, comm: string, state: string, started: string } | undefined} undefined when gone
  */
 function processInfo(pid) {
   try {
@@ -15,9 +15,12 @@ function processInfo(pid) {
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split at the last ')'.
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const [state, ppid] = stat.slice(close + 2).split(' ');
+    const fields = stat.slice(close + 2).split(' ');
+    const [state, ppid] = fields;
     if (state === 'Z' || state === 'X') return undefined;
-    return { ppid: Number(ppid), comm, state: state ?? '' };
+    // Field 22 of stat, the start time in clock ticks since boot: with the pid, it names one process
+    // (a pid alone may have been reused by another workerd since).
+    return { ppid: Number(ppid), comm, state: state ?? '', started: fields[19] ?? '' };
   } catch {
     return undefined;
   }
@@ -51,7 +54,8 @@ export async function stopOrphanedWorkerd(data) {
   }
   const workerd = Number(recorded?.workerd);
   const owner = Number(recorded?.node);
-  if (!Number.isInteger(workerd) || processInfo(workerd)?.comm !== 'workerd') return;
+  const info = Number.isInteger(workerd) ? processInfo(workerd) : undefined;
+  if (info?.comm !== 'workerd' || info.started !== recorded?.started) return;
   if (Number.isInteger(owner) && owner !== process.pid && processInfo(owner) && processInfo(workerd)?.ppid === owner) {
     throw new Error(`[collector] ${data} is served by a running collector (pid ${owner}): stop it first, or use another --data`);
   }
@@ -73,5 +77,6 @@ export async function stopOrphanedWorkerd(data) {
 export function recordWorkerd(data, before) {
   const started = [...workerdChildren()].filter((pid) => !before.has(pid));
   if (started.length !== 1) return;
-  writeFileSync(join(data, 'workerd.pid'), JSON.stringify({ node: process.pid, workerd: started[0] }) + '\n');
+  const workerd = /** @type {number} */ (started[0]);
+  writeFileSync(join(data, 'workerd.pid'), JSON.stringify({ node: process.pid, workerd, started: processInfo(workerd)?.started }) + '\n');
 }
