@@ -55,10 +55,11 @@ export async function stopOrphanedWorkerd(data) {
   const workerd = Number(recorded?.workerd);
   const owner = Number(recorded?.node);
   const info = Number.isInteger(workerd) ? processInfo(workerd) : undefined;
-  if (info?.comm !== 'workerd' || info.started !== recorded?.started) return;
-  if (Number.isInteger(owner) && owner !== process.pid && processInfo(owner) && processInfo(workerd)?.ppid === owner) {
+  if (info?.comm !== 'workerd') return;
+  if (Number.isInteger(owner) && owner !== process.pid && processInfo(owner) && info.ppid === owner) {
     throw new Error(`[collector] ${data} is served by a running collector (pid ${owner}): stop it first, or use another --data`);
   }
+  if (info.started !== recorded?.started) return;
   console.warn(`[collector] ending workerd ${workerd}, left running on ${data} by a collector that was killed`);
   try {
     process.kill(workerd, 'SIGKILL');

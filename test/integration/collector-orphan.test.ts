@@ -15,13 +15,15 @@ afterEach(async () => {
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
-it.skipIf(process.platform !== 'linux')('a restart after kill -9 of the node process ends its orphaned workerd and serves the same data', async () => {
+it.skipIf(process.platform !== 'linux')('a restart after kill -9 of the node process ends its orphaned workerd and serves the same data; a second collector on a served --data is refused', async () => {
   data = mkdtempSync(join(tmpdir(), 'outbox-orphan-'));
   const port = await freePort();
   const first = await startLocalCollector({ port, data, feedToken });
   running.push(first);
   const body = JSON.stringify({ events: [{ id: 'before-kill', name: 'load', timestamp: 1, sourceId: 's' }] });
   expect((await fetch(first.endpoint, { method: 'POST', body })).status).toBe(200);
+  // A second collector on the same --data while the first runs is refused, naming the first.
+  await expect(startLocalCollector({ port: await freePort(), data, feedToken })).rejects.toThrow(`served by a running collector (pid ${first.pid})`);
   const { workerd } = JSON.parse(readFileSync(join(data, 'workerd.pid'), 'utf8')) as { workerd: number };
 
   process.kill(first.pid, 'SIGKILL');
