@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { recordWorkerd, stopOrphanedWorkerd, workerdChildren } from './workerd-pidfile.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const workerEntry = join(root, 'src/collector/worker.ts');
@@ -63,6 +64,8 @@ export async function startLocalCollector(options) {
   const data = resolve(options.data);
   mkdirSync(data, { recursive: true });
   const partitions = checkPartitions(data, options.partitions);
+  await stopOrphanedWorkerd(data);
+  const workerdBefore = workerdChildren();
   const feedToken = options.feedToken ?? randomBytes(16).toString('hex');
   const [{ Miniflare, Log, LogLevel }, script] = await Promise.all([import('miniflare'), bundleCollectorWorker()]);
   const mf = new Miniflare({
@@ -85,6 +88,7 @@ export async function startLocalCollector(options) {
     log: options.quiet ? undefined : new Log(LogLevel.WARN),
   });
   const url = (await mf.ready).href.replace(/\/$/, '');
+  recordWorkerd(data, workerdBefore);
   await waitForHealth(url);
   return {
     url,

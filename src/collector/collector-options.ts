@@ -30,6 +30,11 @@ export interface CollectorOptions {
   receiptTtlMs?: number;
   /** Receipts one partition keeps at most (the oldest go first). @default 100_000 */
   maxReceipts?: number;
+  /**
+   * Longest time a request body may take to arrive, in ms: a body that never ends (or trickles)
+   * gets a 408 instead of holding the request open for ever. @default 30_000
+   */
+  bodyTimeoutMs?: number;
   /** Clock (tests). @default Date.now */
   now?: () => number;
 }
@@ -50,6 +55,7 @@ export interface CollectorConfig {
   feedPath: string;
   receiptTtlMs: number;
   maxReceipts: number;
+  bodyTimeoutMs: number;
   now: () => number;
 }
 
@@ -87,6 +93,7 @@ export function resolveCollectorConfig(options: CollectorOptions, envObject: Col
     feedPath: options.feedPath ?? '/feed/v1',
     receiptTtlMs: options.receiptTtlMs ?? 86_400_000,
     maxReceipts: options.maxReceipts ?? 100_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
     now: options.now ?? Date.now,
   };
 }

@@ -72,27 +72,32 @@ async function route(request: Request, url: URL, context: IngestContext): Promis
   try {
     if (url.pathname === config.ingestPath) {
       const cors = corsHeaders(request.headers.get('origin'), config.allowedOrigins);
-      if (!cors) return errorReply(403, 'origin_not_allowed', `origin ${request.headers.get('origin')} may not send here`);
+      if (!cors) return errorReply(403, 'origin_not_allowed', `origin ${clip(request.headers.get('origin'))} may not send here`);
       let response: Response;
       if (request.method === 'OPTIONS') response = preflight(request, cors);
       else if (request.method === 'POST') response = await handleIngest(request, url, context);
       else if (request.method === 'GET' && url.searchParams.has('receipt')) response = await handleReceipt(url, context);
-      else response = errorReply(405, 'method_not_allowed', `${request.method} ${url.pathname}: use POST (or GET ?receipt=<rid>)`, { allow: 'POST, GET, OPTIONS' });
+      else response = errorReply(405, 'method_not_allowed', `${clip(request.method)} ${clip(url.pathname)}: use POST (or GET ?receipt=<rid>)`, { allow: 'POST, GET, OPTIONS' });
       for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
       return response;
     }
     if (url.pathname === config.feedPath) {
-      if (request.method !== 'GET') return errorReply(405, 'method_not_allowed', `${request.method} ${url.pathname}: use GET`, { allow: 'GET' });
+      if (request.method !== 'GET') return errorReply(405, 'method_not_allowed', `${clip(request.method)} ${clip(url.pathname)}: use GET`, { allow: 'GET' });
       return await handleFeed(request, url, config, partitions);
     }
     if (url.pathname === '/health') {
       if (request.method !== 'GET') return errorReply(405, 'method_not_allowed', 'use GET', { allow: 'GET' });
       return Response.json({ ok: true, partitions: config.partitionCount }, { headers: { 'cache-control': 'no-store' } });
     }
-    return errorReply(404, 'not_found', `no route ${url.pathname.slice(0, 200)}`);
+    return errorReply(404, 'not_found', `no route ${clip(url.pathname)}`);
   } catch (error) {
     // Reached only by a bug: answer, never crash the isolate, and say nothing internal.
     console.error('[outbox] collector request failed:', error);
     return errorReply(500, 'internal', 'the collector failed on this request');
   }
+}
+
+/** Input echoed in an error message, cut short: a refusal never sends an attacker's 64 KiB back. */
+function clip(text: string | null): string {
+  return text === null || text.length <= 200 ? String(text) : `${text.slice(0, 200)}…`;
 }

@@ -34,6 +34,10 @@ export interface FeedQueryError {
  * `wait` (or `waitseconds`) the long-poll extension; unknown parameters are ignored.
  */
 export function parseFeedQuery(params: URLSearchParams, partitionCount: number): FeedQuery | FeedQueryError {
+  // One value each: a proxy or cache reading the last of two would see another query than we do.
+  for (const name of ['n', 'pagesizehint', 'wait', 'waitseconds', 'headers']) {
+    if (params.getAll(name).length > 1) return bad('bad_parameter', `${name} is given more than once`);
+  }
   const n = params.get('n');
   if (n === null) return bad('partition_count', 'partition count missing (parameter n)');
   if (!/^\d{1,6}$/.test(n)) return bad('partition_count', `invalid parameter n: "${n}"`);

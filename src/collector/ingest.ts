@@ -48,8 +48,10 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
     return refuse(400, 'bad_encoding', `unsupported encoding "${encoding}"; use gzip or none`);
   }
 
-  const read = await readBody(request, maxBodyBytes);
+  const read = await readBody(request, maxBodyBytes, config.bodyTimeoutMs);
   if (read.kind === 'too_large') return refuse(413, 'too_large', read.message, { connection: 'close' });
+  if (read.kind === 'timeout') return refuse(408, 'body_timeout', read.message, { connection: 'close' });
+  if (read.kind === 'broken') return refuse(400, 'bad_body', read.message, { connection: 'close' });
   const raw = read.bytes;
   bytesIn = raw.length;
 

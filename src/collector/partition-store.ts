@@ -1,7 +1,12 @@
 import type { SqlStorageLike } from './durable-object-types.js';
 import type { AppendReply, AppendRequest, ReadReply, ReceiptWrite, StoredEvent } from './partition-protocol.js';
 
-/** Most feed readers one partition lets wait at once; more answer at once (empty), so memory stays bounded. */
+/**
+ * Most feed reads one partition lets wait at once, so memory stays bounded; past it the oldest
+ * waiter answers (empty) to make room. Oldest, not newest: a long poll that got its events from
+ * another partition leaves its reads here waiting until their timeout, and those must not make
+ * every new long poll answer at once (consumers would then poll in a tight loop).
+ */
 export const maxWaiters = 1000;
 
 /**
@@ -90,9 +95,10 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
       return { ok: true, events, cursor: String(events.length ? events[events.length - 1]!.seq : after) };
     },
 
-    /** Resolves when an event is appended, after `ms`, or at once when `maxWaiters` wait already. */
+    /** Resolves when an event is appended or after `ms`; a new wait past `maxWaiters` ends the oldest one. */
     waitForAppend(ms: number): Promise<void> {
-      if (waiters.size >= maxWaiters) return Promise.resolve();
+      // A Set iterates in insertion order: its first waiter is the oldest; waking removes it.
+      if (waiters.size >= maxWaiters) waiters.values().next().value?.();
       return new Promise((resolve) => {
         const wake = () => {
           clearTimeout(timer);

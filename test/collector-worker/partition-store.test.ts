@@ -63,14 +63,20 @@ describe('partition store', () => {
     });
   });
 
-  it(`lets at most ${maxWaiters} long polls wait; the next one answers at once; an append wakes them all`, async () => {
+  it(`lets at most ${maxWaiters} long polls wait: the next one ends the oldest (not itself); an append wakes them all`, async () => {
     await withStore(async (store) => {
-      const waiting = Array.from({ length: maxWaiters }, () => store.waitForAppend(60_000));
-      const started = Date.now();
-      await store.waitForAppend(60_000); // over the bound: resolves without waiting
-      expect(Date.now() - started).toBeLessThan(1000);
+      const done = new Set<number>();
+      const waiting = Array.from({ length: maxWaiters }, (_, i) => store.waitForAppend(60_000).then(() => done.add(i)));
+      // Over the bound: the oldest wait ends (a long poll's leftover read), the newest waits.
+      let newestDone = false;
+      const newest = store.waitForAppend(60_000).then(() => (newestDone = true));
+      await waiting[0];
+      await Promise.resolve();
+      expect([...done]).toEqual([0]);
+      expect(newestDone).toBe(false);
       store.append({ events: [ev('wake')], rid: null, receivedAt: 1 });
-      await Promise.all(waiting);
+      await Promise.all([...waiting, newest]);
+      expect(done.size).toBe(maxWaiters);
     });
   });
 });

@@ -9,6 +9,8 @@ const script = fileURLToPath(new URL('../../scripts/collector.mjs', import.meta.
 export interface LocalCollector {
   url: string;
   endpoint: string;
+  /** pid of the node process (`npm run collector`'s script); its workerd is a child of it */
+  pid: number;
   /** SIGKILL to the whole process group (node and workerd), as a power cut; resolves once the port is closed. */
   kill(): Promise<void>;
 }
@@ -47,7 +49,7 @@ export function startLocalCollector(args: { port: number; data: string; partitio
       if (output.includes('[collector] ready')) {
         child.stdout!.off('data', onData);
         child.stdout!.resume();
-        resolve({ url, endpoint: `${url}/v1/batch`, kill });
+        resolve({ url, endpoint: `${url}/v1/batch`, pid: child.pid!, kill });
       }
     };
     child.stdout!.on('data', onData);
