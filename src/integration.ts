@@ -45,7 +45,10 @@ export interface TrackerCore {
   resync(): Promise<void>;
   /** Forgets events another tab got acknowledged (memory only; that tab updated storage). */
   forget(ids: readonly string[]): void;
-  /** Called with the ids of every acknowledged batch. Returns the unsubscribe. */
+  /**
+   * Called with the ids of events that left the outbox for good: every acknowledged batch, and
+   * every drop this tracker counted (other tabs holding copies forget them). Returns the unsubscribe.
+   */
   onAcknowledged(listener: (ids: readonly string[]) => void): () => void;
   /** Reports an error through `onError`. */
   report(error: OutboxError): void;

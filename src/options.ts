@@ -1,4 +1,4 @@
-import { maxBatchEvents as wireMaxBatchEvents } from './wire.js';
+import { maxBodyBytes, maxBatchEvents as wireMaxBatchEvents } from './wire.js';
 import type { OutboxError } from './errors.js';
 import type { StorageAdapter } from './storage/storage.js';
 import type { Transport } from './transport/transport.js';
@@ -205,8 +205,10 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
   for (const key of ['now', 'random', 'fetch'] as const) {
     if (typeof resolved[key] !== 'function') fail(key, resolved[key]);
   }
-  // A collector refuses more events per request than the wire format allows (a 413 per batch).
+  // A collector refuses more events, or a larger body, per request than the wire format allows
+  // (a 413 per batch); 100 bytes are left for the body's envelope.
   resolved.maxBatchEvents = Math.min(resolved.maxBatchEvents, wireMaxBatchEvents);
+  resolved.maxBatchBytes = Math.min(resolved.maxBatchBytes, maxBodyBytes - 100);
   // A min batch above the max could never be reached; Samsara sanitizes the same way.
   resolved.minBatchEvents = Math.min(Math.max(1, resolved.minBatchEvents), resolved.maxBatchEvents);
   resolved.maxEventBytes = Math.min(resolved.maxEventBytes, resolved.maxBatchBytes, resolved.maxQueueBytes);

@@ -84,6 +84,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   // chunk key → events of it not yet removed, by id (a chunk loaded twice holds other objects
   // with the same ids: removal must still find them)
   const chunks = new Map<string, Map<string, StoredEvent>>();
+  // Adapter calls through a promise: one that throws synchronously is a failed operation.
+  const call = <T>(fn: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
   let appended: StoredEvent[] = [];
   const sets = new Map<string, string>();
   const deletes = new Set<string>();
@@ -133,14 +135,11 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     sets.clear();
     deletes.clear();
     if (!setList.length && !deleteList.length) return Promise.resolve();
-    // Through a promise: an adapter that throws synchronously is a failed write, not an exception.
-    const done = new Promise<unknown>((resolve) =>
-      resolve(
-        storage.apply
-          ? storage.apply(setList, deleteList)
-          : Promise.all([...setList.map(([k, v]) => storage.set(k, v)), ...deleteList.map((k) => storage.delete(k))]),
-      ),
-    );
+    // Each call through a promise: an adapter that throws synchronously is a failed write, and
+    // the calls made before it still reach Promise.all (their rejections handled; sim F5).
+    const done = storage.apply
+      ? call(() => storage.apply!(setList, deleteList))
+      : Promise.all([...setList.map(([k, v]) => call(() => storage.set(k, v))), ...deleteList.map((k) => call(() => storage.delete(k)))]);
     return done.then(
       () => {
         failing = false;
@@ -216,9 +215,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
   }
 
-  // Adapter calls through a promise: one that throws synchronously is a failed read. Keys and
-  // values of another type are as unusable as torn ones.
-  const call = <T>(fn: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
+  // Keys and values of another type are as unusable as torn ones.
   const keys = async (prefix: string): Promise<string[]> => (await call(() => storage.keys(prefix))).filter((key) => typeof key === 'string' && key.startsWith(prefix));
   const get = async (key: string): Promise<string | undefined> => {
     const value: unknown = await call(() => storage.get(key));

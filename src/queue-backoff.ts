@@ -10,6 +10,8 @@ export interface QueueBackoff {
   failures: number;
   /** No request starts before this time (epoch ms). */
   until: number;
+  /** When the pause was decided: a clock that went back below it re-bases the pause (see {@link rebase}). */
+  since?: number;
 }
 
 /** A healthy queue: the state after an acknowledgement, or a refusal (the collector answers). */
@@ -35,7 +37,16 @@ export function afterFailure(state: QueueBackoff, input: FailureInput): QueueBac
   const failures = state.failures + 1;
   // A custom transport may hand anything here: only a number >= 0 is a server's pause.
   const pause = input.retryAfterMs! >= 0 ? Math.min(input.retryAfterMs!, input.maxRetryAfterMs) : backoffDelay(failures - 1, input.backoff, input.random);
-  return { failures, until: Math.max(state.until, input.now + pause) };
+  return { failures, until: Math.max(state.until, input.now + pause), since: input.now };
+}
+
+/**
+ * The state on a clock that reads `now`. Pure. Pauses are wall-clock times: if the clock went
+ * back below the moment a pause was decided, the pause keeps its length from now instead of
+ * lasting as long as the jump (a day back meant a day without delivery).
+ */
+export function rebase(state: QueueBackoff, now: number): QueueBackoff {
+  return state.since! > now ? { failures: state.failures, until: now + state.until - state.since!, since: now } : state;
 }
 
 /**

@@ -7,7 +7,7 @@ import { createIdGenerator, errorText, randomId, serializeEvent, type TrackOptio
 import type { PlatformDefaults, TrackerCore } from './integration.js';
 import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
-import { afterFailure, allowedInFlight, healthy, type QueueBackoff } from './queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, rebase, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -177,7 +177,15 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.remove(events);
     counters.dropped[reason] += events.length;
     report(new OutboxError(reason, message, { events: records(events), status, cause }));
+    left(events);
     settleFlushWaiters();
+  }
+
+  // Events that left the outbox for good (acknowledged, or dropped here and counted here): other
+  // tabs holding copies forget them (sim F6: a drop by the sender left them queued forever).
+  function left(events: readonly Entry[]): void {
+    const ids = events.map((e) => e.id);
+    ackListeners.forEach((listener) => listener(ids));
   }
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
@@ -199,6 +207,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
         events: records(events),
       }),
     );
+    left(events);
   }
 
   function enqueue(entry: Entry): void {
@@ -370,7 +379,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     counters.latencyTotalMs += latency;
     if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     applyRules(outcome.reply, time);
-    ackListeners.forEach((listener) => listener(ids));
+    left(events);
     batch.settled?.();
   }
 
@@ -426,6 +435,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (closed) return;
     let at = Infinity;
     const time = now();
+    // Pauses and timer targets are wall-clock times: after the clock went back they would be far
+    // away (sim F4). None may lie further than the pause or interval that set it.
+    backoff = rebase(backoff, time);
+    if (nextFlushAt! > time + options.flushIntervalMs) nextFlushAt = time + options.flushIntervalMs;
+    const longestRescan = time + Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs);
+    if (nextRescanAt! > longestRescan) nextRescanAt = longestRescan;
     if (backoff.until > time) at = backoff.until;
     else {
       if (unbatched > 0 && !draining && nextFlushAt !== undefined) at = nextFlushAt;
@@ -491,9 +506,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'storage read failed', { cause: error }));
+      readFailed(error);
     }
     pump();
+  }
+
+  // A failed read is tried again a flush interval later, until one succeeds: nothing else may
+  // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
+  function readFailed(error: unknown): void {
+    report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+    nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
   }
 
   async function resync(): Promise<void> {
@@ -510,8 +532,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) detach(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
-      report(new OutboxError('storage', 'storage read failed; sending from memory', { cause: error }));
-      nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
+      readFailed(error);
     }
     settleFlushWaiters();
     pump();

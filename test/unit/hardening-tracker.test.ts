@@ -304,4 +304,60 @@ describe('storage is untrusted', () => {
     expect(await tracker.flush(5000)).toBe(true);
     expect(new Set(ids)).toEqual(new Set(['early', 'during0', 'during1', 'during2', 'during3', 'during4']));
   });
+
+  // sim F5: without apply(), a delete that throws synchronously after a set that rejects left the
+  // set's promise outside Promise.all: an unhandled rejection.
+  it('an adapter without apply() whose calls reject and throw in one tick: no unhandled rejection', async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failing = false;
+    const storage: StorageAdapter = {
+      ...inner,
+      set: (k, v) => (failing ? Promise.reject(new Error('set failed')) : inner.set(k, v)),
+      delete: (k) => {
+        if (failing) throw new Error('delete throws');
+        return inner.delete(k);
+      },
+    };
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage });
+    tracker.track('a', {}, { id: 'a' });
+    expect(await tracker.flush(5000)).toBe(true); // its chunk is deleted next tick
+    failing = true;
+    tracker.track('b', {}, { id: 'b' }); // one tick: b's set (rejects), then the delete of a's chunk (throws)
+    expect(await tracker.flush(5000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ids).toEqual(['a', 'b']);
+    expect(unhandled).toEqual([]);
+  });
+
+  // sim F7: a failed read was never tried again when nothing else nudged the tab.
+  it('a failed read of storage is tried again until it succeeds', async () => {
+    const map = new Map([['c:000000001:w:000000', chunk([record('stored-1')])]]);
+    const inner = createMemoryStorage(map);
+    let failures = 2;
+    const storage: StorageAdapter = { ...inner, keys: (prefix) => (failures-- > 0 ? Promise.reject(new Error('transient')) : inner.keys(prefix)) };
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage, flushIntervalMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await tracker.flush(5000)).toBe(true);
+    for (let i = 0; i < 200 && !ids.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ids).toEqual(['stored-1']);
+  });
+
+  // sim F6: the sending tab's drops of other tabs' events never reached those tabs (they kept them
+  // queued forever). The core now tells its integrations about drops as about acknowledgements.
+  it('integrations hear of every event that left the outbox: acknowledged, dropped as rejected, evicted', async () => {
+    const left: string[] = [];
+    let core!: TrackerCore;
+    const transport = { send: async (batch: WireBatch): Promise<SendOutcome> => (batch.events.some((e) => e.json.includes('"refused"')) ? { kind: 'drop', status: 401, error: new Error('401') } : { kind: 'ok' }) };
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.onAcknowledged((ids) => left.push(...ids)))] }, { transport, storage: false, maxQueueEvents: 2, flushIntervalMs: 60_000 });
+    await core.ready;
+    tracker.track('fine', {}, { id: 'ok-1' });
+    expect(await tracker.flush(5000)).toBe(true);
+    tracker.track('refused', {}, { id: 'no-1' });
+    expect(await tracker.flush(5000)).toBe(true);
+    for (const id of ['o1', 'o2', 'o3']) tracker.track('burst', {}, { id });
+    expect(left).toEqual(['ok-1', 'no-1', 'o1']);
+  });
 });

@@ -31,6 +31,7 @@ describe('option validation', () => {
     { option: { timeoutMs: Infinity }, key: 'timeoutMs', value: maxTimerDelayMs },
     { option: { maxRetryAfterMs: Infinity }, key: 'maxRetryAfterMs', value: maxTimerDelayMs },
     { option: { maxBatchEvents: 5000 }, key: 'maxBatchEvents', value: 1000 }, // wire.ts maxBatchEvents
+    { option: { maxBatchBytes: 4 * 1024 * 1024 }, key: 'maxBatchBytes', value: 1024 * 1024 - 100 }, // wire.ts maxBodyBytes
     { option: { maxQueueEvents: Infinity }, key: 'maxQueueEvents', value: Infinity },
   ])('clamps $option', ({ option, key, value }) => {
     expect((resolveOptions({ endpoint, ...option }) as unknown as Record<string, unknown>)[key]).toBe(value);

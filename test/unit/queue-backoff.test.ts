@@ -1,7 +1,7 @@
 // The queue-wide backoff decision (issue 9): while the collector fails, the whole queue waits
 // and then probes with one request; the server's Retry-After and the client's cap are separate.
 import { describe, expect, it } from 'vitest';
-import { afterFailure, allowedInFlight, healthy } from '../../src/queue-backoff.js';
+import { afterFailure, allowedInFlight, healthy, rebase } from '../../src/queue-backoff.js';
 
 const backoff = { baseMs: 1000, maxDelayMs: 5000 };
 const fail = (state = healthy, extra: { retryAfterMs?: number; now?: number; random?: number; maxRetryAfterMs?: number } = {}) =>
@@ -15,7 +15,7 @@ describe('queue backoff', () => {
   ])('$name', ({ failures, until }) => {
     let state = healthy;
     for (let i = 0; i < failures; i++) state = fail({ ...state, until: 0 });
-    expect(state).toEqual({ failures, until });
+    expect(state).toMatchObject({ failures, until });
   });
 
   it.each([
@@ -40,5 +40,14 @@ describe('queue backoff', () => {
 
   ])('$name', ({ state, now, allowed }) => {
     expect(allowedInFlight(state, now, 4)).toBe(allowed);
+  });
+
+  it.each([
+    { name: 'clock went back a day: the 10 s pause lasts 10 s from now', now: 1_000 - 86_400_000, until: 11_000 - 86_400_000 },
+    { name: 'clock steady: unchanged', now: 5_000, until: 11_000 },
+    { name: 'clock jumped forward: the pause ends early (only politeness)', now: 86_400_000, until: 11_000 },
+  ])('rebase: $name', ({ now, until }) => {
+    const paused = fail(healthy, { retryAfterMs: 10_000, now: 1_000 });
+    expect(rebase(paused, now).until).toBe(until);
   });
 });
