@@ -655,7 +655,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
     let response: Response | Error;
     try {
-      const { url, body } = prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
+      const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
       response = await post(url, body, options);
     } catch (error) {
       response = error as Error; // a throwing signer
