@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // One project per kind of test, so each runs where its behaviour lives: pure units in Node (or
 // happy-dom where a file asks for it), integration against the real collector on 127.0.0.1,
-// browser scenarios in Debian's Chromium, Workers scenarios in workerd.
+// browser scenarios in Debian's Chromium, Firefox ESR and WebKitGTK (test/browser/engine.ts),
+// Workers scenarios in workerd.
 export default defineConfig({
   test: {
     projects: [
@@ -16,7 +17,7 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          // One Chromium at a time: the machine has 2 cores.
+          // One browser at a time: the machine has 2 cores.
           fileParallelism: false,
         },
       },

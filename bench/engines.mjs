@@ -8,6 +8,7 @@
 // OUTBOX_ENGINES=firefox,webkit narrows the engines, as for the tests.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { startCollector } from '../demo/collector/collector.mjs';
@@ -80,7 +81,7 @@ export async function measureEngines({ root, distDir = join(root, 'dist'), engin
   const harness = await loadHarness(root);
   const server = await startPageServer({ '/dist/': distDir });
   const page = server.page('/engines.html', '<!doctype html><meta charset="utf-8"><script src="/dist/outbox.iife.js"></script><body>bench</body>');
-  const out = { scriptTagBytes: sizeOf(join(distDir, 'outbox.iife.js')), runs, trackEvents, deliverEvents, errors: [] };
+  const out = { loadAverage: loadavg().map((l) => Math.round(l * 100) / 100), scriptTagBytes: sizeOf(join(distDir, 'outbox.iife.js')), runs, trackEvents, deliverEvents, errors: [] };
   try {
     for (const engine of engineNames ?? harness.engines) {
       log(`engines: ${engine}`);

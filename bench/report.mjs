@@ -191,7 +191,7 @@ raw figures are in [bench/results.json](../bench/results.json). Performance is m
 | --- | --- |
 | Node | ${m.node} |
 | Chromium | ${m.chromium ?? 'not launched'} (Debian, headless, driven by playwright-core) |
-| Firefox | ${r.engines?.firefox?.version ?? 'not launched'} (Debian firefox-esr, headless, puppeteer-core over WebDriver BiDi) |
+| Firefox | ${r.engines?.firefox?.version?.replace(/^Firefox /, '') ?? 'not launched'} (Debian firefox-esr, headless, puppeteer-core over WebDriver BiDi) |
 | WebKit | ${r.engines?.webkit?.version ?? 'not launched'} (Debian WebKitGTK MiniBrowser under Xvfb, W3C WebDriver) |
 | CPU | ${m.cpu}, ${m.nproc} cores (\`nproc\`), ${m.memoryGiB} GiB |
 | OS | ${m.os} |
@@ -265,7 +265,7 @@ function enginesTable(r) {
   return `${table(['engine', 'track() call, µs', `deliver ${fmt(e.deliverEvents)} events, ms`, 'CPU per delivered event, µs (all engine processes)', 'requests', 'preflights', 'wire bytes per event'], rows)}
 
 The script tag is the same file in every engine: ${fmt(e.scriptTagBytes?.gzip)} bytes min + gzip -9 (${fmt(e.scriptTagBytes?.raw)} raw).
-Medians of ${e.runs} runs. Every engine is driven by the browser tests' harness (test/browser/engine.ts) and measured
+Medians of ${e.runs} runs${e.loadAverage ? `, load average ${e.loadAverage.join(', ')} at the start (2 cores: wall times are inflated when it is above 1; the CPU figures much less)` : ''}. Every engine is driven by the browser tests' harness (test/browser/engine.ts) and measured
 the same way, Chromium included, so this table compares engines with each other (Chromium's CDP figures above are
 measured differently: main-thread ThreadTime). "track() call": ${fmt(e.trackEvents)} calls in one loop after a
 warm-up, default storage (IndexedDB), a transport that never answers; \`performance.now()\` in the page (cross-origin

@@ -122,7 +122,10 @@ export function followReceipts(core: TrackerCore, found: readonly FoundLease[]):
       pending = [];
       core.report(new OutboxError('storage', 'settling leases failed; they expire as usual', { cause: error }));
     }
-    if (pending.length && timer) timer = setTimeout(run, receiptRetryMs);
+    // Again in receiptRetryMs, or as soon as a request too young to trust a "missing" for is old enough.
+    const now = core.options.now();
+    const next = Math.min(receiptRetryMs, ...pending.map((lease) => lease.at + receiptSettleMs - now));
+    if (pending.length && timer) timer = setTimeout(run, Math.max(50, next));
   };
   // A custom transport (Queues) sends elsewhere: no collector of ours to ask.
   if (pending.length && core.storage && core.options.endpoint && !core.options.transport) timer = setTimeout(run, 0);
