@@ -664,7 +664,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const redirect = redirectProblem(response);
     if (redirect) return { ok: false, status: response.status, reason: redirect };
     if (response.ok) return { ok: true, status: response.status };
-    const reply = await readReply(response, 200).catch(() => undefined);
+    const reply = await readReply(response, 200); // readReply never rejects
     return { ok: false, status: response.status, reason: `HTTP ${response.status}${reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`}` };
   }
 
