@@ -7,7 +7,7 @@ import { rollupInputs } from './scripts/entries.mjs';
 
 // The public entries live in scripts/entries.mjs, with package.json's `exports` generated from them.
 const entries = rollupInputs();
-const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
+const external = ['idb-keyval', 'cloudflare:workers'];
 // ky (the feed reader's HTTP) is a dependency for ESM consumers; the CJS build carries its own
 // copy, because ky is ESM-only and require() of ESM needs Node 20.19+ (engines says >=20).
 // The tracker's send path never imports it: see docs/design.md (a quarter of the script tag).
@@ -19,7 +19,7 @@ const ts = () => esbuild({ target: 'es2022', sourceMap: false });
 // a deploy) or posted between tabs (tabs may run different builds), since mangled names change
 // from build to build.
 const internalProperties = new RegExp(
-  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt'].join('|')})$`,
+  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken'].join('|')})$`,
 );
 
 export default [

@@ -16,13 +16,11 @@ export interface WaiterTimers {
   clearTimeout(handle: unknown): void;
 }
 
-const platformTimers: WaiterTimers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-/** Creates the waiting list of `flush()` calls; its timeouts run on `timers` (a simulated clock in tests). */
-export function createFlushWaiters(timers: WaiterTimers = platformTimers): FlushWaiters {
+/**
+ * Creates the waiting list of `flush()` calls; its timeouts run on `timers` (a simulated clock in
+ * tests), by default the platform's (called as methods of the global object, which they are).
+ */
+export function createFlushWaiters(timers: WaiterTimers = globalThis as unknown as WaiterTimers): FlushWaiters {
   const waiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
   return {
     wait(upTo, timeoutMs) {

@@ -72,7 +72,10 @@ export interface TrackerOptions {
   maxQueueBytes?: number;
   /** Batches in flight at once. Events of one `sourceId` (and stream) are never in two at once, so they keep their order. @default 2 */
   concurrency?: number;
-  /** Body compression. @default 'gzip' */
+  /**
+   * Body compression: gzip through the platform's `CompressionStream`, plain where it is missing
+   * or fails. Unload requests are always plain (they must go synchronously). @default 'gzip'
+   */
   compression?: 'gzip' | 'none';
   /** Bodies smaller than this are sent uncompressed: gzip does not pay for them. @default 1024 */
   compressAboveBytes?: number;

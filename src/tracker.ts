@@ -655,7 +655,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
     let response: Response | Error;
     try {
-      const { url, body } = prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
+      const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
       response = await post(url, body, options);
     } catch (error) {
       response = error as Error; // a throwing signer
@@ -664,7 +664,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const redirect = redirectProblem(response);
     if (redirect) return { ok: false, status: response.status, reason: redirect };
     if (response.ok) return { ok: true, status: response.status };
-    const reply = await readReply(response, 200).catch(() => undefined);
+    const reply = await readReply(response, 200); // readReply never rejects
     return { ok: false, status: response.status, reason: `HTTP ${response.status}${reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`}` };
   }
 

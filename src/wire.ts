@@ -72,21 +72,25 @@ export interface ReceiptReply {
   received: boolean;
 }
 
+// One check for the four string fields, whose messages differ only in the name and the limit
+// (one copy of the wording in the script tag).
+function stringProblem(value: unknown, field: string, max: number, optional?: boolean): string | undefined {
+  if (optional && value === undefined) return undefined;
+  if (typeof value !== 'string' || (!optional && !value)) return `${field} must be a ${optional ? '' : 'non-empty '}string`;
+  return value.length > max ? `${field} is longer than ${max} characters` : undefined;
+}
+
 /**
  * What is wrong with one field of an event, or `undefined`. Shared by `track()` (which checks
  * the fields it is given before it serializes) and the collectors (which check parsed events).
  */
 export function idProblem(id: unknown): string | undefined {
-  if (typeof id !== 'string' || !id) return 'id must be a non-empty string';
-  if (id.length > maxIdLength) return `id is longer than ${maxIdLength} characters`;
-  return undefined;
+  return stringProblem(id, 'id', maxIdLength);
 }
 
 /** See {@link idProblem}. */
 export function nameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || !name) return 'name must be a non-empty string';
-  if (name.length > maxNameLength) return `name is longer than ${maxNameLength} characters`;
-  return undefined;
+  return stringProblem(name, 'name', maxNameLength);
 }
 
 /** See {@link idProblem}. */
@@ -99,18 +103,12 @@ export function timestampProblem(timestamp: unknown): string | undefined {
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
 export function sourceIdProblem(sourceId: unknown): string | undefined {
-  if (sourceId === undefined) return undefined;
-  if (typeof sourceId !== 'string') return 'sourceId must be a string';
-  if (sourceId.length > maxSourceIdLength) return `sourceId is longer than ${maxSourceIdLength} characters`;
-  return undefined;
+  return stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
 }
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
 export function streamProblem(stream: unknown): string | undefined {
-  if (stream === undefined) return undefined;
-  if (typeof stream !== 'string') return 'stream must be a string';
-  if (stream.length > maxStreamLength) return `stream is longer than ${maxStreamLength} characters`;
-  return undefined;
+  return stringProblem(stream, 'stream', maxStreamLength, true);
 }
 
 /**

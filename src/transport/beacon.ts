@@ -1,21 +1,14 @@
 import { randomId, type QueuedEvent } from '../event.js';
 import type { ResolvedOptions } from '../options.js';
-import { encodeBody, gzipSync, requestUrl } from './encode.js';
+import { encodeBody, requestUrl } from './encode.js';
 
 /**
- * What one unload request may weigh, in bytes sent (after gzip). Chromium allows 64 KiB of
+ * What one unload request may weigh, in bytes sent. Chromium allows 64 KiB of
  * in-flight keepalive bodies per page, shared by every beacon and keepalive fetch of the page, and
  * 64 KiB of deferred fetches per reporting origin (URL included); we keep 16 KiB for the host page.
  * Over the quota, sendBeacon returns false and a keepalive fetch rejects (toolchain.md).
  */
 export const unloadBudgetBytes = 48 * 1024;
-
-/**
- * The most raw bytes the unload path gzips: 64 KiB, the default `maxBatchBytes`. The unload
- * handler holds up the navigation, and a cold `gzipSync` is slow: 214 KB took 186 ms in a page
- * here (Chromium 156, 2 cores), and posthog-js reports 300 ms+ on slow phones.
- */
-const maxGzipInputBytes = 64 * 1024;
 
 /**
  * A beacon's bytes count against the keepalive quota until its response completes, which the page
@@ -26,13 +19,16 @@ const sentInFlightMs = 30_000;
 /** The options the unload request is built from. */
 export type UnloadOptions = Pick<
   ResolvedOptions,
-  'endpoint' | 'streams' | 'signer' | 'compression' | 'compressAboveBytes' | 'maxBatchEvents' | 'maxBatchBytes' | 'now'
+  'endpoint' | 'streams' | 'signer' | 'maxBatchEvents' | 'maxBatchBytes' | 'now'
 >;
 
 /** How an unload request left: `fetchLater()`, `fetch` with `keepalive`, or `navigator.sendBeacon`. */
 export type UnloadPath = 'fetchLater' | 'beacon' | 'keepalive';
 
-/** One request ready to go: CORS-simple (a typeless byte body, gzip and signature in the URL). */
+/**
+ * One request ready to go: CORS-simple (a typeless byte body, the signature in the URL). Always
+ * plain: the unload path must stay synchronous, and the platform's gzip is async (design.md, 7).
+ */
 export interface UnloadRequest {
   /** The request id in the URL: the next page asks the collector for its receipt. */
   rid: string;
@@ -45,10 +41,10 @@ export interface UnloadRequest {
  * The events one unload request may carry, in the order given (the lifecycle puts events only
  * memory holds first, then the oldest): those of the first event's stream (a request has one
  * endpoint and one signer), at most `maxBatchEvents` and `maxBatchBytes` like any request, and at
- * most 64 KiB to gzip (or `budget` bytes, uncompressed).
+ * most `budget` bytes.
  */
 export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
-  const rawCap = Math.min(options.maxBatchBytes, options.compression === 'gzip' ? maxGzipInputBytes : budget);
+  const rawCap = Math.min(options.maxBatchBytes, budget);
   const events: QueuedEvent[] = [];
   let stream: string | undefined;
   let bytes = 0;
@@ -81,13 +77,11 @@ export function encodeUnloadRequest(
   let count = events.length;
   while (count > 0) {
     const taken = count < events.length ? events.slice(0, count) : (events as QueuedEvent[]);
-    let body = encodeBody(taken, options.now());
-    const gzip = options.compression === 'gzip' && body.length >= options.compressAboveBytes;
-    if (gzip) body = gzipSync(body);
-    const url = requestUrl(endpoint, { rid, gzip, stream, sig: signer?.(body) });
+    const body = encodeBody(taken, options.now());
+    const url = requestUrl(endpoint, { rid, stream, sig: signer?.(body) });
     const size = body.length + (urlCounts ? url.length : 0);
     if (size <= budget) return { rid, url, body, events: taken };
-    // Gzip ratios are even enough across a batch that scaling by the overshoot lands close.
+    // Event sizes are even enough across a batch that scaling by the overshoot lands close.
     count = Math.min(count - 1, Math.floor((count * budget * 0.95) / size));
   }
   return undefined;
@@ -98,7 +92,7 @@ export interface UnloadSent {
   rid: string;
   events: QueuedEvent[];
   path: UnloadPath;
-  /** Body bytes, as sent (gzipped). */
+  /** Body bytes, as sent. */
   bytes: number;
   /**
    * A keepalive fetch's outcome, when the page lives to see it: true on a 2xx (the events are
@@ -141,7 +135,7 @@ interface Deferred {
   result: FetchLaterResult;
   abort: AbortController;
   request: UnloadRequest;
-  /** Which cut of the queue it was made from, so an unchanged head is not gzipped again. */
+  /** Which cut of the queue it was made from, so an unchanged head is not encoded again. */
   key: string;
 }
 
@@ -245,7 +239,7 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
       const cut = cutUnloadBatch(options, candidates, budget);
       let request: UnloadRequest | undefined;
       if (fetchLater() && !deferRefused) {
-        // The deferred request, when it holds this very cut, is sent as it is: no gzip at unload.
+        // The deferred request, when it holds this very cut, is sent as it is: no encoding at unload.
         const key = keyOf(cut);
         const ready = deferred && !deferred.result.activated && deferred.key === key ? deferred.request : undefined;
         // Aborting our deferred request frees its share of the per-origin quota at once (measured).

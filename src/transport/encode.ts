@@ -1,5 +1,3 @@
-import { gzipSync } from 'fflate';
-
 const encoder = new TextEncoder();
 
 /**
@@ -31,7 +29,16 @@ export function requestUrl(endpoint: string, params: RequestParams): string {
   return url;
 }
 
-// One gzip for every path. fflate's gzipSync costs 0.33 ms of main-thread CPU for a batch of 100
-// events in Chromium here, against 0.75 ms for CompressionStream (docs/benchmarks.md), and the
-// unload path needs it anyway: it cannot await.
-export { gzipSync };
+/**
+ * Gzips through the platform's `CompressionStream` (every current browser, Node >= 18, workerd);
+ * undefined where it is missing or fails (Safari 16 rejects with NotReadableError,
+ * posthog-js#3564), and the caller sends plain. fflate's gzipSync was 3.4 KB of the script tag.
+ */
+export async function gzip(body: Uint8Array): Promise<Uint8Array | undefined> {
+  try {
+    const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    return undefined; // no CompressionStream, or a broken one: plain bytes are valid wire format too
+  }
+}

@@ -1,6 +1,6 @@
 import { defaults, type ResolvedOptions, type Timers } from '../options.js';
 import { maxReplyBytes } from '../wire.js';
-import { encodeBody, gzipSync, requestUrl } from './encode.js';
+import { encodeBody, gzip, requestUrl } from './encode.js';
 import { classifyStatus } from './outcome.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
@@ -18,9 +18,10 @@ export type HttpTransportOptions = Pick<
  * format v1). Only a 2xx from the endpoint itself acknowledges: redirects are not followed.
  */
 export function createHttpTransport(options: HttpTransportOptions): Transport {
+  const compressor: Compressor = {};
   return {
     async send(batch: WireBatch): Promise<SendOutcome> {
-      const { url, body } = prepareRequest(options, batch);
+      const { url, body } = await prepareRequest(options, batch, false, compressor);
       const response = await post(url, body, options, true);
       // A timeout, or fetch's TypeError for a network failure (offline, refused, CORS).
       if (!(response instanceof Response)) return { kind: 'retry', error: response };
@@ -86,18 +87,31 @@ export async function post(
   }
 }
 
-/** Builds the URL and body of a batch request: encode, gzip above the threshold, sign. */
-export function prepareRequest(
+/** What one tracker remembers about its gzip: `broken` once `CompressionStream` failed. */
+export interface Compressor {
+  broken?: boolean;
+}
+
+/**
+ * Builds the URL and body of a batch request: encode, gzip above the threshold (plain when the
+ * platform cannot, remembered in `compressor`), sign. `encoding=gzip` only on a gzip body.
+ */
+export async function prepareRequest(
   options: Pick<HttpTransportOptions, 'endpoint' | 'streams' | 'signer' | 'compression' | 'compressAboveBytes' | 'now'>,
   batch: WireBatch,
   test = false,
-): { url: string; body: Uint8Array } {
+  compressor: Compressor = {},
+): Promise<{ url: string; body: Uint8Array }> {
   let body = encodeBody(batch.events, options.now());
-  const gzip = options.compression === 'gzip' && body.length >= options.compressAboveBytes;
-  if (gzip) body = gzipSync(body);
+  let gzipped: Uint8Array | undefined;
+  if (options.compression === 'gzip' && body.length >= options.compressAboveBytes && !compressor.broken) {
+    gzipped = await gzip(body);
+    compressor.broken = !gzipped;
+  }
+  if (gzipped) body = gzipped;
   const stream = options.streams[batch.stream];
   const signer = stream?.signer ?? options.signer;
-  const url = requestUrl(stream?.endpoint ?? options.endpoint, { rid: batch.rid, gzip, stream: batch.stream, sig: signer?.(body), test });
+  const url = requestUrl(stream?.endpoint ?? options.endpoint, { rid: batch.rid, gzip: !!gzipped, stream: batch.stream, sig: signer?.(body), test });
   return { url, body };
 }
 

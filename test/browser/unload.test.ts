@@ -141,7 +141,7 @@ describe.each(pathsOf(engine))('through %s', (path) => {
 it.each(['gzip', 'none'] as const)('5,000 queued events at unload (compression %s): one request within the 48 KiB budget, the rest on the next page load, none lost', async (compression) => {
   // The collector refuses with 503 and Retry-After, so the tracker pauses and everything queues.
   collector.setFaults({ rejectStatus: 503, retryAfterSec: 60 });
-  // Batch limits far above the budget, so that the budget (and the bound on gzip work) decides.
+  // Batch limits far above the budget, so that the budget decides.
   const name = `unload-5000-${compression}`;
   const attributes = { 'max-batch-events': '10000', 'max-batch-bytes': String(4 * 1024 * 1024), 'flush-interval-ms': '50', compression, name };
   const { context, page } = await openPage('beacon', trackerPage(name, attributes));
@@ -149,7 +149,7 @@ it.each(['gzip', 'none'] as const)('5,000 queued events at unload (compression %
   for (let i = 0; i < 5000; i += 100) {
     await page.evaluate(([from]) => {
       const outbox = (window as unknown as { outbox: { track(name: string, properties: object): void } }).outbox;
-      // Some entropy per event, so gzip cannot shrink 5,000 of them under the budget.
+      // Some entropy per event, as real events have.
       for (let i = from; i < from + 100; i++) outbox.track('unload.test', { i, token: crypto.randomUUID(), path: `/catalog/item/${i}` });
     }, [i] as const);
   }
@@ -169,10 +169,10 @@ it.each(['gzip', 'none'] as const)('5,000 queued events at unload (compression %
   expect(others).toEqual([]);
   expect(request!.bytes).toBe(bodyBytes);
   expect(bodyBytes).toBeLessThanOrEqual(48 * 1024);
-  // Uncompressed, the budget binds and is used, not wasted. Gzipped, at most 64 KiB of events are
-  // compressed at unload (main-thread time), which lands well inside the budget.
-  if (compression === 'none') expect(bodyBytes).toBeGreaterThan(40 * 1024);
-  else expect(unload.bytesInflated - before.bytesInflated).toBeGreaterThan(60 * 1024);
+  // The unload path sends plain bytes whatever `compression` says (it must stay synchronous, and
+  // the platform's gzip is async): the budget binds and is used, not wasted.
+  expect(bodyBytes).toBeGreaterThan(40 * 1024);
+  expect(unload.bytesInflated - before.bytesInflated).toBe(bodyBytes);
   expect(carried).toBeGreaterThan(0);
   expect(carried).toBeLessThan(5000);
   expect(received()).toEqual(range(carried)); // the oldest went first

@@ -25,7 +25,7 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
 export const collector = {
   endpoint: env.COLLECTOR_ENDPOINT,
   events: async () => (await control<{ events: WireEvent[] }>('GET', '/events')).events,
-  stats: () => control<{ accepted: number; duplicates: number; requests: number; refusedConnections: number }>('GET', '/stats'),
+  stats: () => control<{ accepted: number; duplicates: number; requests: number; refusedConnections: number; bytesIn: number; bytesInflated: number }>('GET', '/stats'),
   reset: () => control('POST', '/reset'),
   /**
    * Refuses every connection until `up()`: "the collector is down". (The pool runs workerd

@@ -55,6 +55,18 @@ describe('request-scoped delivery', () => {
     expect((await collector.events()).map((e) => e.name)).toEqual(['page_view', 'click']);
   });
 
+  // The tracker carries no codec since fflate left (design.md, departure 7): workerd's own
+  // CompressionStream gzips, and the URL says so.
+  it('gzips a batch above compressAboveBytes through workerd’s CompressionStream', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `event_${i}`).join(',');
+    const { delivery } = await request(pathWorker(fastTracker()), `/${names}`);
+    expect(delivery).toMatchObject({ delivered: true, lost: 0 });
+    const stats = await collector.stats();
+    expect(stats.requests).toBe(1);
+    expect(stats.bytesInflated).toBeGreaterThan(stats.bytesIn * 4); // 40 near-identical events
+    expect(await collector.events()).toHaveLength(40);
+  });
+
   it('gives each request its own tracker, which sends only that request’s events', async () => {
     const seen: Tracker[] = [];
     const worker = pathWorker(fastTracker(), seen);
