@@ -7,7 +7,8 @@ import { rollupInputs } from './scripts/entries.mjs';
 
 // The public entries live in scripts/entries.mjs, with package.json's `exports` generated from them.
 const entries = rollupInputs();
-const external = ['idb-keyval', 'cloudflare:workers'];
+// fflate: only the collector's capped inflate imports it (the tracker gzips through CompressionStream).
+const external = ['fflate', 'idb-keyval', 'cloudflare:workers'];
 // ky (the feed reader's HTTP) is a dependency for ESM consumers; the CJS build carries its own
 // copy, because ky is ESM-only and require() of ESM needs Node 20.19+ (engines says >=20).
 // The tracker's send path never imports it: see docs/design.md (a quarter of the script tag).
