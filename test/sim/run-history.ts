@@ -5,6 +5,7 @@
 // (stored there), or dropped for a counted reason reported through onError, or still held for
 // sending. Around it: counters balance at rest, nothing rejects unhandled, timers do not spin,
 // caps hold, a healthy network at the end lets flush() resolve true.
+import { gzipSync } from 'node:zlib';
 import { createTracker, type OutboxError, type Tracker, type TrackerOptions } from '../../src/index.js';
 import { tabCoordination } from '../../src/platform/tab-leader.js';
 import { createTrackerOn } from '../../src/tracker.js';
@@ -89,6 +90,10 @@ export async function runHistory(history: History): Promise<HistoryResult> {
   const globalNet = network.handle('global');
   const savedFetch = globalThis.fetch;
   globalThis.fetch = globalNet.fetch;
+  // Node's CompressionStream finishes on zlib's thread pool, outside the simulated clock: a
+  // history would wait on it in real time and stop replaying exactly. The same bytes, in-thread.
+  const savedCompression = globalThis.CompressionStream;
+  globalThis.CompressionStream = InThreadGzipStream as unknown as typeof CompressionStream;
   const tabs: Tab[] = [];
   const tracked: Tracked[] = [];
   const pending: { what: string; tab: Tab; promise: Promise<unknown>; settled: boolean }[] = [];
@@ -113,6 +118,7 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     restore();
     restoreTabs?.();
     globalThis.fetch = savedFetch;
+    globalThis.CompressionStream = savedCompression;
     process.removeListener('unhandledRejection', onUnhandled);
     for (const listener of saved) process.on('unhandledRejection', listener);
   }
@@ -606,3 +612,14 @@ function describe(value: unknown): string {
 }
 
 export type { SimClock, SimNetwork, SimStorage };
+
+/** `CompressionStream('gzip')` computed in the calling thread (see where it is installed). */
+class InThreadGzipStream extends TransformStream<Uint8Array, Uint8Array> {
+  constructor() {
+    const parts: Uint8Array[] = [];
+    super({
+      transform: (chunk) => void parts.push(chunk),
+      flush: (controller) => controller.enqueue(new Uint8Array(gzipSync(Buffer.concat(parts)))),
+    });
+  }
+}
