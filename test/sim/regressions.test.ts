@@ -266,6 +266,22 @@ describe('holes the simulation found', () => {
       ),
     ));
 
+  // F9's family (harden eaf6cab): a send() whose request times out, the clock going back 12.5 h
+  // during the wait; delivery then took 12.4 h on a healthy network.
+  it('a clock jump back while a send() request times out does not stall it for the jump', () =>
+    holds(
+      history(
+        [
+          { t: 'send', tab: 0, events: [{ ...valid, name: 'ruled', props: 'none', source: 'none', stream: 'ui' }, { ...valid, name: 'ruled', props: 'unicode', source: 'none', stream: 'ui' }, { ...valid, name: 'click', props: 'bigint', source: 'none' }] },
+          advance(1229),
+          { t: 'jump', ms: -44_851_557 },
+          advance(105_455),
+        ],
+        [{ kind: 'timeout' }, { kind: 'redirect', status: 303 }],
+        { storage: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 5000, concurrency: 3, seed: -1571050394 },
+      ),
+    ));
+
   it('send() while the queue is full and onError re-enters track(): counters still balance', () =>
     holds(
       history(
