@@ -277,6 +277,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pumpQueued = false;
     if (closed || !sending || !ready) return;
     const time = now();
+    // Re-based before it is read, not only when the timer is armed: a pause read un-based after
+    // the clock went back allowed nothing, and the timer saw none to wait for (sim F9).
+    backoff = rebase(backoff, time);
     // While the collector fails, the whole queue waits, then sends one probe at a time.
     const allowed = allowedInFlight(backoff, time, concurrency);
     if (inFlight.size >= allowed) return armTimer();
