@@ -190,7 +190,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
 
-  function evicted(events: readonly Entry[]): void {
+  // `owner`: the caller acts for the shared outbox (takeIn: only a tab that sends or becomes the
+  // sender reads it), so what the caps evict is counted here, whatever `sending` says yet.
+  function evicted(events: readonly Entry[], owner = false): void {
     if (!events.length) return;
     // Evicted entries are already out of the deque; fix the batch and unbatched accounting.
     for (const entry of events) {
@@ -199,7 +201,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     }
     // A tab that only appends keeps its own copy for the unload path; the sending tab owns the
     // shared outbox and its caps, so only it deletes from storage and counts the eviction.
-    if (!sending && outbox) return outbox.forget(events);
+    if (!sending && !owner && outbox) return outbox.forget(events);
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
@@ -498,7 +500,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const cut = newer < 0 ? fresh.length : newer;
     const out = deque.prepend(fresh.slice(0, cut), canEvict);
     for (const entry of fresh.slice(cut)) out.push(...deque.push(entry, canEvict));
-    evicted(out);
+    // Loaded events evicted before setSending(true) follows the read were left in storage, never
+    // counted (sim F8b): the reader owns what it loaded.
+    evicted(out, true);
     if (nextLeaseExpiry !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, nextLeaseExpiry);
     if (unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
   }
