@@ -128,6 +128,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
   let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
+  // Set once this tab reads the shared outbox to send it (rescan, resync: only a sender or a tab
+  // taking over does). From then on its evictions are counted here, even before setSending(true)
+  // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
+  let owner = false;
 
   // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
   // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
@@ -190,9 +194,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   const canEvict = (entry: Entry): boolean => !entry.batch?.inFlight;
 
-  // `owner`: the caller acts for the shared outbox (takeIn: only a tab that sends or becomes the
-  // sender reads it), so what the caps evict is counted here, whatever `sending` says yet.
-  function evicted(events: readonly Entry[], owner = false): void {
+  function evicted(events: readonly Entry[]): void {
     if (!events.length) return;
     // Evicted entries are already out of the deque; fix the batch and unbatched accounting.
     for (const entry of events) {
@@ -500,15 +502,14 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const cut = newer < 0 ? fresh.length : newer;
     const out = deque.prepend(fresh.slice(0, cut), canEvict);
     for (const entry of fresh.slice(cut)) out.push(...deque.push(entry, canEvict));
-    // Loaded events evicted before setSending(true) follows the read were left in storage, never
-    // counted (sim F8b): the reader owns what it loaded.
-    evicted(out, true);
+    evicted(out);
     if (nextLeaseExpiry !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, nextLeaseExpiry);
     if (unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
   }
 
   async function rescan(): Promise<void> {
     if (!outbox) return;
+    owner = true;
     try {
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
@@ -527,6 +528,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function resync(): Promise<void> {
     if (!outbox) return;
+    owner = true;
     // Only events already stored when the read starts: one whose write lands during the read is
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
     const storedBefore = [...deque.values()].filter((entry) => entry.stored);
