@@ -227,12 +227,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
     // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
     const sourceId = callOptions?.sourceId ?? options.sourceId;
     const stream = callOptions?.stream;
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
+    // Checked once the event is built: the refusal names the event it loses (sim F12).
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
     if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });

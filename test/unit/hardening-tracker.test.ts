@@ -34,6 +34,21 @@ const record = (id: string, extra: Record<string, unknown> = {}) => ({ id, name:
 const chunk = (records: unknown[]) => JSON.stringify(records);
 
 describe('track() and send() with hostile input', () => {
+  // sim F12: the refusal named no event, so the host could not tell which one it lost.
+  it('track() and send() after close() are refused as invalid, naming each event they lose', async () => {
+    const errors: OutboxError[] = [];
+    const { transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: false, onError: (e) => errors.push(e) });
+    expect(await tracker.close(1000)).toBe(true);
+    tracker.track('late', { a: 1 }, { id: 'late-1' });
+    await tracker.send([{ name: 'later', id: 'late-2' }]);
+    expect(errors.map((e) => [e.code, e.events.map((r) => [r.id, r.name])])).toEqual([
+      ['invalid', [['late-1', 'late']]],
+      ['invalid', [['late-2', 'later']]],
+    ]);
+    expect(tracker.stats()).toMatchObject({ tracked: 2, dropped: { invalid: 2 }, queued: 0 });
+  });
+
   it('a throwing getter or a Proxy whose traps throw never escapes track(), and is counted invalid', async () => {
     const errors: OutboxError[] = [];
     const { transport } = ackingTransport();
