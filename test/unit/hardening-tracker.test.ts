@@ -1,6 +1,6 @@
 // Regressions of issue 9 on the tracker core, with a transport that acknowledges in memory and
 // storage adapters that misbehave. Each test names the hole it closes.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStorage, createTracker, type OutboxError, type SendOutcome, type StorageAdapter, type TrackerStats, type WireBatch } from '../../src/index.js';
 import type { TrackerCore } from '../../src/integration.js';
 import { createTrackerOn } from '../../src/tracker.js';
@@ -167,6 +167,21 @@ describe('storage is untrusted', () => {
     expect(ids.sort()).toEqual(['s1', 's2']);
     expect(map.has('l:bad')).toBe(false);
     expect(errors.filter((e) => e.code === 'storage')).toHaveLength(1);
+  });
+
+  // sim F11: the sender's timer waited for minBatchEvents, and the tab that stored the event (its
+  // flush() waiting on the sender) waited forever. Loaded events go at the next timer tick.
+  it('events loaded from storage are sent at the next timer tick although minBatchEvents is not reached', async () => {
+    const map = new Map([['c:000000001:w:000000', chunk([record('s1')])]]);
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), minBatchEvents: 10, maxBatchEvents: 20, flushIntervalMs: 20 });
+    await vi.waitFor(() => expect(ids).toEqual(['s1']), { timeout: 5000, interval: 10 });
+    tracker.track('own');
+    // Its own event still waits for minBatchEvents (no flush() called): only the loaded one went.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ids).toEqual(['s1']);
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids).toHaveLength(2);
   });
 
   it('a lease far in the future (the clock went back) is cut to max(2 x timeoutMs, 10 s) and never spins the timer', async () => {
