@@ -310,6 +310,36 @@ describe('storage is untrusted', () => {
     expect(balance(stats)).toBe(stats.tracked);
   });
 
+  // sim F8 with storage faults: a non-sending tab evicted an event while its chunk write was under
+  // way; the write failed, and the retry, which had forgotten it, left it out: lost, uncounted.
+  it('an event a non-sending tab evicts while its write is under way and then fails is written again, then sent or counted', async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failNext!: (error: Error) => void;
+    let gated = true;
+    const storage: StorageAdapter = {
+      ...inner,
+      set: (key, value) => (gated && key.startsWith('c:') ? ((gated = false), new Promise<void>((_, reject) => (failNext = reject))) : inner.set(key, value)),
+    };
+    let core!: TrackerCore;
+    const { ids, transport } = ackingTransport();
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.setSending(false))] }, { transport, storage, maxQueueEvents: 2, flushIntervalMs: 60_000 });
+    await core.ready;
+    tracker.track('a', {}, { id: 'a0' });
+    await vi.waitFor(() => expect(failNext).toBeTypeOf('function')); // a0's chunk write is under way
+    tracker.track('a', {}, { id: 'a1' });
+    tracker.track('a', {}, { id: 'a2' }); // evicts a0 from memory while its write is pending
+    failNext(new Error('transient'));
+    tracker.track('a', {}, { id: 'a3' }); // a next write tick: the failed one is retried with it
+    await vi.waitFor(() => expect([...map.values()].join()).toContain('"a0"'), { timeout: 4000, interval: 10 });
+    await core.resync();
+    core.setSending(true);
+    expect(await tracker.flush(4000)).toBe(true);
+    const stats = tracker.stats();
+    expect(ids.includes('a0') || stats.dropped.overflow > 0).toBe(true);
+    expect(ids.length + stats.dropped.overflow).toBe(4);
+  });
+
   it('events written while the new sender reads storage stay in memory (they are in no listing of that read)', async () => {
     const map = new Map<string, string>();
     const inner = createMemoryStorage(map);
