@@ -147,12 +147,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // Nothing of a failed tick is given up: each operation is queued again (unless a newer one
         // replaced it) and written on the next tick. A delete given up let a later read take
         // acknowledged events in again, counted twice (sim F10). New chunks stay `stored`-unset.
-        for (const [key, value] of setList) {
-          if (sets.has(key) || deletes.has(key)) continue;
-          if (chunks.has(key)) dirty.add(key);
-          else if (!key.startsWith(chunkPrefix)) sets.set(key, value);
-        }
-        for (const key of deleteList) if (!sets.has(key) && !chunks.has(key)) deletes.add(key);
+        for (const [key, value] of setList) if (!sets.has(key) && !deletes.has(key)) chunks.has(key) ? dirty.add(key) : key.startsWith(chunkPrefix) || sets.set(key, value);
+        for (const key of deleteList) sets.has(key) || chunks.has(key) || deletes.add(key);
         // One report per streak of failures, not one per tick.
         if (!failing) onError(error);
         failing = true;

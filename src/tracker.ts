@@ -132,7 +132,6 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   // taking over does). From then on its evictions are counted here, even before setSending(true)
   // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
   let owner = false;
-  let loadedWaiting = false; // events taken in from storage wait: the next timer tick sends them
 
   // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
   // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
@@ -479,11 +478,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       void rescan();
     }
     if (nextFlushAt !== undefined && nextFlushAt <= time) {
-      // Events loaded from storage (other tabs', earlier pages') go at the next tick whatever
-      // minBatchEvents says: their tab's flush() waits on this one (sim F11).
-      if (unbatched >= options.minBatchEvents || loadedWaiting) draining = true;
+      if (unbatched >= options.minBatchEvents) draining = true;
       else nextFlushAt = time + options.flushIntervalMs;
-      loadedWaiting = false;
     }
     pump();
   }
@@ -502,7 +498,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
     for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
     unbatched += fresh.length;
-    if (fresh.length) loadedWaiting = true;
+    // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
+    // says: their tab's flush() waits on this one (sim F11).
+    if (fresh.length) draining = true;
     // Chunks come oldest first. Those older than everything in memory go in front, newer ones
     // (other tabs' recent appends) behind, so the caps still evict the oldest events first.
     const head = deque.first()?.chunk;
