@@ -217,9 +217,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function enqueue(entry: Entry): void {
-    evicted(deque.push(entry, canEvict));
+    const out = deque.push(entry, canEvict);
     unbatched++;
+    // Appended before the eviction is reported: an onError that re-enters track() may evict this
+    // very entry, and its removal must find it (it was written after being reported overflow).
     outbox?.append(entry);
+    evicted(out);
     onTracked?.();
     if (nextFlushAt === undefined) {
       nextFlushAt = now() + options.flushIntervalMs;
@@ -635,8 +638,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
     for (const entry of entries) {
       unbatched++;
-      evicted(deque.push(entry, canEvict));
+      const out = deque.push(entry, canEvict);
       outbox?.append(entry);
+      evicted(out);
     }
     const kept = entries.filter((e) => !e.gone && !e.batch);
     unbatched -= kept.length;

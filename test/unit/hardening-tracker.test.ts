@@ -340,6 +340,36 @@ describe('storage is untrusted', () => {
     expect(ids.length + stats.dropped.overflow).toBe(4);
   });
 
+  // Random history seed -164332809: an onError that tracks on each overflow evicted the entry being
+  // queued before it was appended; reported overflow, it was then written, and stayed in storage.
+  it('an event reported overflow by a re-entrant onError is not written to storage afterwards', async () => {
+    const map = new Map<string, string>();
+    const reported: string[] = [];
+    let extra = 0;
+    const blocked = { async send(): Promise<SendOutcome> { return new Promise<SendOutcome>(() => undefined); } };
+    const tracker = createTracker({
+      transport: blocked, // nothing leaves: what storage holds at the end is what was queued
+      storage: createMemoryStorage(map),
+      maxQueueEvents: 3,
+      flushIntervalMs: 60_000,
+      minBatchEvents: 100,
+      maxBatchEvents: 100,
+      onError(e) {
+        if (e.code !== 'overflow') return;
+        reported.push(...e.events.map((r) => r.id));
+        if (extra++ < 5) tracker.track('again', {}, { id: `r${extra}` });
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10)); // storage ready
+    for (let i = 0; i < 4; i++) tracker.track('t', {}, { id: `t${i}` });
+    await vi.waitFor(() => expect([...map.keys()].some((k) => k.startsWith('c:'))).toBe(true));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // every write tick settled
+    const stored = [...map.entries()].filter(([k]) => k.startsWith('c:')).flatMap(([, v]) => (JSON.parse(v) as { id: string }[]).map((r) => r.id));
+    expect(reported.length).toBeGreaterThan(1);
+    expect(stored.filter((id) => reported.includes(id))).toEqual([]);
+    expect(stored).toHaveLength(3);
+  });
+
   it('events written while the new sender reads storage stay in memory (they are in no listing of that read)', async () => {
     const map = new Map<string, string>();
     const inner = createMemoryStorage(map);
