@@ -109,14 +109,12 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // At most `chunkEvents` per chunk: batches then mostly cover whole chunks, and an
     // acknowledgement deletes a chunk instead of rewriting a large one (10,000 events tracked in
     // one tick rewrote 47 MB in IndexedDB as one chunk; 1.2 MB in chunks of a batch).
-    const written: [string, Map<string, StoredEvent>][] = [];
     for (let start = 0; start < appended.length; start += chunkEvents) {
       const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
       const live = new Map(appended.slice(start, start + chunkEvents).map((event) => [event.id, event]));
       for (const event of live.values()) event.chunk = key;
       chunks.set(key, live);
       sets.set(key, serializeChunk(live.values()));
-      written.push([key, live]);
     }
     appended = [];
     for (const key of dirty) {
@@ -143,11 +141,14 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     return done.then(
       () => {
         failing = false;
-        for (const [, live] of written) for (const event of live.values()) event.stored = true;
+        for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;
       },
       (error: unknown) => {
-        // The new chunks are not in storage: their events live in memory only (`stored` stays unset).
-        for (const [key] of written) chunks.delete(key);
+        // Nothing of a failed tick is given up: each operation is queued again (unless a newer one
+        // replaced it) and written on the next tick. A delete given up let a later read take
+        // acknowledged events in again, counted twice (sim F10). New chunks stay `stored`-unset.
+        for (const [key, value] of setList) if (!sets.has(key) && !deletes.has(key)) chunks.has(key) ? dirty.add(key) : key.startsWith(chunkPrefix) || sets.set(key, value);
+        for (const key of deleteList) sets.has(key) || chunks.has(key) || deletes.add(key);
         // One report per streak of failures, not one per tick.
         if (!failing) onError(error);
         failing = true;
@@ -182,7 +183,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     let bad = 0;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
     for (const key of chunkKeys.sort()) {
-      if (!all && chunks.has(key)) continue;
+      // A chunk with a write or delete pending is what memory says, not what storage still holds.
+      if ((!all && chunks.has(key)) || deletes.has(key) || (dirty.has(key) && chunks.has(key))) continue;
       const text = await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);

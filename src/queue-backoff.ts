@@ -33,7 +33,8 @@ export interface FailureInput {
  * `maxRetryAfterMs`) when given, else a full-jitter backoff on the failures in a row; a failure
  * never shortens a pause already decided.
  */
-export function afterFailure(state: QueueBackoff, input: FailureInput): QueueBackoff {
+export function afterFailure(previous: QueueBackoff, input: FailureInput): QueueBackoff {
+  const state = rebase(previous, input.now);
   const failures = state.failures + 1;
   // A custom transport may hand anything here: only a number >= 0 is a server's pause.
   const pause = input.retryAfterMs! >= 0 ? Math.min(input.retryAfterMs!, input.maxRetryAfterMs) : backoffDelay(failures - 1, input.backoff, input.random);

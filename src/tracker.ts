@@ -128,6 +128,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
   let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
+  // Set once this tab reads the shared outbox to send it (rescan, resync: only a sender or a tab
+  // taking over does). From then on its evictions are counted here, even before setSending(true)
+  // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
+  let owner = false;
 
   // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
   // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
@@ -198,8 +202,10 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       else unbatched--;
     }
     // A tab that only appends keeps its own copy for the unload path; the sending tab owns the
-    // shared outbox and its caps, so only it deletes from storage and counts the eviction.
-    if (!sending && outbox) return outbox.forget(events);
+    // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
+    // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
+    // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
+    if (!sending && !owner && outbox) return outbox.forget(events.filter((e) => e.stored));
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(
@@ -211,9 +217,12 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function enqueue(entry: Entry): void {
-    evicted(deque.push(entry, canEvict));
+    const out = deque.push(entry, canEvict);
     unbatched++;
+    // Appended before the eviction is reported: an onError that re-enters track() may evict this
+    // very entry, and its removal must find it (it was written after being reported overflow).
     outbox?.append(entry);
+    evicted(out);
     onTracked?.();
     if (nextFlushAt === undefined) {
       nextFlushAt = now() + options.flushIntervalMs;
@@ -223,12 +232,13 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   }
 
   function makeEntry(name: unknown, properties: unknown, callOptions: TrackOptions | undefined): Entry {
-    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`);
     // Each option read once: a getter may answer differently (or throw) on a second read.
     const id = callOptions?.id ?? nextId();
     const sourceId = callOptions?.sourceId ?? options.sourceId;
     const stream = callOptions?.stream;
     const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
+    // Checked once the event is built: the refusal names the event it loses (sim F12).
+    if (closed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
     const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
     const rule = rules.length ? matchRule(rules, entry, now()) : undefined;
     if (rule) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
@@ -277,6 +287,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     pumpQueued = false;
     if (closed || !sending || !ready) return;
     const time = now();
+    // Re-based before it is read, not only when the timer is armed: a pause read un-based after
+    // the clock went back allowed nothing, and the timer saw none to wait for (sim F9).
+    backoff = rebase(backoff, time);
     // While the collector fails, the whole queue waits, then sends one probe at a time.
     const allowed = allowedInFlight(backoff, time, concurrency);
     if (inFlight.size >= allowed) return armTimer();
@@ -488,6 +501,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
     for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
     unbatched += fresh.length;
+    // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
+    // says: their tab's flush() waits on this one (sim F11).
+    if (fresh.length) draining = true;
     // Chunks come oldest first. Those older than everything in memory go in front, newer ones
     // (other tabs' recent appends) behind, so the caps still evict the oldest events first.
     const head = deque.first()?.chunk;
@@ -502,6 +518,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function rescan(): Promise<void> {
     if (!outbox) return;
+    owner = true;
     try {
       const { events, nextLeaseExpiry } = await outbox.load();
       takeIn(events, nextLeaseExpiry);
@@ -520,6 +537,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   async function resync(): Promise<void> {
     if (!outbox) return;
+    owner = true;
     // Only events already stored when the read starts: one whose write lands during the read is
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
     const storedBefore = [...deque.values()].filter((entry) => entry.stored);
@@ -620,8 +638,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // and an onError that re-enters track(), must never meet a batch not yet in `waiting`.
     for (const entry of entries) {
       unbatched++;
-      evicted(deque.push(entry, canEvict));
+      const out = deque.push(entry, canEvict);
       outbox?.append(entry);
+      evicted(out);
     }
     const kept = entries.filter((e) => !e.gone && !e.batch);
     unbatched -= kept.length;

@@ -1,6 +1,6 @@
 // Regressions of issue 9 on the tracker core, with a transport that acknowledges in memory and
 // storage adapters that misbehave. Each test names the hole it closes.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStorage, createTracker, type OutboxError, type SendOutcome, type StorageAdapter, type TrackerStats, type WireBatch } from '../../src/index.js';
 import type { TrackerCore } from '../../src/integration.js';
 import { createTrackerOn } from '../../src/tracker.js';
@@ -34,6 +34,21 @@ const record = (id: string, extra: Record<string, unknown> = {}) => ({ id, name:
 const chunk = (records: unknown[]) => JSON.stringify(records);
 
 describe('track() and send() with hostile input', () => {
+  // sim F12: the refusal named no event, so the host could not tell which one it lost.
+  it('track() and send() after close() are refused as invalid, naming each event they lose', async () => {
+    const errors: OutboxError[] = [];
+    const { transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: false, onError: (e) => errors.push(e) });
+    expect(await tracker.close(1000)).toBe(true);
+    tracker.track('late', { a: 1 }, { id: 'late-1' });
+    await tracker.send([{ name: 'later', id: 'late-2' }]);
+    expect(errors.map((e) => [e.code, e.events.map((r) => [r.id, r.name])])).toEqual([
+      ['invalid', [['late-1', 'late']]],
+      ['invalid', [['late-2', 'later']]],
+    ]);
+    expect(tracker.stats()).toMatchObject({ tracked: 2, dropped: { invalid: 2 }, queued: 0 });
+  });
+
   it('a throwing getter or a Proxy whose traps throw never escapes track(), and is counted invalid', async () => {
     const errors: OutboxError[] = [];
     const { transport } = ackingTransport();
@@ -152,6 +167,21 @@ describe('storage is untrusted', () => {
     expect(ids.sort()).toEqual(['s1', 's2']);
     expect(map.has('l:bad')).toBe(false);
     expect(errors.filter((e) => e.code === 'storage')).toHaveLength(1);
+  });
+
+  // sim F11: the sender's timer waited for minBatchEvents, and the tab that stored the event (its
+  // flush() waiting on the sender) waited forever. Loaded events go at the next timer tick.
+  it('events loaded from storage are sent at the next timer tick although minBatchEvents is not reached', async () => {
+    const map = new Map([['c:000000001:w:000000', chunk([record('s1')])]]);
+    const { ids, transport } = ackingTransport();
+    const tracker = createTracker({ transport, storage: createMemoryStorage(map), minBatchEvents: 10, maxBatchEvents: 20, flushIntervalMs: 20 });
+    await vi.waitFor(() => expect(ids).toEqual(['s1']), { timeout: 5000, interval: 10 });
+    tracker.track('own');
+    // Its own event still waits for minBatchEvents (no flush() called): only the loaded one went.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ids).toEqual(['s1']);
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(ids).toHaveLength(2);
   });
 
   it('a lease far in the future (the clock went back) is cut to max(2 x timeoutMs, 10 s) and never spins the timer', async () => {
@@ -278,6 +308,66 @@ describe('storage is untrusted', () => {
     const stats = tracker.stats();
     expect(stats.sent).toBe(5);
     expect(balance(stats)).toBe(stats.tracked);
+  });
+
+  // sim F8 with storage faults: a non-sending tab evicted an event while its chunk write was under
+  // way; the write failed, and the retry, which had forgotten it, left it out: lost, uncounted.
+  it('an event a non-sending tab evicts while its write is under way and then fails is written again, then sent or counted', async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failNext!: (error: Error) => void;
+    let gated = true;
+    const storage: StorageAdapter = {
+      ...inner,
+      set: (key, value) => (gated && key.startsWith('c:') ? ((gated = false), new Promise<void>((_, reject) => (failNext = reject))) : inner.set(key, value)),
+    };
+    let core!: TrackerCore;
+    const { ids, transport } = ackingTransport();
+    const tracker = createTrackerOn({ integrations: [(c) => void ((core = c), c.setSending(false))] }, { transport, storage, maxQueueEvents: 2, flushIntervalMs: 60_000 });
+    await core.ready;
+    tracker.track('a', {}, { id: 'a0' });
+    await vi.waitFor(() => expect(failNext).toBeTypeOf('function')); // a0's chunk write is under way
+    tracker.track('a', {}, { id: 'a1' });
+    tracker.track('a', {}, { id: 'a2' }); // evicts a0 from memory while its write is pending
+    failNext(new Error('transient'));
+    tracker.track('a', {}, { id: 'a3' }); // a next write tick: the failed one is retried with it
+    await vi.waitFor(() => expect([...map.values()].join()).toContain('"a0"'), { timeout: 4000, interval: 10 });
+    await core.resync();
+    core.setSending(true);
+    expect(await tracker.flush(4000)).toBe(true);
+    const stats = tracker.stats();
+    expect(ids.includes('a0') || stats.dropped.overflow > 0).toBe(true);
+    expect(ids.length + stats.dropped.overflow).toBe(4);
+  });
+
+  // Random history seed -164332809: an onError that tracks on each overflow evicted the entry being
+  // queued before it was appended; reported overflow, it was then written, and stayed in storage.
+  it('an event reported overflow by a re-entrant onError is not written to storage afterwards', async () => {
+    const map = new Map<string, string>();
+    const reported: string[] = [];
+    let extra = 0;
+    const blocked = { async send(): Promise<SendOutcome> { return new Promise<SendOutcome>(() => undefined); } };
+    const tracker = createTracker({
+      transport: blocked, // nothing leaves: what storage holds at the end is what was queued
+      storage: createMemoryStorage(map),
+      maxQueueEvents: 3,
+      flushIntervalMs: 60_000,
+      minBatchEvents: 100,
+      maxBatchEvents: 100,
+      onError(e) {
+        if (e.code !== 'overflow') return;
+        reported.push(...e.events.map((r) => r.id));
+        if (extra++ < 5) tracker.track('again', {}, { id: `r${extra}` });
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10)); // storage ready
+    for (let i = 0; i < 4; i++) tracker.track('t', {}, { id: `t${i}` });
+    await vi.waitFor(() => expect([...map.keys()].some((k) => k.startsWith('c:'))).toBe(true));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // every write tick settled
+    const stored = [...map.entries()].filter(([k]) => k.startsWith('c:')).flatMap(([, v]) => (JSON.parse(v) as { id: string }[]).map((r) => r.id));
+    expect(reported.length).toBeGreaterThan(1);
+    expect(stored.filter((id) => reported.includes(id))).toEqual([]);
+    expect(stored).toHaveLength(3);
   });
 
   it('events written while the new sender reads storage stay in memory (they are in no listing of that read)', async () => {

@@ -50,4 +50,12 @@ describe('queue backoff', () => {
     const paused = fail(healthy, { retryAfterMs: 10_000, now: 1_000 });
     expect(rebase(paused, now).until).toBe(until);
   });
+
+  // sim F9: a failure after the clock went back must not keep the old pause, a jump away.
+  it('a failure after the clock went back pauses from now, not until the pause before the jump', () => {
+    const paused = fail(healthy, { now: 100_000_000, retryAfterMs: 2000 });
+    const after = fail(paused, { now: 1_000, retryAfterMs: 0 });
+    expect(after.until).toBeLessThanOrEqual(1_000 + 2000);
+    expect(after.failures).toBe(2);
+  });
 });

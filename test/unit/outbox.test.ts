@@ -1,0 +1,59 @@
+// The durable outbox's write ticks (sim F10): an operation of a failed tick is not given up, and a
+// read never takes in again what this outbox already decided to delete.
+import { describe, expect, it } from 'vitest';
+import { serializeEvent } from '../../src/event.js';
+import { createOutbox, type StoredEvent } from '../../src/outbox.js';
+import { createMemoryStorage } from '../../src/storage/memory.js';
+import type { StorageAdapter } from '../../src/storage/storage.js';
+
+function event(id: string, seq: number): StoredEvent {
+  const { json, bytes } = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
+  return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
+}
+
+// A memory adapter whose next `failing` deletes fail (half of them synchronously, as custom adapters do).
+function flaky(map: Map<string, string>) {
+  const inner = createMemoryStorage(map);
+  const state = { failDeletes: 0, deletes: 0 };
+  const adapter: StorageAdapter = {
+    ...inner,
+    delete(key) {
+      state.deletes++;
+      if (state.failDeletes-- > 0) {
+        if (state.failDeletes % 2) throw new Error('delete failed (sync)');
+        return Promise.reject(new Error('delete failed'));
+      }
+      return inner.delete(key);
+    },
+  };
+  return { adapter, state };
+}
+
+const settle = async (box: { idle(): Promise<void> }) => {
+  for (let i = 0; i < 3; i++) await box.idle();
+};
+
+describe('outbox write ticks', () => {
+  it.each([{ mode: 'read of new chunks', all: false }, { mode: 'takeover read of every chunk', all: true }])(
+    'an acknowledged chunk whose delete failed is not loaded again ($mode), and its delete is retried',
+    async ({ all }) => {
+      const map = new Map<string, string>();
+      const { adapter, state } = flaky(map);
+      const errors: unknown[] = [];
+      const box = createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: (e) => errors.push(e), onCorrupt: () => undefined });
+      const events = [event('e0', 0), event('e1', 1)];
+      events.forEach((e) => box.append(e));
+      await settle(box);
+      expect([...map.keys()].filter((k) => !k.includes('rules'))).toHaveLength(1);
+      state.failDeletes = 1;
+      box.remove(events);
+      await settle(box);
+      expect(errors).toHaveLength(1);
+      expect(map.size).toBe(1); // the failed delete left the chunk in storage
+      const { events: loaded } = await box.load(all);
+      expect(loaded.map((e) => e.id)).toEqual([]);
+      await settle(box);
+      expect(map.size).toBe(0); // retried on the tick after the read
+    },
+  );
+});
