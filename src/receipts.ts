@@ -1,4 +1,5 @@
 import type { ReceiptReply } from './wire.js';
+import type { FetchFunction } from './options.js';
 
 /**
  * What a collector said about a request id: `true` it committed it, `false` it did not, `null`
@@ -28,8 +29,11 @@ export function readReceipt(rid: string, status: number, body: unknown): Receipt
   return status === 200 && reply?.rid === rid && typeof reply.received === 'boolean' ? reply.received : null;
 }
 
-/** Asks the collector behind `endpoint` whether it committed request `rid`. Never rejects. */
-export function askReceipt(endpoint: string, rid: string, timeoutMs: number): Promise<ReceiptAnswer> {
+/**
+ * Asks the collector behind `endpoint` whether it committed request `rid`, through the tracker's
+ * `fetch` (the one its batches use: a proxy, a polyfill or a simulated network). Never rejects.
+ */
+export function askReceipt(fetch: FetchFunction, endpoint: string, rid: string, timeoutMs: number): Promise<ReceiptAnswer> {
   return fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }).then(
     (response) => response.json().then((body: unknown) => readReceipt(rid, response.status, body), () => null),
     () => undefined,

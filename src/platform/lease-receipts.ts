@@ -82,7 +82,7 @@ function parseChunk(text: string | undefined): { id: string }[] | undefined {
 // has loaded them: its next read sees them after this, or not at all. Returns what to ask again.
 async function settle(core: TrackerCore, leases: readonly FoundLease[]): Promise<FoundLease[]> {
   const { storage, options } = core;
-  const answers = await Promise.all(leases.map((lease) => askReceipt(options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs)));
+  const answers = await Promise.all(leases.map((lease) => askReceipt(options.fetch, options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs)));
   const { acked, release, retry } = decideLeases(leases, answers, options.now());
   const sets: [string, string][] = [];
   const deletes = release.map((lease) => `l:${lease.rid}`);

@@ -85,7 +85,7 @@ export const pageLifecycle: Integration = (core) => {
   function receiptLater(rid: string, stream: string): Promise<boolean> {
     const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
     if (!endpoint || options.transport) return Promise.resolve(false);
-    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs)).then(() => askReceipt(endpoint, rid, receiptTimeoutMs)).then((answer) => answer === true);
+    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs)).then(() => askReceipt(options.fetch, endpoint, rid, receiptTimeoutMs)).then((answer) => answer === true);
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the

@@ -5,7 +5,7 @@
 // 4xx, 429 with every form of Retry-After, 5xx, timeouts and resets. It records what a browser
 // or undici would have done, so the invariant checker can tell stored from claimed.
 import { gunzipSync, strFromU8 } from 'fflate';
-import { eventProblem, jsonDepthExceeds, maxBatchEvents, maxBodyBytes, maxDepth, maxReplyBytes, type BatchReply } from '../../src/wire.js';
+import { eventProblem, jsonDepthExceeds, maxBatchEvents, maxBodyBytes, maxDepth, maxReplyBytes, type BatchReply, type ReceiptReply } from '../../src/wire.js';
 import type { SimClock } from './sim-clock.js';
 
 /** One scripted answer to one request. */
@@ -90,6 +90,8 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
   let requests = 0;
   let overRead = 0;
   let jumps = 0;
+  /** Request ids of batches the collector committed (stored or ruled every event). */
+  const committed = new Set<string>();
   const record = (id: string) => {
     let entry = ids.get(id);
     if (!entry) ids.set(id, (entry = { stored: false, ruled: false }));
@@ -145,6 +147,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
       return new Response(`{"error":"scripted ${reply.status}"}`, { status: reply.status, headers });
     }
     const parsed = events();
+    const rid = new URL(url).searchParams.get('rid');
     if (reply.kind === 'redirect') {
       const location = url.replace(/^http:/, 'https:');
       if (init?.redirect === 'manual') {
@@ -155,7 +158,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
       if (reply.status === 307 || reply.status === 308) {
         // Followed with the same method and body: the final URL is the collector itself.
         violations.push(`${owner}: fetch followed a ${reply.status} (redirect: 'manual' not set)`);
-        return collect(parsed, healthy, true);
+        return collect(parsed, healthy, true, rid);
       }
       // 301/302/303 are followed as a GET without a body; the final URL answers 200.
       violations.push(`${owner}: fetch followed a ${reply.status} as a GET without the body (redirect: 'manual' not set)`);
@@ -166,10 +169,10 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
       return response;
     }
     if (reply.kind === 'storedThenReset') {
-      collect(parsed, healthy, false);
+      collect(parsed, healthy, false, rid);
       throw new TypeError('fetch failed', { cause: new Error('ECONNRESET after the request was read') });
     }
-    return collect(parsed, reply, false);
+    return collect(parsed, reply, false, rid);
 
     function events(): { list: Record<string, unknown>[] | undefined; bad: boolean; bytes: number } {
       const bytes = init?.body instanceof Uint8Array ? init.body : new Uint8Array();
@@ -186,6 +189,12 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
     }
   }
 
+  async function answerReceipt(rid: string, signal: AbortSignal | undefined): Promise<Response> {
+    await wait(clock, latencyMs, signal);
+    const body: ReceiptReply = { rid, received: committed.has(rid) };
+    return new Response(JSON.stringify(body), { status: 200 });
+  }
+
   function note(parsed: { list: Record<string, unknown>[] | undefined }, status: number, scripted: boolean): void {
     const list = parsed.list ?? [];
     for (const event of list) {
@@ -199,7 +208,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
   }
 
   // The collector proper: validation as the real one does it (wire.ts), then store or rule.
-  function collect(parsed: { list: Record<string, unknown>[] | undefined; bad: boolean; bytes: number }, reply: Reply, scripted: boolean): Response {
+  function collect(parsed: { list: Record<string, unknown>[] | undefined; bad: boolean; bytes: number }, reply: Reply, scripted: boolean, rid: string | null): Response {
     if (parsed.list && (parsed.list.length > maxBatchEvents || parsed.bytes > maxBodyBytes)) {
       note(parsed, 413, false);
       return new Response('{"error":"too large"}', { status: 413 });
@@ -225,6 +234,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
         accepted++;
       }
     }
+    if (rid !== null) committed.add(rid);
     return new Response(replyBody(reply.kind === 'ok' ? reply : { kind: 'ok', body: 'reply' }, accepted, duplicates, ruled), { status: 200 });
   }
 
@@ -250,6 +260,10 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
       const simFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
         if (dead) return new Promise<never>(() => undefined);
         const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        // A receipt query (wire.ts ReceiptReply) is no batch: answered from what was committed,
+        // outside the batch log (the one-probe and backoff checks are about batches).
+        const receipt = (init?.method ?? 'GET') === 'GET' ? new URL(url).searchParams.get('receipt') : null;
+        if (receipt !== null) return answerReceipt(receipt, init?.signal ?? undefined);
         const entry: RequestLog = { owner, start: clock.monotonic(), jumpsAtStart: jumps };
         log.push(entry);
         marks.push({ kind: 'start', entry });
