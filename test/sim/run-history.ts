@@ -562,9 +562,12 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       if (corruptedIds.has(event.id) && reportsAfterCorruption) continue;
       // close() said false: the closed tracker still holds it (and said so, for the caller to spill).
       if (event.tab.closeResult === false && event.tab.tracker!.stats().queued > 0) continue;
-      // A write the storage reported done and dropped: once its tab is gone, nobody can know; while
-      // it lives, the tab holds the event (its unload path would send it), the sender never sees it.
-      if (storage.lostIds.has(event.id) && (event.tab.dead || event.tab.closeResult === false || event.tab.tracker!.stats().queued > 0)) continue;
+      // A write the storage reported done and then dropped: outbox trusts a storage's
+      // acknowledgement. Once its tab is gone nobody can know; and a tab becoming the sender cannot
+      // tell the missing chunk from one another tab delivered and deleted, so it lets the event go
+      // (docs/durability.md, "What storage must keep"). Keeping it instead would re-send what other
+      // tabs delivered whenever their last acknowledgement broadcast is lost.
+      if (storage.lostIds.has(event.id)) continue;
       // Held in storage: the next page sends it (a closed tab's last writes may land after the
       // final reload read storage; a lease may still run).
       if (inStorage.has(event.id)) continue;
