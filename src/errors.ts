@@ -1,3 +1,5 @@
+import type { WireEvent } from './wire.js';
+
 /**
  * Why an event left the outbox without being acknowledged. Every drop is counted under one of
  * these in `stats().dropped` and reported through `onError`.
@@ -35,15 +37,8 @@ export interface OutboxErrorDetails {
   cause?: unknown;
 }
 
-/** An event as it travels on the wire (wire format v1). */
-export interface OutboxEventRecord {
-  id: string;
-  name: string;
-  timestamp: number;
-  sourceId?: string;
-  stream?: string;
-  properties?: Record<string, unknown>;
-}
+/** An event as it travels on the wire: wire format v1's {@link WireEvent}, one definition. */
+export type OutboxEventRecord = WireEvent;
 
 /**
  * The one error type outbox reports. It reaches you through `onError`; `track()` never throws it.
