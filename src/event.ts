@@ -137,7 +137,7 @@ function describe(value: unknown): string {
     if (value === null || typeof value !== 'object') return String(value);
     return Object.prototype.toString.call(value);
   } catch {
-    return 'an object that throws when inspected'; // a Proxy whose traps throw
+    return 'an unreadable value'; // a Proxy whose traps throw when inspected
   }
 }
 

@@ -570,7 +570,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             // Another tab sends only what reached storage: a tab whose writes fail sends its own.
             sending = true;
             schedulePump();
-            report(new OutboxError('storage', 'storage write failed; this tab sends its events', { cause: error }));
+            report(new OutboxError('storage', 'storage write failed; this tab sends', { cause: error }));
           },
           onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.

@@ -165,16 +165,16 @@ export const pageLifecycle: Integration = (core) => {
   // page eligible for the back/forward cache.
   const onBeforeUnload = () => sendNow(true);
   const stopBeforeUnload = () => {
-    window.removeEventListener('beforeunload', onBeforeUnload);
-    window.removeEventListener('load', stopBeforeUnload);
+    removeEventListener('beforeunload', onBeforeUnload);
+    removeEventListener('load', stopBeforeUnload);
   };
   if (document.readyState !== 'complete') {
-    window.addEventListener('beforeunload', onBeforeUnload);
-    window.addEventListener('load', stopBeforeUnload);
+    addEventListener('beforeunload', onBeforeUnload);
+    addEventListener('load', stopBeforeUnload);
   }
   document.addEventListener('visibilitychange', onVisibilityChange);
-  window.addEventListener('pagehide', onPageHide);
-  window.addEventListener('pageshow', onPageShow);
+  addEventListener('pagehide', onPageHide);
+  addEventListener('pageshow', onPageShow);
   // Where fetchLater exists, the deferred request follows the queue. Polled rather than pushed:
   // the tracker has no change events, and this costs one pass over the queue per second.
   let refresh: ReturnType<typeof setInterval> | undefined;
@@ -189,8 +189,8 @@ export const pageLifecycle: Integration = (core) => {
 
   return () => {
     document.removeEventListener('visibilitychange', onVisibilityChange);
-    window.removeEventListener('pagehide', onPageHide);
-    window.removeEventListener('pageshow', onPageShow);
+    removeEventListener('pagehide', onPageHide);
+    removeEventListener('pageshow', onPageShow);
     stopRefresh();
     stopAcks();
     stopTracked();
