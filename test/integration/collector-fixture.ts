@@ -3,14 +3,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startCollector } from '../../demo/collector/collector.mjs';
 
 export type Collector = Awaited<ReturnType<typeof startCollector>>;
-export interface WireEvent {
-  id: string;
-  name: string;
-  timestamp: number;
-  sourceId?: string;
-  stream?: string;
-  properties?: Record<string, unknown>;
-}
+import type { WireEvent } from '../../src/wire.js';
+export type { WireEvent };
 
 /** Starts one collector for the file; `get()` returns it. Faults and events are cleared after each test. */
 export function useCollector(options: Parameters<typeof startCollector>[0] = {}): () => Collector {

@@ -6,15 +6,9 @@ import { env } from 'cloudflare:workers';
 import { vi } from 'vitest';
 import type { TrackerOptions } from 'outbox';
 
-/** An event as the collector stored it (wire format v1). */
-export interface WireEvent {
-  id: string;
-  name: string;
-  timestamp: number;
-  sourceId?: string;
-  stream?: string;
-  properties?: Record<string, unknown>;
-}
+/** An event as the collector stored it: wire format v1's one definition. */
+import type { WireEvent } from 'outbox/wire';
+export type { WireEvent };
 
 async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(env.CONTROL_URL + path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
