@@ -9,6 +9,7 @@ import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.
 import { createOutbox, type Outbox, type StoredEvent } from './outbox.js';
 import { afterFailure, allowedInFlight, healthy, rebase, type QueueBackoff } from './queue-backoff.js';
 import { matchRule, mergeRules, type ActiveRule } from './rules.js';
+import { createReporter } from './reporter.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
 import type { StorageAdapter } from './storage/storage.js';
 import { createHttpTransport, post, prepareRequest, readReply, redirectProblem } from './transport/http.js';
@@ -88,8 +89,6 @@ const defaultWaitMs = 30_000;
 const minLeaseCapMs = 10_000;
 // A wait the caller gave: a number of ms up to what a timer can wait, else the default.
 const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
-/** Errors passed to `onError` per outermost call: past it, one that keeps re-entering is cut off (counted). */
-const maxReportsPerCall = 1000;
 
 /**
  * Creates a tracker on a given platform: its integrations and default storage. `createTracker`
@@ -123,8 +122,6 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let nextRescanAt: number | undefined;
   let timer: unknown;
   let timerAt = Infinity;
-  const reports: OutboxError[] = [];
-  let reporting = false;
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
   let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
@@ -133,24 +130,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
   let owner = false;
 
-  // Errors are queued and delivered in a loop, never by recursion: an onError that calls track()
-  // while the queue is full (each track evicting, each eviction reporting) stays one frame deep,
-  // and past maxReportsPerCall the rest are counted in `unreportedErrors` instead of delivered.
-  function report(error: OutboxError): void {
-    if (!options.onError) return;
-    reports.push(error);
-    if (reporting) return;
-    reporting = true;
-    for (let delivered = 0, next; (next = reports.shift()); delivered++) {
-      try {
-        if (delivered < maxReportsPerCall) options.onError(next);
-        else counters.unreportedErrors++;
-      } catch {
-        // The host's error callback failing must not break delivery, nor reach track()'s caller.
-      }
-    }
-    reporting = false;
-  }
+  const report = createReporter(options.onError, () => counters.unreportedErrors++);
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
     return events.map((event) => JSON.parse(event.json) as OutboxEventRecord);

@@ -9,6 +9,7 @@ import type { TrackerOptions } from '../options.js';
 import type { TrackerStats } from '../stats.js';
 import { createMemoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/storage.js';
+import { createReporter } from '../reporter.js';
 import { createTrackerOn, type Tracker } from '../tracker.js';
 import { serverPlatform } from '../integration.js';
 import { decodeQueueMessage } from '../transport/queues.js';
@@ -84,7 +85,7 @@ const maxSpillChunkBytes = 1024 * 1024;
 export function createInvocationTracker(options: InvocationTrackerOptions): InvocationTracker {
   const { spill, flushTimeoutMs = workerDefaults.flushTimeoutMs, drain = workerDefaults.drain, maxDrainChunks, ...trackerOptions } = options;
   const now = trackerOptions.now ?? Date.now;
-  const report = safeReporter(trackerOptions.onError);
+  const report = createReporter(trackerOptions.onError);
   // The core keeps every event in its storage until acknowledged or dropped: a memory map of ours
   // tells exactly what is left to spill, through the public API only.
   const memory = new Map<string, string>();
@@ -184,7 +185,7 @@ export async function drainSpill(options: InvocationTrackerOptions & { spill: St
       if (value === undefined) continue; // another invocation drained it meanwhile
       const events = parseChunk(value);
       if (!events) {
-        safeReporter(trackerOptions.onError)(new OutboxError('storage', `spilled chunk "${key}" is unreadable; deleting it`));
+        createReporter(trackerOptions.onError)(new OutboxError('storage', `spilled chunk "${key}" is unreadable; deleting it`));
         await spill.delete(key);
         continue;
       }
@@ -206,16 +207,6 @@ function parseChunk(value: string): ReturnType<typeof decodeQueueMessage> {
   } catch {
     return undefined;
   }
-}
-
-function safeReporter(onError: ((error: OutboxError) => void) | undefined): (error: OutboxError) => void {
-  return (error) => {
-    try {
-      onError?.(error);
-    } catch {
-      // The host's callback failing must not break delivery.
-    }
-  };
 }
 
 /** The part of a cron trigger's `ScheduledController` the wrapper passes on. */
