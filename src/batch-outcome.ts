@@ -1,3 +1,5 @@
+import type { BackoffOptions } from './backoff.js';
+import { afterFailure, healthy, type QueueBackoff } from './queue-backoff.js';
 import type { SendOutcome } from './transport/transport.js';
 
 /**
@@ -29,4 +31,36 @@ export function decideBatch(outcome: SendOutcome, size: number, attempt: number,
 export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<string> {
   const listed = (reply as { ruled?: unknown } | undefined)?.ruled;
   return new Set(Array.isArray(listed) ? batchIds.filter((id) => listed.includes(id)) : []);
+}
+
+/** What a batch's outcome means (see {@link decideSettle}). */
+export interface Settlement {
+  decision: BatchDecision;
+  /** The queue's state from now: paused after a failure to retry, healthy after any answer. */
+  backoff: QueueBackoff;
+  /** Whether the request's lease stays in storage (it may have arrived: the next page asks its receipt). */
+  keepLease: boolean;
+}
+
+/** The retry policy {@link decideSettle} applies. */
+export interface SettleSettings {
+  retry: BackoffOptions & { limit: number };
+  random: () => number;
+  maxRetryAfterMs: number;
+}
+
+/**
+ * What an outcome means for a batch of `size` events on its `attempt`-th try and for the queue,
+ * whose state was `backoff`, at `now`. Pure: randomness comes from `settings.random`.
+ */
+export function decideSettle(outcome: SendOutcome, size: number, attempt: number, backoff: QueueBackoff, now: number, settings: SettleSettings): Settlement {
+  const failed = outcome.kind === 'retry';
+  return {
+    decision: decideBatch(outcome, size, attempt, settings.retry.limit),
+    // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
+    backoff: failed ? afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now, random: settings.random, backoff: settings.retry, maxRetryAfterMs: settings.maxRetryAfterMs }) : healthy,
+    // A network error or a timeout does not say the request never arrived: its lease stays (until
+    // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
+    keepLease: failed && outcome.status === undefined,
+  };
 }

@@ -1,0 +1,169 @@
+import { decideSettle, ruledIds, type SettleSettings } from '../batch-outcome.js';
+import { OutboxError, type DropReason, type OutboxEventRecord } from '../errors.js';
+import type { Outbox } from '../outbox.js';
+import type { StatsCounters } from '../stats.js';
+import type { SendOutcome, Transport } from '../transport/transport.js';
+import type { Batch, Entry, QueueModel } from './queue-model.js';
+import type { Scheduler } from './scheduler.js';
+
+/** What {@link createDelivery} works with. */
+export interface DeliverySettings extends SettleSettings {
+  now: () => number;
+  /** A request's lease lasts two of these. */
+  timeoutMs: number;
+  transport: Transport;
+  model: QueueModel;
+  scheduler: Scheduler;
+  counters: StatsCounters;
+  report(error: OutboxError): void;
+  /** The durable outbox, once storage is attached. */
+  outbox(): Outbox | undefined;
+  /** Whether this tab read the shared outbox to send it (its evictions are its to count). */
+  owner(): boolean;
+  /** Called with every acknowledged reply: its drop rules apply. */
+  applyRules(reply: unknown, now: number): void;
+  /** Called with the ids of events that left the outbox for good (other tabs forget them). */
+  left(ids: readonly string[]): void;
+  /** Resolves the flush() calls nothing keeps waiting any more. */
+  settleWaiters(): void;
+}
+
+/**
+ * Delivery (see {@link createDelivery}): starts requests and applies what their outcomes mean
+ * (batch-outcome.ts `decideSettle`), and is where events leave memory, each way with one verb:
+ * acknowledged, dropped (with a reason), evicted.
+ */
+export interface Delivery {
+  startBatch(batch: Batch): void;
+  /** Drops events for `reason`: out of memory and storage, counted and reported. */
+  dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void;
+  /** Events the queue caps pushed out (already out of memory): counted and reported by a sender. */
+  evicted(events: readonly Entry[]): void;
+}
+
+/** Reads serialized events back as records, for an error's `events`. */
+export const records = (events: readonly Entry[]): OutboxEventRecord[] => events.map((event) => JSON.parse(event.json) as OutboxEventRecord);
+
+/** Creates {@link Delivery} over the queue model, the scheduler and the transport. */
+export function createDelivery(settings: DeliverySettings): Delivery {
+  const { now, model, scheduler, counters, report, outbox } = settings;
+  const left = (events: readonly Entry[]) => settings.left(events.map((e) => e.id));
+
+  function startBatch(batch: Batch): void {
+    model.fly(batch);
+    counters.requests++;
+    const started = now();
+    // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
+    outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + settings.timeoutMs * 2, batch.stream);
+    // Through a promise: a custom transport that throws synchronously must not reach the host page.
+    new Promise<SendOutcome>((resolve) => resolve(settings.transport.send(batch))).then(
+      (outcome) => {
+        let plain: SendOutcome;
+        try {
+          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+          // once as plain data; what cannot be read is a failure, never an acknowledgement.
+          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+        } catch (error) {
+          plain = { kind: 'retry', error };
+        }
+        landed(batch, plain, started);
+      },
+      (error: unknown) => landed(batch, { kind: 'retry', error }, started),
+    );
+  }
+
+  function landed(batch: Batch, outcome: SendOutcome, started: number): void {
+    model.land(batch);
+    const time = now();
+    const { decision, backoff, keepLease } = decideSettle(outcome, batch.events.length, batch.attempt, scheduler.pause, time, settings);
+    if (!keepLease) outbox()?.release(batch.rid);
+    scheduler.pause = backoff;
+    if (decision === 'ack') acknowledged(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
+    else {
+      counters.failedRequests++;
+      const { status, error } = outcome as { status?: number; error?: unknown };
+      if (decision === 'retry') retry(batch, status, error, time);
+      else if (decision === 'split') split(batch);
+      else {
+        model.retire(batch);
+        const { events } = batch;
+        dropped(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
+        batch.settled?.();
+      }
+    }
+    settings.settleWaiters();
+    scheduler.pump();
+  }
+
+  // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
+  // collector's rules (wire.ts BatchReply), every other one was stored.
+  function acknowledged(batch: Batch, outcome: Extract<SendOutcome, { kind: 'ok' }>, latency: number, time: number): void {
+    const { events } = batch;
+    model.retire(batch);
+    for (const entry of events) entry.acked = true;
+    outbox()?.remove(events);
+    const ruledSet = ruledIds(outcome.reply, events.map((e) => e.id));
+    const ruled = ruledSet.size ? events.filter((e) => ruledSet.has(e.id)) : [];
+    counters.sent += events.length - ruled.length;
+    counters.dropped.ruled += ruled.length;
+    counters.acknowledgedRequests++;
+    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
+    counters.lastLatencyMs = latency;
+    counters.latencyTotalMs += latency;
+    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
+    settings.applyRules(outcome.reply, time);
+    left(events);
+    batch.settled?.();
+  }
+
+  function retry(batch: Batch, status: number | undefined, error: unknown, time: number): void {
+    counters.retried += batch.events.length;
+    model.enqueueBatch(batch);
+    // A redirect's error names its Location: the one thing the developer needs to fix it.
+    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
+    report(new OutboxError('retry', `${batch.events.length} events failed (${why}); retry in ${Math.max(0, scheduler.pause.until - time)} ms`, { status, cause: error }));
+  }
+
+  // Halves keep the original's place in line; each gets its own request id (new content).
+  function split(batch: Batch): void {
+    const half = Math.ceil(batch.events.length / 2);
+    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map(model.newBatch);
+    if (batch.settled) {
+      let open = 2;
+      parts.forEach((part) => (part.settled = () => --open || batch.settled!()));
+    }
+    parts.forEach(model.enqueueBatch);
+  }
+
+  function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+    if (!events.length) return;
+    events.forEach(model.unlink);
+    outbox()?.remove(events);
+    counters.dropped[reason] += events.length;
+    report(new OutboxError(reason, message, { events: records(events), status, cause }));
+    left(events);
+    settings.settleWaiters();
+  }
+
+  function evicted(events: readonly Entry[]): void {
+    if (!events.length) return;
+    const box = outbox();
+    // A tab that only appends keeps its own copy for the unload path; the sending tab owns the
+    // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
+    // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
+    // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
+    if (!scheduler.isSending && !settings.owner() && box) return box.forget(events.filter((e) => e.stored));
+    box?.remove(events);
+    counters.dropped.overflow += events.length;
+    report(new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, { events: records(events) }));
+    left(events);
+  }
+
+  return { startBatch, dropped, evicted };
+}
+
+/** An error in words, for a report. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

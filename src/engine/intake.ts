@@ -1,0 +1,89 @@
+import { OutboxError } from '../errors.js';
+import { createIdGenerator, errorText, serializeEvent, type TrackOptions } from '../event.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Outbox } from '../outbox.js';
+import type { StatsCounters } from '../stats.js';
+import type { Delivery } from './delivery.js';
+import type { Entry, QueueModel } from './queue-model.js';
+import type { RuleBook } from './rule-book.js';
+import type { Scheduler } from './scheduler.js';
+
+/** What {@link createIntake} works with. */
+export interface IntakeSettings {
+  options: ResolvedOptions;
+  counters: StatsCounters;
+  model: QueueModel;
+  scheduler: Scheduler;
+  delivery: Delivery;
+  rules: RuleBook;
+  outbox(): Outbox | undefined;
+  report(error: OutboxError): void;
+  /** Told after each event is queued (the unload path, while the page hides). */
+  tracked(): void;
+}
+
+/** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
+export interface Intake {
+  /** The next arrival number: every entry queued so far has a lower one. */
+  readonly nextSeq: number;
+  /** Builds the entry of an event; throws an {@link OutboxError} for one that may not be queued. */
+  admit(name: unknown, properties: unknown, options: TrackOptions | undefined): Entry;
+  /** Counts and reports an event refused before it was queued (invalid, too_large, ruled). */
+  refused(error: unknown): void;
+  /** Queues an admitted entry in memory and storage; the caps may evict older ones (or it). */
+  store(entry: Entry): void;
+  /** Stores an entry tracked: the unload path is told, and the flush interval starts. */
+  enqueue(entry: Entry): void;
+}
+
+/** Creates the {@link Intake}. */
+export function createIntake(settings: IntakeSettings): Intake {
+  const { options, counters, model, scheduler, report } = settings;
+  const { now } = options;
+  const nextId = createIdGenerator();
+  let seq = 0;
+
+  function store(entry: Entry): void {
+    const out = model.add(entry);
+    // Appended before the eviction is reported: an onError that re-enters track() may evict this
+    // very entry, and its removal must find it (it was written after being reported overflow).
+    settings.outbox()?.append(entry);
+    settings.delivery.evicted(out);
+  }
+
+  return {
+    get nextSeq() {
+      return seq;
+    },
+    admit(name, properties, callOptions) {
+      // Each option read once: a getter may answer differently (or throw) on a second read.
+      const id = callOptions?.id ?? nextId();
+      const sourceId = callOptions?.sourceId ?? options.sourceId;
+      const stream = callOptions?.stream;
+      const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
+      // Checked once the event is built: the refusal names the event it loses (sim F12).
+      if (scheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
+      const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
+      if (settings.rules.matches(entry, now())) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      return entry;
+    },
+    refused(error) {
+      let outboxError: OutboxError | undefined;
+      try {
+        if (error instanceof OutboxError) outboxError = error;
+      } catch {
+        // instanceof on a thrown Proxy whose getPrototypeOf trap throws
+      }
+      outboxError ??= new OutboxError('invalid', errorText(error), { cause: error });
+      const code = outboxError.code === 'too_large' || outboxError.code === 'ruled' ? outboxError.code : 'invalid';
+      counters.dropped[code]++;
+      report(outboxError);
+    },
+    store,
+    enqueue(entry) {
+      store(entry);
+      settings.tracked();
+      scheduler.tracked();
+    },
+  };
+}

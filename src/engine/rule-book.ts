@@ -1,0 +1,45 @@
+import { matchRule, mergeRules, type ActiveRule } from '../rules.js';
+import type { Outbox } from '../outbox.js';
+import type { Entry, QueueModel } from './queue-model.js';
+import type { Delivery } from './delivery.js';
+
+/** The rule book (see {@link createRuleBook}): the collector's drop rules in force, and their effects. */
+export interface RuleBook {
+  /** Every rule known, expired ones included (they expire by time, not by deletion). */
+  readonly all: readonly ActiveRule[];
+  /** Whether an event matches a rule at `now`. */
+  matches(entry: Entry, now: number): boolean;
+  /** Takes in the rules of a collector's reply: saved, and queued events they match dropped. */
+  applyReply(reply: unknown, now: number): void;
+  /** Takes in the rules stored by an earlier page, and drops what they match. */
+  restore(stored: readonly ActiveRule[], now: number): void;
+}
+
+/** Creates an empty {@link RuleBook} applying to `model`, dropping through `delivery`. */
+export function createRuleBook(model: QueueModel, delivery: () => Delivery, outbox: () => Outbox | undefined): RuleBook {
+  let rules: ActiveRule[] = [];
+
+  function dropRuled(now: number): void {
+    if (!rules.length) return;
+    const matching = [...model.deque.values()].filter((e) => !model.isFlying(e) && matchRule(rules, e, now));
+    delivery().dropped(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
+  }
+
+  return {
+    get all() {
+      return rules;
+    },
+    matches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now),
+    applyReply(reply, now) {
+      if (!(reply as { rules?: unknown } | undefined)?.rules) return;
+      rules = mergeRules(rules, reply, now);
+      outbox()?.saveRules(rules);
+      dropRuled(now);
+    },
+    restore(stored, now) {
+      rules = mergeRules(stored, undefined, now);
+      // Events tracked before the saved rules were read (a page's first events) obey them too.
+      dropRuled(now);
+    },
+  };
+}

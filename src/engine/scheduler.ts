@@ -1,0 +1,145 @@
+import type { BatchLimits } from '../batch.js';
+import type { Timers } from '../options.js';
+import { maxTimerDelayMs } from '../options.js';
+import { allowedInFlight, healthy, rebase, type QueueBackoff } from '../queue-backoff.js';
+import type { Batch, QueueModel } from './queue-model.js';
+import { decideDue, decideStarts, decideWake } from './schedule.js';
+
+/** What the {@link Scheduler} needs: settings, the queue, and what it calls when it decides. */
+export interface SchedulerSettings {
+  now: () => number;
+  timers: Timers;
+  flushIntervalMs: number;
+  minBatchEvents: number;
+  concurrency: number;
+  /** The longest a rescan may lie ahead (a lease's longest life). */
+  maxRescanMs: number;
+  limits: BatchLimits;
+  model: QueueModel;
+  /** Starts a batch's request (delivery). */
+  startBatch(batch: Batch): void;
+  /** Reads storage for events other writers appended (the storage link). */
+  rescan(): void;
+}
+
+/**
+ * The scheduler (see {@link createScheduler}): the engine's only timer and microtask. It applies
+ * the pure decisions of schedule.ts; its fields are the state they read.
+ */
+export interface Scheduler {
+  /** Whether this tab sends (false: another tab sends for it). */
+  isSending: boolean;
+  /** Storage was read (or given up): before that nothing is sent. */
+  isReady: boolean;
+  isClosed: boolean;
+  /** Everything unbatched goes now, not only full batches (a flush, the interval, loaded events). */
+  draining: boolean;
+  /** The queue's backoff: set by delivery from each outcome. */
+  pause: QueueBackoff;
+  /** Pumps on the next microtask (once however often asked). */
+  soon(): void;
+  /** Starts what may start now, then re-arms the timer. */
+  pump(): void;
+  /** Re-arms the timer for the next thing due. */
+  arm(): void;
+  /** An event was queued: the flush interval starts, a full batch goes at once. */
+  tracked(): void;
+  /** Rescans storage at `at` at the latest. */
+  rescanBy(at: number | undefined): void;
+  /** Loaded events are due at once (their tab's flush() may wait on this one). */
+  loadedDue(): void;
+  /** Stops the timer for good. */
+  stop(): void;
+}
+
+/** Creates the {@link Scheduler}: sending, not ready, healthy, no timer armed. */
+export function createScheduler(settings: SchedulerSettings): Scheduler {
+  const { now, timers, model, flushIntervalMs } = settings;
+  let pumpQueued = false;
+  let nextFlushAt: number | undefined;
+  let nextRescanAt: number | undefined;
+  let timer: unknown;
+  let timerAt = Infinity;
+
+  const self: Scheduler = {
+    isSending: true,
+    isReady: false,
+    isClosed: false,
+    draining: false,
+    pause: healthy,
+    soon() {
+      if (pumpQueued) return;
+      pumpQueued = true;
+      queueMicrotask(pump);
+    },
+    pump,
+    arm,
+    tracked() {
+      if (nextFlushAt === undefined) {
+        nextFlushAt = now() + flushIntervalMs;
+        arm();
+      }
+      if (model.unbatched >= settings.limits.maxEvents) self.soon();
+    },
+    rescanBy(at) {
+      if (at !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, at);
+    },
+    loadedDue() {
+      if (model.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
+    },
+    stop() {
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+
+  function pump(): void {
+    pumpQueued = false;
+    if (self.isClosed || !self.isSending || !self.isReady) return;
+    const time = now();
+    // Re-based before it is read, not only when the timer is armed: a pause read un-based after
+    // the clock went back allowed nothing, and the timer saw none to wait for (sim F9).
+    self.pause = rebase(self.pause, time);
+    // While the collector fails, the whole queue waits, then sends one probe at a time.
+    const allowed = allowedInFlight(self.pause, time, settings.concurrency);
+    if (model.flying.size >= allowed) return arm();
+    const { start, cut } = decideStarts({ waiting: model.waiting, flying: [...model.flying], allowed, unbatched: model.unbatched, draining: self.draining, candidates: () => model.candidates(time), limits: settings.limits });
+    // A transport that re-enters track() while a request starts may evict what was decided on.
+    for (const batch of start) if (model.waiting.includes(batch)) settings.startBatch(batch);
+    for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) settings.startBatch(model.newBatch(events));
+    if (model.unbatched === 0) {
+      self.draining = false;
+      nextFlushAt = undefined;
+    }
+    arm();
+  }
+
+  function arm(): void {
+    if (self.isClosed) return;
+    const time = now();
+    self.pause = rebase(self.pause, time);
+    const decision = decideWake({ now: time, flushIntervalMs, maxRescanMs: settings.maxRescanMs, pausedUntil: self.pause.until, unbatched: model.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: model.nextHold(time) });
+    ({ nextFlushAt, nextRescanAt } = decision);
+    const at = decision.wakeAt;
+    if (at === timerAt) return;
+    if (timer !== undefined) timers.clearTimeout(timer);
+    timerAt = at;
+    timer = undefined;
+    if (at === Infinity) return;
+    // A timer cannot wait longer than 2^31-1 ms (a longer delay fires at once, and spins): wake
+    // then and re-arm. An integer delay, for simulated clocks too.
+    timer = timers.setTimeout(onTimer, Math.min(Math.max(0, Math.ceil(at - time)), maxTimerDelayMs));
+  }
+
+  function onTimer(): void {
+    timerAt = Infinity;
+    timer = undefined;
+    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: model.unbatched }, settings.minBatchEvents, flushIntervalMs);
+    ({ nextFlushAt, nextRescanAt } = due);
+    if (due.rescan) settings.rescan();
+    if (due.drain) self.draining = true;
+    pump();
+  }
+
+  return self;
+}

@@ -1,0 +1,92 @@
+import { cutBatch } from '../batch.js';
+import { OutboxError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import type { StatsCounters } from '../stats.js';
+import type { TrackOptions } from '../event.js';
+import type { Intake } from './intake.js';
+import type { Entry, QueueModel } from './queue-model.js';
+import type { Scheduler } from './scheduler.js';
+
+/** An event handed to `send()`: like `track()`'s arguments, in one object. */
+export interface SendEventInput extends TrackOptions {
+  name: string;
+  properties?: Record<string, unknown>;
+}
+
+/** How a `send()` ended. */
+export interface SendResult {
+  /** Events the collector acknowledged. */
+  sent: number;
+  /** Events dropped (invalid, rejected, too large, ruled, expired), each also reported through `onError`. */
+  dropped: number;
+  /** Events still queued when the timeout came; the tracker keeps retrying them. */
+  pending: number;
+}
+
+/** What {@link createSendCall} works with. */
+export interface SendCallSettings {
+  options: ResolvedOptions;
+  counters: StatsCounters;
+  model: QueueModel;
+  scheduler: Scheduler;
+  intake: Intake;
+  report(error: OutboxError): void;
+  /** A wait the caller gave, made valid. */
+  waitMs(ms: unknown): number;
+}
+
+/**
+ * Creates `send()`: these events now, cut by the batch limits whatever the timer and thresholds
+ * say, through the same queue and retry policy as `track()`'s.
+ */
+export function createSendCall(settings: SendCallSettings): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
+  const { options, model, intake } = settings;
+  const limits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
+
+  return async (inputs, timeoutMs) => {
+    let list: unknown[];
+    try {
+      list = Array.from(inputs as Iterable<unknown>);
+    } catch (error) {
+      settings.report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
+      return { sent: 0, dropped: 0, pending: 0 };
+    }
+    const entries: Entry[] = [];
+    for (const input of list) {
+      settings.counters.tracked++;
+      try {
+        const event = input as SendEventInput | undefined;
+        entries.push(intake.admit(event?.name, event?.properties, event));
+      } catch (error) {
+        intake.refused(error);
+      }
+    }
+    // Queued first, then cut into batches from what the caps kept: an eviction, and an onError
+    // that re-enters track(), must never meet a batch not yet in line.
+    entries.forEach(intake.store);
+    const kept = entries.filter((e) => !e.gone && !e.batch);
+    let open = 0;
+    const settledAll = new Promise<void>((resolve) => {
+      for (const stream of new Set(kept.map((e) => e.stream))) {
+        let rest = kept.filter((e) => e.stream === stream);
+        while (rest.length) {
+          const events = cutBatch(rest, limits, new Set<string>());
+          rest = rest.slice(events.length);
+          const batch = model.newBatch(events);
+          open++;
+          batch.settled = () => --open || resolve();
+          model.enqueueBatch(batch);
+        }
+      }
+      if (!open) resolve();
+    });
+    settings.scheduler.soon();
+    const { timers } = options;
+    let timeout: unknown;
+    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.waitMs(timeoutMs))))]);
+    timers.clearTimeout(timeout);
+    const sent = entries.filter((e) => e.acked).length;
+    const pending = entries.filter((e) => !e.gone).length;
+    return { sent, dropped: list.length - sent - pending, pending };
+  };
+}

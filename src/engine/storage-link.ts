@@ -1,0 +1,173 @@
+import { OutboxError, type OutboxEventRecord } from '../errors.js';
+import { randomId } from '../event.js';
+import type { PlatformDefaults } from '../integration.js';
+import type { ResolvedOptions } from '../options.js';
+import { createOutbox, type Outbox, type StoredEvent } from '../outbox.js';
+import type { StatsCounters } from '../stats.js';
+import type { StorageAdapter } from '../storage/storage.js';
+import type { Delivery } from './delivery.js';
+import type { Entry, QueueModel } from './queue-model.js';
+import type { RuleBook } from './rule-book.js';
+import type { Scheduler } from './scheduler.js';
+
+/** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
+export const minLeaseCapMs = 10_000;
+
+/** What {@link createStorageLink} works with. */
+export interface StorageLinkSettings {
+  options: ResolvedOptions;
+  platform: PlatformDefaults;
+  model: QueueModel;
+  scheduler: Scheduler;
+  delivery: Delivery;
+  rules: RuleBook;
+  counters: StatsCounters;
+  report(error: OutboxError): void;
+  settleWaiters(): void;
+}
+
+/**
+ * The storage link (see {@link createStorageLink}): attaches the durable outbox, loads what other
+ * writers stored (rescan), and reloads it all for a new sender (resync).
+ */
+export interface StorageLink {
+  readonly outbox: Outbox | undefined;
+  readonly storage: StorageAdapter | undefined;
+  /** Whether this tab read the shared outbox to send it: from then on its evictions are its to count. */
+  readonly owner: boolean;
+  /** Settles once storage is resolved and first read (or given up for memory). */
+  readonly ready: Promise<void>;
+  /** Resolves the storage, reads its rules and (a sender) its events; then the engine is ready. */
+  attach(): Promise<void>;
+  rescan(): Promise<void>;
+  resync(): Promise<void>;
+}
+
+/** Creates the {@link StorageLink}; nothing happens before `attach()`. */
+export function createStorageLink(settings: StorageLinkSettings): StorageLink {
+  const { options, model, scheduler, delivery, report } = settings;
+  const { now } = options;
+  let outbox: Outbox | undefined;
+  let storage: StorageAdapter | undefined;
+  // Set once this tab reads the shared outbox to send it (rescan, resync: only a sender or a tab
+  // taking over does). From then on its evictions are counted here, even before setSending(true)
+  // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
+  let owner = false;
+  let loadedSeq = 0;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  function takeIn(events: StoredEvent[], nextLeaseExpiry: number | undefined): void {
+    const known = new Set<string>();
+    for (const entry of model.deque.values()) known.add(entry.id);
+    const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
+    // Loaded events were queued before anything this tracker holds, so they sort below it: a
+    // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
+    for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
+    // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
+    // says: their tab's flush() waits on this one (sim F11).
+    if (fresh.length) scheduler.draining = true;
+    delivery.evicted(model.addLoaded(fresh));
+    scheduler.rescanBy(nextLeaseExpiry);
+    scheduler.loadedDue();
+  }
+
+  // A failed read is tried again a flush interval later, until one succeeds: nothing else may
+  // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
+  function readFailed(error: unknown): void {
+    report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+    scheduler.rescanBy(now() + options.flushIntervalMs);
+  }
+
+  async function rescan(): Promise<void> {
+    if (!outbox) return;
+    owner = true;
+    try {
+      const { events, nextLeaseExpiry } = await outbox.load();
+      takeIn(events, nextLeaseExpiry);
+    } catch (error) {
+      readFailed(error);
+    }
+    scheduler.pump();
+  }
+
+  async function resync(): Promise<void> {
+    if (!outbox) return;
+    owner = true;
+    // Only events already stored when the read starts: one whose write lands during the read is
+    // in no listing of it, and must not be taken for gone (it would vanish from memory).
+    const storedBefore = [...model.deque.values()].filter((entry) => entry.stored);
+    try {
+      const { events, nextLeaseExpiry, taken } = await outbox.load(true);
+      // Only once storage was read: what memory holds of stored events and storage no longer has
+      // was delivered (or is being sent) by another tab. An event whose write failed or is under
+      // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
+      // path; and if the read fails, everything in memory stays and is sent.
+      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) model.unlink(entry);
+      takeIn(events, nextLeaseExpiry);
+    } catch (error) {
+      readFailed(error);
+    }
+    settings.settleWaiters();
+    scheduler.pump();
+  }
+
+  async function attach(): Promise<void> {
+    try {
+      const adapter = options.storage === false ? undefined : (options.storage ?? (await settings.platform.storage?.(options.name)));
+      if (adapter) {
+        const box = createOutbox(adapter, {
+          writerId: randomId(8),
+          now,
+          onError(error) {
+            // Another tab sends only what reached storage: a tab whose writes fail sends its own.
+            scheduler.isSending = true;
+            scheduler.soon();
+            report(new OutboxError('storage', 'storage write failed; this tab sends', { cause: error }));
+          },
+          onCorrupt(kind, count, lost) {
+            // Unusable events are lost and counted; a bad lease or rules value loses nothing.
+            if (kind === 'events') settings.counters.dropped.corrupt += count;
+            report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
+          },
+          chunkEvents: options.maxBatchEvents,
+          // A request times out after timeoutMs, so a lease longer than two of those (or than the
+          // unload path's 10 s hold) is a clock that went back, or a forged value.
+          maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
+        });
+        // Read before anything is written: storage that cannot even read is given up, reported once.
+        settings.rules.restore(await box.loadRules(), now());
+        storage = adapter;
+        outbox = box;
+        // Events tracked before storage was ready are written now (they were only in memory).
+        for (const entry of model.deque.values()) outbox.append(entry);
+        // A tab that only appends leaves the shared outbox to the sender (it loads it when it becomes one).
+        if (scheduler.isSending) await rescan();
+      }
+    } catch (error) {
+      report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
+      storage = undefined;
+      outbox = undefined;
+    }
+    scheduler.isReady = true;
+    markReady();
+    scheduler.pump();
+    settings.settleWaiters();
+  }
+
+  return {
+    get outbox() {
+      return outbox;
+    },
+    get storage() {
+      return storage;
+    },
+    get owner() {
+      return owner;
+    },
+    ready,
+    attach,
+    rescan,
+    resync,
+  };
+}
