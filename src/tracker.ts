@@ -55,12 +55,12 @@ const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Mat
  * imports `platform/defaults.ts` carries no browser code. Wiring only: the engine's owners are in
  * `engine/` (docs/design.md, "Flow").
  */
-export function createTrackerOn(platform: PlatformDefaults, trackerOptions: TrackerOptions): Tracker {
+export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptions: TrackerOptions): Tracker {
   const options = resolveOptions(trackerOptions);
   const { now, timers } = options;
   const counters = createStatsCounters();
   const report = createReporter(options.onError, () => counters.unreportedErrors++);
-  const model = createQueueModel({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
+  const queueModel = createQueueModel({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
   const flushWaiters = createFlushWaiters(timers);
   const leftListeners = new Set<(ids: readonly string[]) => void>();
   const stops: (() => void)[] = [];
@@ -68,32 +68,32 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
 
   // Resolves flush() calls once nothing they were waiting for remains. Before storage is read, an
   // empty queue does not mean delivered: the backlog is not in yet.
-  const settleWaiters = () => scheduler.isReady && flushWaiters.settle(model.deque.values());
-  const limits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
-  const scheduler = createScheduler({
+  const settleWaiters = () => queueScheduler.isReady && flushWaiters.settle(queueModel.deque.values());
+  const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
+  const queueScheduler = createScheduler({
     ...options,
-    limits,
+    batchLimits,
     maxRescanMs: Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs),
-    model,
-    startBatch: (batch) => delivery.startBatch(batch),
-    rescan: () => void link.rescan(),
+    queueModel,
+    startBatch: (batch) => queueDelivery.startBatch(batch),
+    rescan: () => void storageLink.rescan(),
   });
-  const rules = createRuleBook(model, () => delivery, () => link.outbox);
-  const delivery = createDelivery({
+  const rules = createRuleBook(queueModel, () => queueDelivery, () => storageLink.outbox);
+  const queueDelivery = createDelivery({
     ...options,
     transport: options.transport ?? createHttpTransport(options),
-    model,
-    scheduler,
+    queueModel,
+    queueScheduler,
     counters,
     report,
-    outbox: () => link.outbox,
-    owner: () => link.owner,
+    outbox: () => storageLink.outbox,
+    owner: () => storageLink.owner,
     applyRules: rules.applyReply,
-    left: (ids) => leftListeners.forEach((listener) => listener(ids)),
+    onLeft: (ids) => leftListeners.forEach((listener) => listener(ids)),
     settleWaiters,
   });
-  const link = createStorageLink({ options, platform, model, scheduler, delivery, rules, counters, report, settleWaiters });
-  const intake = createIntake({ options, counters, model, scheduler, delivery, rules, outbox: () => link.outbox, report, tracked: () => onTracked?.() });
+  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters });
+  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, rules, outbox: () => storageLink.outbox, report, tracked: () => onTracked?.() });
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
@@ -103,17 +103,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     } catch (error) {
       return intake.refused(error);
     }
-    intake.enqueue(entry);
+    intake.enqueueEntry(entry);
   }
 
   function flush(timeoutMs?: number): Promise<boolean> {
-    if (scheduler.isClosed && !model.deque.size) return Promise.resolve(true);
-    scheduler.draining = true;
+    if (queueScheduler.isClosed && !queueModel.deque.size) return Promise.resolve(true);
+    queueScheduler.draining = true;
     const done = flushWaiters.wait(intake.nextSeq, waitMs(timeoutMs));
-    scheduler.soon();
+    queueScheduler.soon();
     settleWaiters();
     return done.then(async (delivered) => {
-      await link.outbox?.idle();
+      await storageLink.outbox?.idle();
       return delivered;
     });
   }
@@ -123,17 +123,17 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // same time; whatever remains makes it resolve false, so the caller can spill it.
     const deadline = now() + waitMs(timeoutMs);
     let delivered = await flush(waitMs(timeoutMs));
-    while (delivered && model.deque.size > 0 && now() < deadline) delivered = await flush(deadline - now());
-    delivered &&= model.deque.size === 0;
-    scheduler.isClosed = true;
-    scheduler.stop();
-    stops.splice(0).forEach((stop) => stop());
-    await link.outbox?.idle();
+    while (delivered && queueModel.deque.size > 0 && now() < deadline) delivered = await flush(deadline - now());
+    delivered &&= queueModel.deque.size === 0;
+    queueScheduler.isClosed = true;
+    queueScheduler.stopTimer();
+    stops.splice(0).forEach((stopTimer) => stopTimer());
+    await storageLink.outbox?.idle();
     return delivered;
   }
 
   function stats(): TrackerStats {
-    return snapshotStats(counters, model.deque.size, model.deque.bytes, model.flyingEvents());
+    return snapshotStats(counters, queueModel.deque.size, queueModel.deque.bytes, queueModel.flyingEvents());
   }
 
   if (options.clientStatsIntervalMs > 0) {
@@ -147,16 +147,16 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     stops.push(() => timers.clearTimeout(statsTimer));
   }
 
-  const core = createCoreView({ options, counters, model, scheduler, link, report, settleWaiters, leftListeners, setOnTracked: (listener) => (onTracked = listener) });
-  for (const integration of platform.integrations) {
-    const stop = integration(core);
-    if (stop) stops.push(stop);
+  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, leftListeners, setOnTracked: (listener) => (onTracked = listener) });
+  for (const integration of platformDefaults.integrations) {
+    const stopTimer = integration(core);
+    if (stopTimer) stops.push(stopTimer);
   }
-  void link.attach();
+  void storageLink.attach();
 
   return {
     track,
-    send: createSendCall({ options, counters, model, scheduler, intake, report, waitMs }),
+    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, waitMs }),
     flush,
     close,
     stats,

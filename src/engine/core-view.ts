@@ -11,9 +11,9 @@ import type { StorageLink } from './storage-link.js';
 export interface CoreViewSettings {
   options: ResolvedOptions;
   counters: StatsCounters;
-  model: QueueModel;
-  scheduler: Scheduler;
-  link: StorageLink;
+  queueModel: QueueModel;
+  queueScheduler: Scheduler;
+  storageLink: StorageLink;
   report(error: OutboxError): void;
   settleWaiters(): void;
   /** The listeners told of events that left the outbox for good. */
@@ -27,14 +27,14 @@ export interface CoreViewSettings {
  * into the engine's owners, which keep their own state.
  */
 export function createCoreView(settings: CoreViewSettings): TrackerCore {
-  const { model, scheduler, link, counters, leftListeners } = settings;
+  const { queueModel, queueScheduler, storageLink, counters, leftListeners } = settings;
 
   // Events whose delivery was learnt elsewhere (a keepalive's 2xx, a receipt, another tab): out of
   // memory, and a send() waiting on them counts them as sent. A request under way keeps its own.
   function settledElsewhere(events: readonly Entry[]): Entry[] {
-    const done = events.filter((entry) => !entry.gone && !model.isFlying(entry));
+    const done = events.filter((entry) => !entry.gone && !queueModel.isFlying(entry));
     for (const entry of done) {
-      model.unlink(entry);
+      queueModel.unlink(entry);
       entry.acked = true;
     }
     return done;
@@ -43,22 +43,22 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
   return {
     options: settings.options,
     get storage() {
-      return link.storage;
+      return storageLink.storage;
     },
-    ready: link.ready,
+    ready: storageLink.ready,
     counters,
     pending(visit) {
-      for (const event of model.deque.values()) if (visit(event, model.isFlying(event), !!event.stored)) return;
+      for (const event of queueModel.deque.values()) if (visit(event, queueModel.isFlying(event), !!event.stored)) return;
     },
     holdBack(events, until, rid) {
-      model.hold(events as Entry[], until);
+      queueModel.hold(events as Entry[], until);
       counters.unloadSent += events.length;
-      link.outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
-      scheduler.arm();
+      storageLink.outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
+      queueScheduler.arm();
     },
     acknowledge(events) {
       const done = settledElsewhere(events as Entry[]);
-      link.outbox?.remove(done);
+      storageLink.outbox?.remove(done);
       counters.sent += done.length;
       if (done.length) leftListeners.forEach((listener) => listener(done.map((e) => e.id)));
       settings.settleWaiters();
@@ -68,20 +68,20 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
       return () => settings.setOnTracked(undefined);
     },
     wake(resetBackoff) {
-      if (resetBackoff) scheduler.pause = healthy;
-      scheduler.draining = true;
-      scheduler.soon();
+      if (resetBackoff) queueScheduler.backoff = healthy;
+      queueScheduler.draining = true;
+      queueScheduler.soon();
     },
     setSending(value) {
-      scheduler.isSending = value;
-      scheduler.soon();
+      queueScheduler.isSending = value;
+      queueScheduler.soon();
     },
-    rescan: link.rescan,
-    resync: link.resync,
+    rescan: storageLink.rescan,
+    resync: storageLink.resync,
     forget(ids) {
       const set = new Set(ids);
-      const done = settledElsewhere([...model.deque.values()].filter((entry) => set.has(entry.id)));
-      link.outbox?.forget(done);
+      const done = settledElsewhere([...queueModel.deque.values()].filter((entry) => set.has(entry.id)));
+      storageLink.outbox?.forget(done);
       settings.settleWaiters();
     },
     onAcknowledged(listener) {

@@ -12,8 +12,8 @@ export interface DeliverySettings extends SettleSettings {
   /** A request's lease lasts two of these. */
   timeoutMs: number;
   transport: Transport;
-  model: QueueModel;
-  scheduler: Scheduler;
+  queueModel: QueueModel;
+  queueScheduler: Scheduler;
   counters: StatsCounters;
   report(error: OutboxError): void;
   /** The durable outbox, once storage is attached. */
@@ -23,7 +23,7 @@ export interface DeliverySettings extends SettleSettings {
   /** Called with every acknowledged reply: its drop rules apply. */
   applyRules(reply: unknown, now: number): void;
   /** Called with the ids of events that left the outbox for good (other tabs forget them). */
-  left(ids: readonly string[]): void;
+  onLeft(ids: readonly string[]): void;
   /** Resolves the flush() calls nothing keeps waiting any more. */
   settleWaiters(): void;
 }
@@ -46,11 +46,11 @@ export const records = (events: readonly Entry[]): OutboxEventRecord[] => events
 
 /** Creates {@link Delivery} over the queue model, the scheduler and the transport. */
 export function createDelivery(settings: DeliverySettings): Delivery {
-  const { now, model, scheduler, counters, report, outbox } = settings;
-  const left = (events: readonly Entry[]) => settings.left(events.map((e) => e.id));
+  const { now, queueModel, queueScheduler, counters, report, outbox } = settings;
+  const onLeft = (events: readonly Entry[]) => settings.onLeft(events.map((e) => e.id));
 
   function startBatch(batch: Batch): void {
-    model.fly(batch);
+    queueModel.fly(batch);
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
@@ -73,11 +73,11 @@ export function createDelivery(settings: DeliverySettings): Delivery {
   }
 
   function landed(batch: Batch, outcome: SendOutcome, started: number): void {
-    model.land(batch);
+    queueModel.land(batch);
     const time = now();
-    const { decision, backoff, keepLease } = decideSettle(outcome, batch.events.length, batch.attempt, scheduler.pause, time, settings);
+    const { decision, backoff, keepLease } = decideSettle(outcome, batch.events.length, batch.attempt, queueScheduler.backoff, time, settings);
     if (!keepLease) outbox()?.release(batch.rid);
-    scheduler.pause = backoff;
+    queueScheduler.backoff = backoff;
     if (decision === 'ack') acknowledged(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
     else {
       counters.failedRequests++;
@@ -85,21 +85,21 @@ export function createDelivery(settings: DeliverySettings): Delivery {
       if (decision === 'retry') retry(batch, status, error, time);
       else if (decision === 'split') split(batch);
       else {
-        model.retire(batch);
+        queueModel.retire(batch);
         const { events } = batch;
         dropped(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
         batch.settled?.();
       }
     }
     settings.settleWaiters();
-    scheduler.pump();
+    queueScheduler.pump();
   }
 
   // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
   // collector's rules (wire.ts BatchReply), every other one was stored.
   function acknowledged(batch: Batch, outcome: Extract<SendOutcome, { kind: 'ok' }>, latency: number, time: number): void {
     const { events } = batch;
-    model.retire(batch);
+    queueModel.retire(batch);
     for (const entry of events) entry.acked = true;
     outbox()?.remove(events);
     const ruledSet = ruledIds(outcome.reply, events.map((e) => e.id));
@@ -112,37 +112,37 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     counters.latencyTotalMs += latency;
     if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
     settings.applyRules(outcome.reply, time);
-    left(events);
+    onLeft(events);
     batch.settled?.();
   }
 
   function retry(batch: Batch, status: number | undefined, error: unknown, time: number): void {
     counters.retried += batch.events.length;
-    model.enqueueBatch(batch);
+    queueModel.enqueueBatch(batch);
     // A redirect's error names its Location: the one thing the developer needs to fix it.
     const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
     const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
-    report(new OutboxError('retry', `${batch.events.length} events failed (${why}); retry in ${Math.max(0, scheduler.pause.until - time)} ms`, { status, cause: error }));
+    report(new OutboxError('retry', `${batch.events.length} events failed (${why}); retry in ${Math.max(0, queueScheduler.backoff.until - time)} ms`, { status, cause: error }));
   }
 
   // Halves keep the original's place in line; each gets its own request id (new content).
   function split(batch: Batch): void {
     const half = Math.ceil(batch.events.length / 2);
-    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map(model.newBatch);
+    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map(queueModel.newBatch);
     if (batch.settled) {
       let open = 2;
       parts.forEach((part) => (part.settled = () => --open || batch.settled!()));
     }
-    parts.forEach(model.enqueueBatch);
+    parts.forEach(queueModel.enqueueBatch);
   }
 
   function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     if (!events.length) return;
-    events.forEach(model.unlink);
+    events.forEach(queueModel.unlink);
     outbox()?.remove(events);
     counters.dropped[reason] += events.length;
     report(new OutboxError(reason, message, { events: records(events), status, cause }));
-    left(events);
+    onLeft(events);
     settings.settleWaiters();
   }
 
@@ -153,11 +153,11 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
-    if (!scheduler.isSending && !settings.owner() && box) return box.forget(events.filter((e) => e.stored));
+    if (!queueScheduler.isSending && !settings.owner() && box) return box.forget(events.filter((e) => e.stored));
     box?.remove(events);
     counters.dropped.overflow += events.length;
     report(new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, { events: records(events) }));
-    left(events);
+    onLeft(events);
   }
 
   return { startBatch, dropped, evicted };

@@ -12,9 +12,9 @@ import type { Scheduler } from './scheduler.js';
 export interface IntakeSettings {
   options: ResolvedOptions;
   counters: StatsCounters;
-  model: QueueModel;
-  scheduler: Scheduler;
-  delivery: Delivery;
+  queueModel: QueueModel;
+  queueScheduler: Scheduler;
+  queueDelivery: Delivery;
   rules: RuleBook;
   outbox(): Outbox | undefined;
   report(error: OutboxError): void;
@@ -31,24 +31,24 @@ export interface Intake {
   /** Counts and reports an event refused before it was queued (invalid, too_large, ruled). */
   refused(error: unknown): void;
   /** Queues an admitted entry in memory and storage; the caps may evict older ones (or it). */
-  store(entry: Entry): void;
+  storeEntry(entry: Entry): void;
   /** Stores an entry tracked: the unload path is told, and the flush interval starts. */
-  enqueue(entry: Entry): void;
+  enqueueEntry(entry: Entry): void;
 }
 
 /** Creates the {@link Intake}. */
 export function createIntake(settings: IntakeSettings): Intake {
-  const { options, counters, model, scheduler, report } = settings;
+  const { options, counters, queueModel, queueScheduler, report } = settings;
   const { now } = options;
   const nextId = createIdGenerator();
   let seq = 0;
 
-  function store(entry: Entry): void {
-    const out = model.add(entry);
+  function storeEntry(entry: Entry): void {
+    const out = queueModel.add(entry);
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
     settings.outbox()?.append(entry);
-    settings.delivery.evicted(out);
+    settings.queueDelivery.evicted(out);
   }
 
   return {
@@ -62,9 +62,9 @@ export function createIntake(settings: IntakeSettings): Intake {
       const stream = callOptions?.stream;
       const { json, bytes } = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
       // Checked once the event is built: the refusal names the event it loses (sim F12).
-      if (scheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
+      if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
-      if (settings.rules.matches(entry, now())) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      if (settings.rules.ruleMatches(entry, now())) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
     refused(error) {
@@ -79,11 +79,11 @@ export function createIntake(settings: IntakeSettings): Intake {
       counters.dropped[code]++;
       report(outboxError);
     },
-    store,
-    enqueue(entry) {
-      store(entry);
+    storeEntry,
+    enqueueEntry(entry) {
+      storeEntry(entry);
       settings.tracked();
-      scheduler.tracked();
+      queueScheduler.tracked();
     },
   };
 }

@@ -34,7 +34,7 @@ export interface Batch {
 export interface QueueModel {
   readonly deque: Deque<Entry>;
   /** Batches to start, in order of their oldest event. */
-  readonly waiting: readonly Batch[];
+  readonly waitingBatches: readonly Batch[];
   /** Batches whose request is under way. */
   readonly flying: ReadonlySet<Batch>;
   /** Entries queued that no batch holds. */
@@ -68,9 +68,9 @@ export interface QueueModel {
 }
 
 /** Creates an empty {@link QueueModel} bounded by `limits` (the queue caps). */
-export function createQueueModel(limits: DequeLimits): QueueModel {
-  const deque = createDeque<Entry>(limits);
-  const waiting: Batch[] = [];
+export function createQueueModel(batchLimits: DequeLimits): QueueModel {
+  const deque = createDeque<Entry>(batchLimits);
+  const waitingBatches: Batch[] = [];
   const flying = new Set<Batch>();
   let unbatched = 0;
   let heldUntilMax = 0; // latest hold-back of the unload path: no scan for held events after it
@@ -88,8 +88,8 @@ export function createQueueModel(limits: DequeLimits): QueueModel {
     batch.events = batch.events.filter((e) => e !== entry);
     batch.rid = randomId(16);
     if (batch.events.length) return;
-    const index = waiting.indexOf(batch);
-    if (index >= 0) waiting.splice(index, 1);
+    const index = waitingBatches.indexOf(batch);
+    if (index >= 0) waitingBatches.splice(index, 1);
     batch.settled?.();
   }
 
@@ -100,7 +100,7 @@ export function createQueueModel(limits: DequeLimits): QueueModel {
 
   return {
     deque,
-    waiting,
+    waitingBatches,
     flying,
     get unbatched() {
       return unbatched;
@@ -137,12 +137,12 @@ export function createQueueModel(limits: DequeLimits): QueueModel {
     },
     enqueueBatch(batch) {
       const first = batch.events[0]!.seq;
-      const index = waiting.findIndex((other) => other.events[0]!.seq > first);
-      waiting.splice(index < 0 ? waiting.length : index, 0, batch);
+      const index = waitingBatches.findIndex((other) => other.events[0]!.seq > first);
+      waitingBatches.splice(index < 0 ? waitingBatches.length : index, 0, batch);
     },
     fly(batch) {
-      const index = waiting.indexOf(batch);
-      if (index >= 0) waiting.splice(index, 1);
+      const index = waitingBatches.indexOf(batch);
+      if (index >= 0) waitingBatches.splice(index, 1);
       batch.attempt++;
       flying.add(batch);
     },

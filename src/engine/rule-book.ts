@@ -8,35 +8,35 @@ export interface RuleBook {
   /** Every rule known, expired ones included (they expire by time, not by deletion). */
   readonly all: readonly ActiveRule[];
   /** Whether an event matches a rule at `now`. */
-  matches(entry: Entry, now: number): boolean;
+  ruleMatches(entry: Entry, now: number): boolean;
   /** Takes in the rules of a collector's reply: saved, and queued events they match dropped. */
   applyReply(reply: unknown, now: number): void;
   /** Takes in the rules stored by an earlier page, and drops what they match. */
-  restore(stored: readonly ActiveRule[], now: number): void;
+  restoreRules(stored: readonly ActiveRule[], now: number): void;
 }
 
 /** Creates an empty {@link RuleBook} applying to `model`, dropping through `delivery`. */
-export function createRuleBook(model: QueueModel, delivery: () => Delivery, outbox: () => Outbox | undefined): RuleBook {
+export function createRuleBook(queueModel: QueueModel, queueDelivery: () => Delivery, outbox: () => Outbox | undefined): RuleBook {
   let rules: ActiveRule[] = [];
 
   function dropRuled(now: number): void {
     if (!rules.length) return;
-    const matching = [...model.deque.values()].filter((e) => !model.isFlying(e) && matchRule(rules, e, now));
-    delivery().dropped(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
+    const matching = [...queueModel.deque.values()].filter((e) => !queueModel.isFlying(e) && matchRule(rules, e, now));
+    queueDelivery().dropped(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   return {
     get all() {
       return rules;
     },
-    matches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now),
+    ruleMatches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now),
     applyReply(reply, now) {
       if (!(reply as { rules?: unknown } | undefined)?.rules) return;
       rules = mergeRules(rules, reply, now);
       outbox()?.saveRules(rules);
       dropRuled(now);
     },
-    restore(stored, now) {
+    restoreRules(stored, now) {
       rules = mergeRules(stored, undefined, now);
       // Events tracked before the saved rules were read (a page's first events) obey them too.
       dropRuled(now);

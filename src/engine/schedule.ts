@@ -4,7 +4,7 @@ import type { QueuedEvent } from '../event.js';
 /** What the start decision reads: the queue as it is now (see {@link decideStarts}). */
 export interface StartInput<E extends QueuedEvent, B extends { events: readonly E[] }> {
   /** Batches to start, in line order. */
-  waiting: readonly B[];
+  waitingBatches: readonly B[];
   /** Batches in flight. */
   flying: readonly B[];
   /** Requests allowed under way now (queue-backoff.ts `allowedInFlight`). */
@@ -15,12 +15,12 @@ export interface StartInput<E extends QueuedEvent, B extends { events: readonly 
   draining: boolean;
   /** Entries a new batch may take, oldest first (iterated again for each cut). */
   candidates: () => Iterable<E>;
-  limits: BatchLimits;
+  batchLimits: BatchLimits;
 }
 
 /** Which batches start now: waiting ones first, then new ones cut from the candidates, in order. */
 export interface StartDecision<E, B> {
-  start: B[];
+  starts: B[];
   cut: E[][];
 }
 
@@ -30,22 +30,22 @@ export interface StartDecision<E, B> {
  * batches are cut while slots are free and either a full batch is queued or the queue drains.
  */
 export function decideStarts<E extends QueuedEvent, B extends { events: readonly E[] }>(input: StartInput<E, B>): StartDecision<E, B> {
-  const decision: StartDecision<E, B> = { start: [], cut: [] };
+  const decision: StartDecision<E, B> = { starts: [], cut: [] };
   let busy = input.flying.length;
   let { unbatched } = input;
   const blocked = new Set<string>();
   const block = (events: readonly E[]) => events.forEach((e) => blocked.add(orderingKey(e)));
   input.flying.forEach((batch) => block(batch.events));
-  for (const batch of input.waiting) {
+  for (const batch of input.waitingBatches) {
     if (busy < input.allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) {
-      decision.start.push(batch);
+      decision.starts.push(batch);
       busy++;
     }
     block(batch.events);
   }
-  const full = input.limits.maxEvents;
+  const full = input.batchLimits.maxEvents;
   while (busy < input.allowed && unbatched > 0 && (input.draining || unbatched >= full)) {
-    const events = cutBatch(input.candidates(), input.limits, blocked);
+    const events = cutBatch(input.candidates(), input.batchLimits, blocked);
     if (!events.length) break;
     decision.cut.push(events);
     unbatched -= events.length;

@@ -14,8 +14,8 @@ export interface SchedulerSettings {
   concurrency: number;
   /** The longest a rescan may lie ahead (a lease's longest life). */
   maxRescanMs: number;
-  limits: BatchLimits;
-  model: QueueModel;
+  batchLimits: BatchLimits;
+  queueModel: QueueModel;
   /** Starts a batch's request (delivery). */
   startBatch(batch: Batch): void;
   /** Reads storage for events other writers appended (the storage link). */
@@ -35,7 +35,7 @@ export interface Scheduler {
   /** Everything unbatched goes now, not only full batches (a flush, the interval, loaded events). */
   draining: boolean;
   /** The queue's backoff: set by delivery from each outcome. */
-  pause: QueueBackoff;
+  backoff: QueueBackoff;
   /** Pumps on the next microtask (once however often asked). */
   soon(): void;
   /** Starts what may start now, then re-arms the timer. */
@@ -49,12 +49,12 @@ export interface Scheduler {
   /** Loaded events are due at once (their tab's flush() may wait on this one). */
   loadedDue(): void;
   /** Stops the timer for good. */
-  stop(): void;
+  stopTimer(): void;
 }
 
 /** Creates the {@link Scheduler}: sending, not ready, healthy, no timer armed. */
 export function createScheduler(settings: SchedulerSettings): Scheduler {
-  const { now, timers, model, flushIntervalMs } = settings;
+  const { now, timers, queueModel, flushIntervalMs } = settings;
   let pumpQueued = false;
   let nextFlushAt: number | undefined;
   let nextRescanAt: number | undefined;
@@ -66,7 +66,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     isReady: false,
     isClosed: false,
     draining: false,
-    pause: healthy,
+    backoff: healthy,
     soon() {
       if (pumpQueued) return;
       pumpQueued = true;
@@ -79,15 +79,15 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
         nextFlushAt = now() + flushIntervalMs;
         arm();
       }
-      if (model.unbatched >= settings.limits.maxEvents) self.soon();
+      if (queueModel.unbatched >= settings.batchLimits.maxEvents) self.soon();
     },
     rescanBy(at) {
       if (at !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, at);
     },
     loadedDue() {
-      if (model.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
+      if (queueModel.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
     },
-    stop() {
+    stopTimer() {
       if (timer !== undefined) timers.clearTimeout(timer);
       timer = undefined;
     },
@@ -99,15 +99,15 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     const time = now();
     // Re-based before it is read, not only when the timer is armed: a pause read un-based after
     // the clock went back allowed nothing, and the timer saw none to wait for (sim F9).
-    self.pause = rebase(self.pause, time);
+    self.backoff = rebase(self.backoff, time);
     // While the collector fails, the whole queue waits, then sends one probe at a time.
-    const allowed = allowedInFlight(self.pause, time, settings.concurrency);
-    if (model.flying.size >= allowed) return arm();
-    const { start, cut } = decideStarts({ waiting: model.waiting, flying: [...model.flying], allowed, unbatched: model.unbatched, draining: self.draining, candidates: () => model.candidates(time), limits: settings.limits });
+    const allowed = allowedInFlight(self.backoff, time, settings.concurrency);
+    if (queueModel.flying.size >= allowed) return arm();
+    const { starts, cut } = decideStarts({ waitingBatches: queueModel.waitingBatches, flying: [...queueModel.flying], allowed, unbatched: queueModel.unbatched, draining: self.draining, candidates: () => queueModel.candidates(time), batchLimits: settings.batchLimits });
     // A transport that re-enters track() while a request starts may evict what was decided on.
-    for (const batch of start) if (model.waiting.includes(batch)) settings.startBatch(batch);
-    for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) settings.startBatch(model.newBatch(events));
-    if (model.unbatched === 0) {
+    for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) settings.startBatch(batch);
+    for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) settings.startBatch(queueModel.newBatch(events));
+    if (queueModel.unbatched === 0) {
       self.draining = false;
       nextFlushAt = undefined;
     }
@@ -117,8 +117,8 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   function arm(): void {
     if (self.isClosed) return;
     const time = now();
-    self.pause = rebase(self.pause, time);
-    const decision = decideWake({ now: time, flushIntervalMs, maxRescanMs: settings.maxRescanMs, pausedUntil: self.pause.until, unbatched: model.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: model.nextHold(time) });
+    self.backoff = rebase(self.backoff, time);
+    const decision = decideWake({ now: time, flushIntervalMs, maxRescanMs: settings.maxRescanMs, pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) });
     ({ nextFlushAt, nextRescanAt } = decision);
     const at = decision.wakeAt;
     if (at === timerAt) return;
@@ -134,7 +134,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   function onTimer(): void {
     timerAt = Infinity;
     timer = undefined;
-    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: model.unbatched }, settings.minBatchEvents, flushIntervalMs);
+    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: queueModel.unbatched }, settings.minBatchEvents, flushIntervalMs);
     ({ nextFlushAt, nextRescanAt } = due);
     if (due.rescan) settings.rescan();
     if (due.drain) self.draining = true;

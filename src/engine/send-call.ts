@@ -27,8 +27,8 @@ export interface SendResult {
 export interface SendCallSettings {
   options: ResolvedOptions;
   counters: StatsCounters;
-  model: QueueModel;
-  scheduler: Scheduler;
+  queueModel: QueueModel;
+  queueScheduler: Scheduler;
   intake: Intake;
   report(error: OutboxError): void;
   /** A wait the caller gave, made valid. */
@@ -40,8 +40,8 @@ export interface SendCallSettings {
  * say, through the same queue and retry policy as `track()`'s.
  */
 export function createSendCall(settings: SendCallSettings): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
-  const { options, model, intake } = settings;
-  const limits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
+  const { options, queueModel, intake } = settings;
+  const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
 
   return async (inputs, timeoutMs) => {
     let list: unknown[];
@@ -63,24 +63,24 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
     }
     // Queued first, then cut into batches from what the caps kept: an eviction, and an onError
     // that re-enters track(), must never meet a batch not yet in line.
-    entries.forEach(intake.store);
+    entries.forEach(intake.storeEntry);
     const kept = entries.filter((e) => !e.gone && !e.batch);
     let open = 0;
     const settledAll = new Promise<void>((resolve) => {
       for (const stream of new Set(kept.map((e) => e.stream))) {
         let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
-          const events = cutBatch(rest, limits, new Set<string>());
+          const events = cutBatch(rest, batchLimits, new Set<string>());
           rest = rest.slice(events.length);
-          const batch = model.newBatch(events);
+          const batch = queueModel.newBatch(events);
           open++;
           batch.settled = () => --open || resolve();
-          model.enqueueBatch(batch);
+          queueModel.enqueueBatch(batch);
         }
       }
       if (!open) resolve();
     });
-    settings.scheduler.soon();
+    settings.queueScheduler.soon();
     const { timers } = options;
     let timeout: unknown;
     await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.waitMs(timeoutMs))))]);

@@ -16,10 +16,10 @@ export const minLeaseCapMs = 10_000;
 /** What {@link createStorageLink} works with. */
 export interface StorageLinkSettings {
   options: ResolvedOptions;
-  platform: PlatformDefaults;
-  model: QueueModel;
-  scheduler: Scheduler;
-  delivery: Delivery;
+  platformDefaults: PlatformDefaults;
+  queueModel: QueueModel;
+  queueScheduler: Scheduler;
+  queueDelivery: Delivery;
   rules: RuleBook;
   counters: StatsCounters;
   report(error: OutboxError): void;
@@ -45,7 +45,7 @@ export interface StorageLink {
 
 /** Creates the {@link StorageLink}; nothing happens before `attach()`. */
 export function createStorageLink(settings: StorageLinkSettings): StorageLink {
-  const { options, model, scheduler, delivery, report } = settings;
+  const { options, queueModel, queueScheduler, queueDelivery, report } = settings;
   const { now } = options;
   let outbox: Outbox | undefined;
   let storage: StorageAdapter | undefined;
@@ -59,24 +59,24 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
 
   function takeIn(events: StoredEvent[], nextLeaseExpiry: number | undefined): void {
     const known = new Set<string>();
-    for (const entry of model.deque.values()) known.add(entry.id);
+    for (const entry of queueModel.deque.values()) known.add(entry.id);
     const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
     // Loaded events were queued before anything this tracker holds, so they sort below it: a
     // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
     for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
     // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
     // says: their tab's flush() waits on this one (sim F11).
-    if (fresh.length) scheduler.draining = true;
-    delivery.evicted(model.addLoaded(fresh));
-    scheduler.rescanBy(nextLeaseExpiry);
-    scheduler.loadedDue();
+    if (fresh.length) queueScheduler.draining = true;
+    queueDelivery.evicted(queueModel.addLoaded(fresh));
+    queueScheduler.rescanBy(nextLeaseExpiry);
+    queueScheduler.loadedDue();
   }
 
   // A failed read is tried again a flush interval later, until one succeeds: nothing else may
   // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
   function readFailed(error: unknown): void {
     report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
-    scheduler.rescanBy(now() + options.flushIntervalMs);
+    queueScheduler.rescanBy(now() + options.flushIntervalMs);
   }
 
   async function rescan(): Promise<void> {
@@ -88,7 +88,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
     } catch (error) {
       readFailed(error);
     }
-    scheduler.pump();
+    queueScheduler.pump();
   }
 
   async function resync(): Promise<void> {
@@ -96,33 +96,33 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
     owner = true;
     // Only events already stored when the read starts: one whose write lands during the read is
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
-    const storedBefore = [...model.deque.values()].filter((entry) => entry.stored);
+    const storedBefore = [...queueModel.deque.values()].filter((entry) => entry.stored);
     try {
       const { events, nextLeaseExpiry, taken } = await outbox.load(true);
       // Only once storage was read: what memory holds of stored events and storage no longer has
       // was delivered (or is being sent) by another tab. An event whose write failed or is under
       // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
       // path; and if the read fails, everything in memory stays and is sent.
-      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) model.unlink(entry);
+      for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) queueModel.unlink(entry);
       takeIn(events, nextLeaseExpiry);
     } catch (error) {
       readFailed(error);
     }
     settings.settleWaiters();
-    scheduler.pump();
+    queueScheduler.pump();
   }
 
   async function attach(): Promise<void> {
     try {
-      const adapter = options.storage === false ? undefined : (options.storage ?? (await settings.platform.storage?.(options.name)));
+      const adapter = options.storage === false ? undefined : (options.storage ?? (await settings.platformDefaults.storage?.(options.name)));
       if (adapter) {
         const box = createOutbox(adapter, {
           writerId: randomId(8),
           now,
           onError(error) {
             // Another tab sends only what reached storage: a tab whose writes fail sends its own.
-            scheduler.isSending = true;
-            scheduler.soon();
+            queueScheduler.isSending = true;
+            queueScheduler.soon();
             report(new OutboxError('storage', 'storage write failed; this tab sends', { cause: error }));
           },
           onCorrupt(kind, count, lost) {
@@ -136,22 +136,22 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
-        settings.rules.restore(await box.loadRules(), now());
+        settings.rules.restoreRules(await box.loadRules(), now());
         storage = adapter;
         outbox = box;
         // Events tracked before storage was ready are written now (they were only in memory).
-        for (const entry of model.deque.values()) outbox.append(entry);
+        for (const entry of queueModel.deque.values()) outbox.append(entry);
         // A tab that only appends leaves the shared outbox to the sender (it loads it when it becomes one).
-        if (scheduler.isSending) await rescan();
+        if (queueScheduler.isSending) await rescan();
       }
     } catch (error) {
       report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
       storage = undefined;
       outbox = undefined;
     }
-    scheduler.isReady = true;
+    queueScheduler.isReady = true;
     markReady();
-    scheduler.pump();
+    queueScheduler.pump();
     settings.settleWaiters();
   }
 
