@@ -156,7 +156,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
 
   return {
     track,
-    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, waitMs }),
+    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, validWaitMs: waitMs }),
     flush,
     close,
     stats,

@@ -103,7 +103,7 @@ export function decideWake(input: WakeInput): WakeDecision {
 export interface DueDecision {
   rescan: boolean;
   /** Drain the queue now (the flush interval passed with enough events queued). */
-  drain: boolean;
+  drainNow: boolean;
   nextFlushAt: number | undefined;
   nextRescanAt: number | undefined;
 }
@@ -116,10 +116,10 @@ export function decideDue(now: number, state: { nextFlushAt: number | undefined;
   let { nextFlushAt, nextRescanAt } = state;
   const rescan = nextRescanAt !== undefined && nextRescanAt <= now;
   if (rescan) nextRescanAt = undefined;
-  let drain = false;
+  let drainNow = false;
   if (nextFlushAt !== undefined && nextFlushAt <= now) {
-    if (state.unbatched >= minBatchEvents) drain = true;
+    if (state.unbatched >= minBatchEvents) drainNow = true;
     else nextFlushAt = now + flushIntervalMs;
   }
-  return { rescan, drain, nextFlushAt, nextRescanAt };
+  return { rescan, drainNow, nextFlushAt, nextRescanAt };
 }

@@ -137,7 +137,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: queueModel.unbatched }, settings.minBatchEvents, flushIntervalMs);
     ({ nextFlushAt, nextRescanAt } = due);
     if (due.rescan) settings.rescan();
-    if (due.drain) self.draining = true;
+    if (due.drainNow) self.draining = true;
     pump();
   }
 

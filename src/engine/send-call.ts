@@ -32,7 +32,7 @@ export interface SendCallSettings {
   intake: Intake;
   report(error: OutboxError): void;
   /** A wait the caller gave, made valid. */
-  waitMs(ms: unknown): number;
+  validWaitMs(ms: unknown): number;
 }
 
 /**
@@ -83,7 +83,7 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
     settings.queueScheduler.soon();
     const { timers } = options;
     let timeout: unknown;
-    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.waitMs(timeoutMs))))]);
+    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.validWaitMs(timeoutMs))))]);
     timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
     const pending = entries.filter((e) => !e.gone).length;
