@@ -207,6 +207,7 @@ npm run bench                       # build, then node bench/run.mjs (about 5 mi
 node bench/run.mjs --quick          # one run per figure
 node bench/run.mjs --no-peers       # outbox only
 node bench/run.mjs --peers=posthog  # some peers only
+node bench/run.mjs --baseline=<ref> # also build <ref> and compare per-event figures, before/after
 node bench/collector.mjs            # only the durable collector's figures (merged into the last run's)
 \`\`\`
 
