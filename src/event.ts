@@ -85,8 +85,10 @@ export function serializeEvent(
   return { json, bytes };
 }
 
-// Flat properties of JSON-safe primitives (the common case) need no replacer.
+// Flat properties of JSON-safe primitives (the common case) need no replacer, nor a depth scan.
+// A toJSON (own or inherited, e.g. a class's) may serialize to anything: not flat.
 function isFlat(properties: object): boolean {
+  if ('toJSON' in properties) return false;
   for (const key in properties) {
     const value = (properties as Record<string, unknown>)[key];
     const type = typeof value;
