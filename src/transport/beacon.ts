@@ -1,4 +1,6 @@
 import { randomId, type QueuedEvent } from '../event.js';
+import { eventBytes, otherStream } from '../batch.js';
+import { cutBySize } from '../cut-by-size.js';
 import type { ResolvedOptions } from '../options.js';
 import { encodeBody, requestUrl } from './encode.js';
 
@@ -44,18 +46,9 @@ export interface UnloadRequest {
  * most `budget` bytes.
  */
 export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
-  const rawCap = Math.min(options.maxBatchBytes, budget);
-  const events: QueuedEvent[] = [];
-  let stream: string | undefined;
-  let bytes = 0;
-  for (const event of candidates) {
-    stream ??= event.stream;
-    if (event.stream !== stream) continue;
-    if (events.length >= options.maxBatchEvents || bytes + event.bytes > rawCap) break;
-    events.push(event);
-    bytes += event.bytes + 1;
-  }
-  return events;
+  // An event alone over the budget stops the cut: an unload request cannot be split later.
+  const limit = { maxBytes: Math.min(options.maxBatchBytes, budget), maxCount: options.maxBatchEvents, joinBytes: 1, stopAtOversize: true, skip: otherStream };
+  return cutBySize(candidates, eventBytes, limit, true)[0] ?? [];
 }
 
 /**
