@@ -10,25 +10,6 @@ export function encodeBody(events: readonly { json: string }[], sentAt: number):
   return encoder.encode(`${body}]}`);
 }
 
-/** Parameters that ride in the URL, because a beacon cannot carry headers. */
-export interface RequestParams {
-  rid: string;
-  gzip?: boolean;
-  stream?: string;
-  sig?: string;
-  test?: boolean;
-}
-
-/** The request URL: `endpoint?rid=…[&encoding=gzip][&stream=…][&sig=…][&test=1]`. */
-export function requestUrl(endpoint: string, params: RequestParams): string {
-  let url = `${endpoint}${endpoint.includes('?') ? '&' : '?'}rid=${encodeURIComponent(params.rid)}`;
-  if (params.gzip) url += '&encoding=gzip';
-  if (params.stream) url += `&stream=${encodeURIComponent(params.stream)}`;
-  if (params.sig) url += `&sig=${params.sig}`;
-  if (params.test) url += '&test=1';
-  return url;
-}
-
 /**
  * Gzips through the platform's `CompressionStream` (every current browser, Node >= 18, workerd);
  * undefined where it is missing or fails (Safari 16 rejects with NotReadableError,

@@ -1,0 +1,34 @@
+/** What `fetchLater()` returns: whether the browser has sent the deferred request yet. */
+export interface FetchLaterResult {
+  readonly activated: boolean;
+}
+
+/** The platform's `fetchLater` (Chromium 135+): a request the browser sends when the page goes away, or after `activateAfter`. */
+export type FetchLater = (input: string, init: RequestInit & { activateAfter?: number }) => FetchLaterResult;
+
+/**
+ * The browser APIs the unload path sends through, injected so the transport's choices are tested
+ * on their own. Each is looked up when called, not when the transport is made: a page (or a test)
+ * may install or wrap them later. A sender may throw; the transport treats that as refused.
+ */
+export interface UnloadSenders {
+  /** `fetchLater`, bound; undefined where the platform has none. */
+  fetchLater(): FetchLater | undefined;
+  /** POSTs `body` with `keepalive`; undefined where `keepalive` is not honoured (nothing was sent). */
+  keepalive(url: string, body: Uint8Array): Promise<Response> | undefined;
+  /** Queues a beacon: false when refused (over the quota), undefined where `sendBeacon` is missing. */
+  beacon(url: string, body: Uint8Array): boolean | undefined;
+}
+
+/** The platform's senders: `fetchLater`, a keepalive `fetch` and `navigator.sendBeacon`. */
+export const platformSenders: UnloadSenders = {
+  fetchLater() {
+    const api = (globalThis as { fetchLater?: FetchLater }).fetchLater;
+    return typeof api === 'function' ? api.bind(globalThis) : undefined;
+  },
+  // Browsers that honour `keepalive` expose it on Request (Firefox before 133 ignored it: the
+  // request died with the page, so a beacon is the better bet there).
+  keepalive: (url, body) =>
+    typeof Request === 'function' && 'keepalive' in Request.prototype ? fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, keepalive: true }) : undefined,
+  beacon: (url, body) => (typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body as Uint8Array<ArrayBuffer>) : undefined),
+};
