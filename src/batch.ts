@@ -1,4 +1,4 @@
-import { cutBySize } from './cut-by-size.js';
+import { cutBySize, joinedBytes } from './cut-by-size.js';
 import type { QueuedEvent } from './event.js';
 
 /** Limits of one request. */
@@ -25,13 +25,10 @@ export function cutBatch<T extends QueuedEvent>(
   limits: BatchLimits,
   busy: ReadonlySet<string>,
 ): T[] {
-  // Each event counts one byte more, for the comma that joins events in the body.
-  const limit = { maxBytes: limits.maxBytes, maxCount: limits.maxEvents, baseBytes: 1, joinBytes: 1, skip: (event: T, batch: readonly T[]) => otherStream(event, batch) || busy.has(orderingKey(event)) };
-  return cutBySize(candidates, eventBytes, limit, true)[0] ?? [];
+  // Each event counts with a comma, the last one's included (a byte of slack under the limit).
+  const limit = { maxBytes: limits.maxBytes, maxCount: limits.maxEvents, skip: (event: T, batch: readonly T[]) => otherStream(event, batch) || busy.has(orderingKey(event)) };
+  return cutBySize(candidates, joinedBytes, limit, true)[0] ?? [];
 }
 
-/** The serialized size of an event: what {@link cutBySize} weighs events by. */
-export const eventBytes = (event: QueuedEvent): number => event.bytes;
-
 /** Whether `event` belongs to another stream than the events of `batch` (a request has one endpoint). */
-export const otherStream = (event: QueuedEvent, batch: readonly QueuedEvent[]): boolean => !!batch[0] && batch[0].stream !== event.stream;
+export const otherStream = (event: QueuedEvent, batch: readonly QueuedEvent[]): boolean => (batch[0] ?? event).stream !== event.stream;

@@ -1,16 +1,9 @@
-/**
- * The size limit of one group (a batch, an unload request, a queue message, a spilled chunk).
- * A group of items weighs `baseBytes` + the items' bytes + `joinBytes` between two items.
- */
+/** The limit of one group (a batch, an unload request, a queue message, a spilled chunk). */
 export interface SizeLimit<T = unknown> {
-  /** Most bytes in one group. */
+  /** Most bytes in one group: the sum of its items' sizes (weigh each with its separator). */
   maxBytes: number;
-  /** Most items in one group. @default Infinity */
-  maxCount?: number;
-  /** Bytes of an empty group (a body's envelope, a message's metadata). @default 0 */
-  baseBytes?: number;
-  /** Bytes between two items (the comma of a JSON array). @default 0 */
-  joinBytes?: number;
+  /** Most items in one group (`Infinity` for no limit). */
+  maxCount: number;
   /**
    * What happens to an item too big for an empty group: by default it goes in a group of its own
    * (the collector may answer 413, and the batch is split); with `stopAtOversize` the cut ends
@@ -31,21 +24,25 @@ export interface SizeLimit<T = unknown> {
  * `stopAtOversize` refuses ends the cut: the groups then hold fewer items than given. Pure.
  */
 export function cutBySize<T>(items: Iterable<T>, bytesOf: (item: T) => number, limit: SizeLimit<T>, first?: boolean): T[][] {
-  const { maxBytes, maxCount = Infinity, baseBytes = 0, joinBytes = 0 } = limit;
   const groups: T[][] = [];
   let group: T[] = [];
-  // Every item is counted with a join before it, the first one's taken back here.
-  let bytes = baseBytes - joinBytes;
-  const close = () => (groups.push(group), (group = []), (bytes = baseBytes - joinBytes), first);
+  let bytes = 0;
+  const close = () => (groups.push(group), (group = []), (bytes = 0), first);
   for (const item of items) {
     if (limit.skip?.(item, group)) continue;
-    const size = bytesOf(item) + joinBytes;
-    if (bytes + size > maxBytes && group.length && close()) return groups;
-    // Checked again on an empty group: this item alone is over the limit.
-    if (bytes + size > maxBytes && limit.stopAtOversize) break;
+    const size = bytesOf(item);
+    if (bytes + size > limit.maxBytes && group.length && close()) return groups;
+    // This item alone is over the limit (a group it overflowed was closed above).
+    if (size > limit.maxBytes && limit.stopAtOversize) break;
     bytes += size;
-    if (group.push(item) >= maxCount && close()) return groups;
+    if (group.push(item) >= limit.maxCount && close()) return groups;
   }
   if (group.length) close();
   return groups;
 }
+
+/**
+ * An event's weight in a body: its JSON and the comma that joins it to the next. A body of n
+ * events weighs their sum minus one; limits that count the last comma too add one byte.
+ */
+export const joinedBytes = (event: { bytes: number }): number => event.bytes + 1;

@@ -15,7 +15,7 @@ export const maxSpillChunkBytes = 1024 * 1024;
 
 /** Cuts records into chunks of at most {@link maxSpillChunkBytes} (a larger record goes alone), in order. Pure. */
 export function cutSpillChunks(records: readonly OutboxEventRecord[], maxBytes = maxSpillChunkBytes): OutboxEventRecord[][] {
-  return cutBySize(records, (record) => utf8Length(JSON.stringify(record)), { maxBytes });
+  return cutBySize(records, (record) => utf8Length(JSON.stringify(record)), { maxBytes, maxCount: Infinity });
 }
 
 /** What {@link spillRecords} did: events written to the spill, and events lost (each reported). */

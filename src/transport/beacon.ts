@@ -97,7 +97,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
   }
 
   function register(request: UnloadRequest, key: string, activateAfter?: number): boolean {
-    const api = senders.fetchLater();
+    const api = senders.findFetchLater();
     if (!api) return false;
     const abort = new AbortController();
     try {
@@ -117,9 +117,9 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
   function beacon(request: UnloadRequest): boolean | undefined {
     let queued: boolean | undefined = false;
     try {
-      queued = senders.beacon(request.url, request.body);
+      queued = senders.queueBeacon(request.url, request.body);
     } catch {
-      queued = false; // a URL the browser refuses
+      // a URL the browser refuses: `queued` stays false
     }
     if (queued) sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
     return queued;
@@ -130,7 +130,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
   function keepalive(request: UnloadRequest): Promise<boolean> | undefined {
     const bytes = request.body.length;
     try {
-      const reply = senders.keepalive(request.url, request.body);
+      const reply = senders.postKeepalive(request.url, request.body);
       if (!reply) return undefined;
       keepaliveBytes += bytes;
       const done = () => (keepaliveBytes -= bytes);
@@ -150,7 +150,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
       if (budget <= 0) return undefined;
       const cut = cutUnloadBatch(options, candidates, budget);
       let request: UnloadRequest | undefined;
-      if (senders.fetchLater() && !deferRefused) {
+      if (senders.findFetchLater() && !deferRefused) {
         // The deferred request, when it holds this very cut, is sent as it is: no encoding at unload.
         const key = keyOf(cut);
         const ready = deferred && !deferred.result.activated && deferred.key === key ? deferred.request : undefined;
@@ -177,7 +177,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     },
 
     defer(candidates) {
-      if (!senders.fetchLater() || deferRefused) return false;
+      if (!senders.findFetchLater() || deferRefused) return false;
       const cut = cutUnloadBatch(options, candidates, unloadBudgetBytes);
       const key = keyOf(cut);
       if (deferred && !deferred.result.activated && deferred.key === key) return true;

@@ -125,7 +125,7 @@ export async function prepareRequest(
     compressor.broken = !gzipped;
   }
   if (gzipped) body = gzipped;
-  const url = requestUrl(options, batch.rid, batch.stream, body, { gzip: !!gzipped, test });
+  const url = requestUrl(options, batch.rid, batch.stream, body, !!gzipped, test);
   return { url, body };
 }
 

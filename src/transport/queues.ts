@@ -1,6 +1,6 @@
 // The Queues transport and its message codec. The consumer, which builds a tracker to post the
 // messages on, is an entry point's (entries/queues.ts): a transport never constructs its host.
-import { cutBySize } from '../cut-by-size.js';
+import { cutBySize, joinedBytes } from '../cut-by-size.js';
 import type { TrackOptions } from '../event.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
@@ -71,7 +71,8 @@ export interface QueueMessageDraft {
 export function cutMessages(events: readonly { json: string; bytes: number }[], sentAt: number, limits = queuesLimits): QueueMessageDraft[] | undefined {
   const head = `{"sentAt":${sentAt},"events":[`;
   const baseBytes = head.length + 2 + limits.metadataBytes; // head is ASCII; 2 for "]}"
-  const groups = cutBySize(events, (event) => event.bytes, { maxBytes: limits.maxMessageBytes, baseBytes, joinBytes: 1, stopAtOversize: true });
+  // A message weighs its envelope and its events with the commas between them: one comma fewer.
+  const groups = cutBySize(events, joinedBytes, { maxBytes: limits.maxMessageBytes - baseBytes + 1, maxCount: Infinity, stopAtOversize: true });
   const messages = groups.map((group) => ({
     body: `${head}${group.map((event) => event.json).join(',')}]}`,
     bytes: group.reduce((sum, event) => sum + event.bytes + 1, baseBytes - 1),

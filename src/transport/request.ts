@@ -4,34 +4,27 @@ import type { Signer, StreamOptions } from '../options.js';
 export interface RequestTarget {
   /** The collector URL. */
   endpoint: string;
-  /** Per-stream endpoints and signers; streams not listed use `endpoint` and `signer`. @default {} */
-  streams?: Record<string, StreamOptions>;
+  /** Per-stream endpoints and signers; streams not listed use `endpoint` and `signer` (`{}` for none). */
+  streams: Record<string, StreamOptions>;
   /** Signs every request body (`?sig=`). @default undefined */
   signer?: Signer;
 }
 
-/** What rides in the URL besides the request id and stream: a beacon cannot carry headers. */
-export interface RequestFlags {
-  /** The body is gzipped (`encoding=gzip`). */
-  gzip?: boolean;
-  /** A test request the collector records nothing of (`test=1`). */
-  test?: boolean;
-}
-
 /**
  * The one request builder, shared by the HTTP transport and the unload path: the URL of a batch
- * request with body `body` (already encoded, and gzipped if `flags.gzip`), to its stream's
- * endpoint, signed by its stream's signer over the exact bytes sent:
+ * request with body `body` (already encoded, and gzipped if `gzip`), to its stream's endpoint,
+ * signed by its stream's signer over the exact bytes sent; `test` marks a request the collector
+ * records nothing of. Everything rides in the URL, since a beacon cannot carry headers:
  * `endpoint?rid=…[&encoding=gzip][&stream=…][&sig=…][&test=1]`. Pure but for the signer.
  */
-export function requestUrl(target: RequestTarget, rid: string, stream: string, body: Uint8Array, flags: RequestFlags = {}): string {
-  const own = target.streams?.[stream];
+export function requestUrl(target: RequestTarget, rid: string, stream: string, body: Uint8Array, gzip?: boolean, test?: boolean): string {
+  const own = target.streams[stream];
   const endpoint = own?.endpoint ?? target.endpoint;
   const sig = (own?.signer ?? target.signer)?.(body);
   let url = `${endpoint}${endpoint.includes('?') ? '&' : '?'}rid=${encodeURIComponent(rid)}`;
-  if (flags.gzip) url += '&encoding=gzip';
+  if (gzip) url += '&encoding=gzip';
   if (stream) url += `&stream=${encodeURIComponent(stream)}`;
   if (sig) url += `&sig=${sig}`;
-  if (flags.test) url += '&test=1';
+  if (test) url += '&test=1';
   return url;
 }

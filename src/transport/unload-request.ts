@@ -1,5 +1,5 @@
-import { eventBytes, otherStream } from '../batch.js';
-import { cutBySize } from '../cut-by-size.js';
+import { otherStream } from '../batch.js';
+import { cutBySize, joinedBytes } from '../cut-by-size.js';
 import { randomId, type QueuedEvent } from '../event.js';
 import { encodeBody } from './encode.js';
 import { requestUrl, type RequestTarget } from './request.js';
@@ -41,9 +41,10 @@ export interface UnloadRequest {
  * most `budget` bytes.
  */
 export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
-  // An event alone over the budget stops the cut: an unload request cannot be split later.
-  const limit = { maxBytes: Math.min(options.maxBatchBytes, budget), maxCount: options.maxBatchEvents, joinBytes: 1, stopAtOversize: true, skip: otherStream };
-  return cutBySize(candidates, eventBytes, limit, true)[0] ?? [];
+  // An event alone over the budget stops the cut: an unload request cannot be split later. +1:
+  // the last event has no comma.
+  const limit = { maxBytes: Math.min(options.maxBatchBytes, budget) + 1, maxCount: options.maxBatchEvents, stopAtOversize: true, skip: otherStream };
+  return cutBySize(candidates, joinedBytes, limit, true)[0] ?? [];
 }
 
 /**

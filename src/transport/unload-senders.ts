@@ -7,28 +7,29 @@ export interface FetchLaterResult {
 export type FetchLater = (input: string, init: RequestInit & { activateAfter?: number }) => FetchLaterResult;
 
 /**
- * The browser APIs the unload path sends through, injected so the transport's choices are tested
+ * The browser APIs the unload path sends through (method names unlike the APIs', so the script
+ * tag's build may shorten them: rollup.config.mjs), injected so the transport's choices are tested
  * on their own. Each is looked up when called, not when the transport is made: a page (or a test)
  * may install or wrap them later. A sender may throw; the transport treats that as refused.
  */
 export interface UnloadSenders {
   /** `fetchLater`, bound; undefined where the platform has none. */
-  fetchLater(): FetchLater | undefined;
+  findFetchLater(): FetchLater | undefined;
   /** POSTs `body` with `keepalive`; undefined where `keepalive` is not honoured (nothing was sent). */
-  keepalive(url: string, body: Uint8Array): Promise<Response> | undefined;
+  postKeepalive(url: string, body: Uint8Array): Promise<Response> | undefined;
   /** Queues a beacon: false when refused (over the quota), undefined where `sendBeacon` is missing. */
-  beacon(url: string, body: Uint8Array): boolean | undefined;
+  queueBeacon(url: string, body: Uint8Array): boolean | undefined;
 }
 
 /** The platform's senders: `fetchLater`, a keepalive `fetch` and `navigator.sendBeacon`. */
 export const platformSenders: UnloadSenders = {
-  fetchLater() {
+  findFetchLater() {
     const api = (globalThis as { fetchLater?: FetchLater }).fetchLater;
     return typeof api === 'function' ? api.bind(globalThis) : undefined;
   },
   // Browsers that honour `keepalive` expose it on Request (Firefox before 133 ignored it: the
   // request died with the page, so a beacon is the better bet there).
-  keepalive: (url, body) =>
+  postKeepalive: (url, body) =>
     typeof Request === 'function' && 'keepalive' in Request.prototype ? fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, keepalive: true }) : undefined,
-  beacon: (url, body) => (typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body as Uint8Array<ArrayBuffer>) : undefined),
+  queueBeacon: (url, body) => (typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body as Uint8Array<ArrayBuffer>) : undefined),
 };
