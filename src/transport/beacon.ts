@@ -133,10 +133,10 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
       const reply = senders.postKeepalive(request.url, request.body);
       if (!reply) return undefined;
       keepaliveBytes += bytes;
-      const done = () => (keepaliveBytes -= bytes);
-      return reply.then(
-        (response) => (done(), response.ok),
-        () => (done(), beacon(request), false),
+      // Settled: its bytes leave the quota before a fallback beacon counts its own.
+      return reply.finally(() => (keepaliveBytes -= bytes)).then(
+        (response) => response.ok,
+        () => (beacon(request), false),
       );
     } catch {
       return undefined;

@@ -5,9 +5,7 @@ const encoder = new TextEncoder();
  * never re-stringifying them (analytics-next re-stringifies its whole buffer per event: O(n²)).
  */
 export function encodeBody(events: readonly { json: string }[], sentAt: number): Uint8Array {
-  let body = `{"sentAt":${sentAt},"events":[`;
-  for (let i = 0; i < events.length; i++) body += (i ? ',' : '') + events[i]!.json;
-  return encoder.encode(`${body}]}`);
+  return encoder.encode(`{"sentAt":${sentAt},"events":[${events.map((event) => event.json).join(',')}]}`);
 }
 
 /**

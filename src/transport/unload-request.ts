@@ -62,7 +62,7 @@ export function encodeUnloadRequest(
   const rid = randomId(16);
   let count = events.length;
   while (count > 0) {
-    const taken = count < events.length ? events.slice(0, count) : (events as QueuedEvent[]);
+    const taken = events.slice(0, count);
     const body = encodeBody(taken, options.now());
     const url = requestUrl(options, rid, stream, body);
     const size = body.length + (urlCounts ? url.length : 0);

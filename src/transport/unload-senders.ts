@@ -23,13 +23,10 @@ export interface UnloadSenders {
 
 /** The platform's senders: `fetchLater`, a keepalive `fetch` and `navigator.sendBeacon`. */
 export const platformSenders: UnloadSenders = {
-  findFetchLater() {
-    const api = (globalThis as { fetchLater?: FetchLater }).fetchLater;
-    return typeof api === 'function' ? api.bind(globalThis) : undefined;
-  },
+  findFetchLater: () => (globalThis as { fetchLater?: FetchLater }).fetchLater?.bind(globalThis),
   // Browsers that honour `keepalive` expose it on Request (Firefox before 133 ignored it: the
   // request died with the page, so a beacon is the better bet there).
   postKeepalive: (url, body) =>
     typeof Request === 'function' && 'keepalive' in Request.prototype ? fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, keepalive: true }) : undefined,
-  queueBeacon: (url, body) => (typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon(url, body as Uint8Array<ArrayBuffer>) : undefined),
+  queueBeacon: (url, body) => navigator.sendBeacon?.(url, body as Uint8Array<ArrayBuffer>),
 };
