@@ -77,17 +77,14 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
   // Our own unload requests still in flight: keepalive fetches until they settle, beacons and
   // activated deferred fetches until a resource timing entry shows them complete (or for
   // `sentInFlightMs`), so two unload requests close together never exceed the budget together.
-  const sent: { url: string; bytes: number; at: number }[] = [];
+  let sent: { url: string; bytes: number; at: number }[] = [];
   let keepaliveBytes = 0;
   let deferred: Deferred | undefined;
   let deferRefused = false;
 
   function inFlightBytes(): number {
     const now = Date.now();
-    for (let i = sent.length - 1; i >= 0; i--) {
-      const { url, at } = sent[i]!;
-      if (now - at > sentInFlightMs || performance.getEntriesByName(url).length) sent.splice(i, 1);
-    }
+    sent = sent.filter(({ url, at }) => now - at <= sentInFlightMs && !performance.getEntriesByName(url).length);
     return sent.reduce((sum, request) => sum + request.bytes, keepaliveBytes);
   }
 
