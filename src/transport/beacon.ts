@@ -58,13 +58,8 @@ interface Deferred {
   key: string;
 }
 
-const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({
-  rid: request.rid,
-  events: request.events,
-  path,
-  bytes: request.body.length,
-  reply,
-});
+// The request itself (its rid and events), with how it left.
+const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({ ...request, path, bytes: request.body.length, reply });
 
 const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cut[0]!.id}:${cut[cut.length - 1]!.id}` : '');
 
@@ -98,8 +93,8 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     if (!api) return false;
     const abort = new AbortController();
     try {
-      const init = { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal };
-      const result = api(request.url, activateAfter === undefined ? init : { ...init, activateAfter });
+      // An undefined `activateAfter` is an absent one (WebIDL dictionaries): the browser's default.
+      const result = api(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal, activateAfter });
       deferred = { result, abort, request, key };
       return true;
     } catch (error) {
@@ -187,9 +182,9 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
 
     takeActivated() {
       if (!deferred?.result.activated) return undefined;
-      const { rid, events } = deferred.request;
+      const { request } = deferred;
       deferred = undefined;
-      return { rid, events };
+      return request;
     },
 
     cancel: withdraw,
