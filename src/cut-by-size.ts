@@ -43,6 +43,6 @@ export function cutBySize<T>(items: Iterable<T>, bytesOf: (item: T) => number, l
 
 /**
  * An event's weight in a body: its JSON and the comma that joins it to the next. A body of n
- * events weighs their sum minus one; limits that count the last comma too add one byte.
+ * events weighs their sum minus one, so a limit on the exact body size is raised by one byte.
  */
 export const joinedBytes = (event: { bytes: number }): number => event.bytes + 1;
