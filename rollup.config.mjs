@@ -20,7 +20,7 @@ const ts = () => esbuild({ target: 'es2022', sourceMap: false });
 // a deploy) or posted between tabs (tabs may run different builds), since mangled names change
 // from build to build.
 const internalProperties = new RegExp(
-  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken', 'nextLeaseExpiry', 'writerId', 'chunkEvents', 'maxLeaseMs', 'failures', 'maxEvents', 'maxBytes', 'latencyTotalMs', 'acknowledgedRequests'].join('|')})$`,
+  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken', 'nextLeaseExpiry', 'writerId', 'chunkEvents', 'maxLeaseMs', 'failures', 'maxEvents', 'maxBytes', 'maxCount', 'stopAtOversize', 'skip', 'findFetchLater', 'postKeepalive', 'queueBeacon', 'latencyTotalMs', 'acknowledgedRequests'].join('|')})$`,
 );
 
 export default [
