@@ -293,4 +293,29 @@ describe('holes the simulation found', () => {
         { reentrant: true, maxQueueEvents: 10, maxBatchEvents: 1, concurrency: 3, timeoutMs: 1000 },
       ),
     ));
+
+  // The replays of docs/durability.md's open findings (random seeds, sim2). One coordinated tab, a
+  // flaky adapter without apply(): 9 events evicted before the tab held the sender lock stayed in
+  // storage, never sent or reported. Its takeover read (a full read) failed, and the retry was a
+  // rescan, which skips the chunks the tab wrote itself (F13; seed -1223107789).
+  const flaky: Partial<SimConfig> = { storage: true, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, timeoutMs: 1000, concurrency: 1, latencyMs: 1, storageApply: false, failRate: 0.05, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } };
+  it('a full read that failed is retried as a full read: events evicted before the takeover are sent or reported', () =>
+    holds(history([advance(1), { t: 'burst', tab: 0, count: 19, sources: 1 }, advance(6), track({ props: 'none', source: 'none' })], [], { ...flaky, tabs: 1, flushIntervalMs: 100, storageLatencyMs: 0, seed: 0 })));
+
+  // F14 (seed -1548206897): flushIntervalMs 3e9; the sender's reads of another tab's chunks failed,
+  // and each failed read was retried a flush interval (35 days) later: the crashed tab's two events
+  // waited in storage through every reload (the live sender keeps the lock).
+  it('a failed read is retried within 10 s whatever flushIntervalMs says', () =>
+    holds(
+      history(
+        [
+          { t: 'send', tab: 1, events: [{ ...valid, props: 'none', source: 'none' }, { ...valid, props: 'none', source: 'none' }, { ...valid, props: 'cycle', source: 'none' }] },
+          advance(17),
+          { t: 'crash', tab: 3, reload: false },
+          { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none' }] },
+        ],
+        [],
+        { ...flaky, tabs: 2, flushIntervalMs: 3e9, storageLatencyMs: 5, seed: 799554475 },
+      ),
+    ));
 });
