@@ -318,4 +318,26 @@ describe('holes the simulation found', () => {
         { ...flaky, tabs: 2, flushIntervalMs: 3e9, storageLatencyMs: 5, seed: 799554475 },
       ),
     ));
+
+  // A simulator fix, not a product one (seed 20261127): the history corrupted (chunkGarbage) the
+  // chunk of a tab that is not the sender before the sender read it. The sender quarantined it and
+  // counted it `corrupt` with no id to name, so the tab kept its copy and its flush() resolved false.
+  // The loss check excused the corrupted id already; the flush check now does the same.
+  it('a non-sending tab whose chunk the history corrupted is excused from flush() true, as from the loss check', () =>
+    holds(
+      history(
+        [
+          { t: 'burst', tab: 0, count: 70, sources: 1 },
+          { t: 'burst', tab: 0, count: 11, sources: 1 },
+          advance(1),
+          { t: 'open' },
+          track({ props: 'none', source: 'none' }, 1),
+          advance(79),
+          { t: 'corrupt', what: 'chunkGarbage', pick: 543 },
+          advance(0),
+        ],
+        [],
+        { ...flaky, tabs: 1, maxQueueEvents: 1000, flushIntervalMs: 100, storageLatencyMs: 0, seed: 0 },
+      ),
+    ));
 });
