@@ -340,4 +340,24 @@ describe('holes the simulation found', () => {
         { ...flaky, tabs: 1, maxQueueEvents: 1000, flushIntervalMs: 100, storageLatencyMs: 0, seed: 0 },
       ),
     ));
+
+  // A simulator fix (seed 1040571876): a closing tab tracks e180 into storage; the live sender,
+  // whose reads failed until storage healed, takes it in during a server's 34-minute Retry-After
+  // (an HTTP date) and delivers it after. The reload check waited ~2 min: the reloads cannot send
+  // (the live sender holds the lock). It now waits out a server's pause first, as the flush budget does.
+  it('an event a live sender holds through a server pause is not counted stuck by the reload check', () =>
+    holds(
+      history(
+        [
+          { t: 'faults', failRate: 0.3, loseRate: 0 },
+          track({ props: 'none', source: 'none' }, 0),
+          { t: 'burst', tab: 1, count: 179, sources: 3 },
+          { t: 'close', tab: 1 },
+          advance(314),
+          track({ props: 'none', source: 'none' }, 1),
+        ],
+        [{ kind: 'status', status: 408 }, { kind: 'ok', body: 'reply' }, { kind: 'status', status: 408 }, { kind: 'status', status: 408, retryAfter: '+2027' }],
+        { ...flaky, tabs: 2, maxQueueEvents: 10_000, flushIntervalMs: 100, concurrency: 3, latencyMs: 500, storageLatencyMs: 0, failRate: 0, retry: { limit: 0, baseMs: 10, maxDelayMs: 100 }, seed: 0 },
+      ),
+    ));
 });

@@ -521,7 +521,10 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       return [...storage.storedIds()].filter((id) => !corruptedIds.has(id) && !network.ids.get(id)?.stored && !network.ids.get(id)?.ruled && !dropped.has(id));
     };
     for (let round = 0; round < 2 && unaccounted().length; round++) {
-      await clock.advance(leaseHorizonMs, wakeupsPerSecond * (liveTabs().length + 1));
+      // A live sender keeps the lock, so a reload does not send: it does, once a server's pause
+      // (Retry-After, up to maxRetryAfterMs: 1 h, as in the delivery budget) is over (seed 1040571876).
+      const pauseMs = round === 0 && liveTabs().length ? 3_600_000 : 0;
+      await clock.advance(leaseHorizonMs + pauseMs, wakeupsPerSecond * (liveTabs().length + 1));
       const tab = openTab();
       if (!tab) return;
       let done: boolean | undefined;
