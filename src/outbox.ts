@@ -292,11 +292,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   };
 }
 
-function serializeChunk(events: Iterable<StoredEvent>): string {
-  let out = '[';
-  for (const event of events) out += (out.length > 1 ? ',' : '') + event.json;
-  return `${out}]`;
-}
+// One join: a flat string, which storage clones in one copy (appending built a tree of two
+// nodes per event that the structured clone had to walk and flatten first).
+const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
 
 function parseJson<T>(text: string | undefined): T | undefined {
   if (text === undefined) return undefined;

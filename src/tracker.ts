@@ -130,7 +130,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   // follows the read: they were left in storage uncounted, or rewritten away (sim F8, F8b).
   let owner = false;
 
-  const report = createReporter(options.onError, () => counters.unreportedErrors++);
+  const report = createReporter(options.onError, counters);
 
   function records(events: readonly Entry[]): OutboxEventRecord[] {
     return events.map((event) => JSON.parse(event.json) as OutboxEventRecord);
