@@ -555,7 +555,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
           },
           onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
-            if (kind === 'events') counters.dropped.corrupt += count;
+            // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
+            if (kind === 'events') (counters.dropped.corrupt += count), left(lost as Entry[]);
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,

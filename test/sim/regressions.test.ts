@@ -360,4 +360,17 @@ describe('holes the simulation found', () => {
         { ...flaky, tabs: 2, maxQueueEvents: 10_000, flushIntervalMs: 100, concurrency: 3, latencyMs: 500, storageLatencyMs: 0, failRate: 0, retry: { limit: 0, baseMs: 10, maxDelayMs: 100 }, seed: 0 },
       ),
     ));
+
+  // F15 (seed -970046894): a tab that is not the sender stores two events; the history damages
+  // one record (properties not an object). The sender quarantines it and reports it `corrupt` by
+  // id, but did not tell the other tabs, as it does for every other drop: the tab that tracked it
+  // kept waiting for it, its flush() false on a healthy network with no storage fault at all.
+  it('a record the sender quarantines by id leaves the tab that tracked it: its flush() resolves true', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 3, count: 2, sources: 1 }, advance(102), { t: 'corrupt', what: 'recordBadProperties', pick: 0 }, track({ props: 'none', source: 'long' }, 0)],
+        [],
+        { ...flaky, tabs: 2, flushIntervalMs: 100, storageLatencyMs: 100, failRate: 0, reentrant: true, seed: -122174785 },
+      ),
+    ));
 });
