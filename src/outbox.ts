@@ -287,7 +287,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
     idle() {
       // Two rounds: a write scheduled while the current one runs chains after it.
-      return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => writing).then(() => writing);
+      return Promise.resolve().then(() => writing).then(() => writing);
     },
   };
 }

@@ -124,7 +124,7 @@ function sendAlone(core: TrackerCore): void {
 // Runs `task` now, or once more after the run under way: nudges that come in bursts (one per
 // tick of every other tab) cost at most one rescan at a time, and at most one waits behind it.
 function coalesce(task: () => Promise<void> | undefined): () => void {
-  let queued = false;
+  let queued: boolean | undefined;
   let chain: Promise<void> = Promise.resolve();
   const run = () => {
     queued = false;
