@@ -1,6 +1,6 @@
 // One fixed history per hole of issue 9 (and per hole the random histories found since), run
-// through the same simulation and invariant checks as test/sim/simulation.test.ts. 38 of these 46
-// failed on main (6f27bff); the 8 that passed there guard what main already did (rules with no
+// through the same simulation and invariant checks as test/sim/simulation.test.ts. 38 of the first
+// 46 failed on main (6f27bff); the 8 that passed there guard what main already did (rules with no
 // field or non-string fields, four Retry-After forms) or need the `fetch` seam to silence a crashed
 // page (the malformed lease and the torn chunk: main's crashed page kept sending through the global
 // fetch). The last group came out of the simulation itself (docs/durability.md, "How the
