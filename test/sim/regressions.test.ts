@@ -342,8 +342,9 @@ describe('holes the simulation found', () => {
     ));
 
   // A simulator fix (seed 1040571876): a closing tab tracks e180 into storage; the live sender,
-  // whose reads failed until storage healed, takes it in during a server's 34-minute Retry-After
-  // (an HTTP date) and delivers it after. The reload check waited ~2 min: the reloads cannot send
+  // whose reads failed until storage healed, takes it in during a server's Retry-After pause
+  // ("+2027", which Date.parse reads as the year 2027: capped to maxRetryAfterMs, 1 h) and
+  // delivers it after. The reload check waited ~2 min: the reloads cannot send
   // (the live sender holds the lock). It now waits out a server's pause first, as the flush budget does.
   it('an event a live sender holds through a server pause is not counted stuck by the reload check', () =>
     holds(
@@ -371,6 +372,18 @@ describe('holes the simulation found', () => {
         [{ t: 'burst', tab: 3, count: 2, sources: 1 }, advance(102), { t: 'corrupt', what: 'recordBadProperties', pick: 0 }, track({ props: 'none', source: 'long' }, 0)],
         [],
         { ...flaky, tabs: 2, flushIntervalMs: 100, storageLatencyMs: 100, failRate: 0, reentrant: true, seed: -122174785 },
+      ),
+    ));
+
+  // A simulator fix (seed 126626748): one tab, no storage, 249 events in single-event batches at
+  // 500 ms each after a 1 h Retry-After pause; delivery took 3725 s against a 3724 s budget that
+  // did not count sending the backlog one request after another. The budget now does.
+  it('delivery after a 1 h pause is budgeted for the backlog it then sends', () =>
+    holds(
+      history(
+        [{ t: 'burst', tab: 0, count: 248, sources: 1 }, track({ props: 'none', source: 'none', id: 'empty' })],
+        [{ kind: 'status', status: 408, retryAfter: '+2027' }],
+        { maxBatchEvents: 1, maxQueueEvents: 10_000, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, latencyMs: 500, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, seed: 0 },
       ),
     ));
 });

@@ -452,7 +452,10 @@ export async function runHistory(history: History): Promise<HistoryResult> {
     // What delivery may take once the network is healthy: a server pause (maxRetryAfterMs, 1 h by
     // default), a backoff, a flush interval, a lease and a hung request (2 x timeoutMs each), slack.
     const clamp = (ms: number) => Math.min(ms, 2 ** 31 - 1);
-    const deliveryBudgetMs = 3_600_000 + clamp(config.retry.maxDelayMs) + clamp(config.flushIntervalMs) + 4 * clamp(config.timeoutMs) + 120_000;
+    // Plus the backlog sent one request after another, at the network's latency (seed 126626748:
+    // 249 single-event batches at 500 ms after a 1 h pause overran the 120 s of slack).
+    const backlogMs = Math.ceil(tracked.length / config.maxBatchEvents) * config.latencyMs;
+    const deliveryBudgetMs = 3_600_000 + clamp(config.retry.maxDelayMs) + clamp(config.flushIntervalMs) + 4 * clamp(config.timeoutMs) + 120_000 + backlogMs;
     const finals: { tab: Tab; result?: boolean; at?: number }[] = [];
     for (const tab of liveTabs()) {
       if (tab.closing) continue;
