@@ -93,6 +93,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   let chunkSeq = 0;
   let scheduled = false;
   let failing = false;
+  let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
 
@@ -157,6 +158,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   }
 
   async function read(all: boolean): Promise<LoadResult> {
+    // A full read that failed is owed until one succeeds: the retry of a new sender's failed read
+    // is a rescan, and a rescan skips chunks this tab wrote, whatever it evicted from them (sim F13).
+    all = fullReadOwed ||= all;
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
@@ -212,6 +216,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
+    fullReadOwed = false;
     schedule();
     const present = new Set(chunkKeys);
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
@@ -282,7 +287,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
     idle() {
       // Two rounds: a write scheduled while the current one runs chains after it.
-      return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => writing).then(() => writing);
+      return Promise.resolve().then(() => writing).then(() => writing);
     },
   };
 }

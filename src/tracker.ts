@@ -512,7 +512,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
   function readFailed(error: unknown): void {
     report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
-    nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + options.flushIntervalMs);
+    // At most 10 s later: other tabs' events wait on this read, whatever flushIntervalMs says (sim F14).
+    nextRescanAt = Math.min(nextRescanAt ?? Infinity, now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
   }
 
   async function resync(): Promise<void> {
@@ -554,7 +555,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
           },
           onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
-            if (kind === 'events') counters.dropped.corrupt += count;
+            // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
+            if (kind === 'events') (counters.dropped.corrupt += count), left(lost as Entry[]);
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,

@@ -122,23 +122,15 @@ function sendAlone(core: TrackerCore): void {
 }
 
 // Runs `task` now, or once more after the run under way: nudges that come in bursts (one per
-// tick of every other tab) cost at most one rescan at a time.
+// tick of every other tab) cost at most one rescan at a time, and at most one waits behind it.
 function coalesce(task: () => Promise<void> | undefined): () => void {
-  let running = false;
-  let again = false;
-  const run = async (): Promise<void> => {
-    running = true;
-    try {
-      do {
-        again = false;
-        await task();
-      } while (again);
-    } finally {
-      running = false;
-    }
+  let queued: boolean | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const run = () => {
+    queued = false;
+    return task();
   };
   return () => {
-    if (running) again = true;
-    else void run();
+    if (!queued) (queued = true), (chain = chain.then(run, run));
   };
 }
