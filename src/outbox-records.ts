@@ -3,8 +3,7 @@ import type { StorageAdapter } from './storage/storage.js';
 
 /**
  * The key prefix of the outbox's event chunks (`c:<time>:<writer>:<seq>`, outbox.ts), each a JSON
- * array of wire records. Written here once for the readers outside the core; outbox.ts keeps its
- * own copy until it imports this one (a 2-line change, left to the core's owner).
+ * array of wire records. Written here once, for outbox.ts and for the readers outside the core.
  */
 export const outboxChunkPrefix = 'c:';
 

@@ -1,3 +1,4 @@
+import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import { utf8Length, type QueuedEvent } from './event.js';
 import { restoreRules, type ActiveRule } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -41,7 +42,6 @@ export interface Outbox {
   idle(): Promise<void>;
 }
 
-const chunkPrefix = 'c:';
 const leasePrefix = 'l:';
 const rulesKey = 'rules';
 
