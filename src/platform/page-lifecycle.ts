@@ -44,24 +44,24 @@ export const pageLifecycle: Integration = (core) => {
   // (maxBatchEvents), so that walk stops early and keeps no more (with several streams queued it
   // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
   // what it leaves behind, so the page's next unload event does not send it in a second chunk).
-  // Stored events of a request in flight come last: that request may well have arrived (its
-  // receipt tells the next sender), while the others have no request at all. First, they doubled
-  // the request in flight at each tab close (100-200 duplicates of 3,000 across three tabs).
+  // Stored events of a request in flight never go: that request has usually arrived (its body
+  // left at once), and its lease, stored before it left, lets the next sender ask its receipt.
+  // Sent again, they doubled it at each tab close (100-200 of 3,000 across three tabs) and at a
+  // reload just back online (20 of 20, issue 12). `includeInFlight`: those only memory holds go.
   function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
-    const sending: QueuedEvent[] = [];
     // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
     const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
-        const list = !isStored ? memoryOnly : inFlight ? sending : stored;
-        if (list === memoryOnly || list.length < limit) list.push(event);
+      if (!(inFlight && (isStored || !includeInFlight)) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
+        if (!isStored) memoryOnly.push(event);
+        else if (stored.length < limit) stored.push(event);
       }
       return memoryOnly.length >= limit;
     });
-    return memoryOnly.concat(stored, sending);
+    return memoryOnly.concat(stored);
   }
 
   // The lease goes to IndexedDB (through the core) and to localStorage: at pagehide only the
@@ -99,7 +99,7 @@ export const pageLifecycle: Integration = (core) => {
    * The unload path proper. Synchronous: async work started in `pagehide` never completes
    * (toolchain.md), so everything sent comes from memory.
    * `includeInFlight`: at `pagehide` the page's ordinary requests are about to be cancelled, so
-   * their events go too; when merely hidden, those requests carry on.
+   * those of their events that storage does not hold go too; when merely hidden, they carry on.
    */
   function sendNow(includeInFlight: boolean): void {
     collectActivated();
