@@ -14,6 +14,9 @@ import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
  */
 export const unloadLeaseMs = 10_000;
 
+/** After a mere hide, events tracked within this long (the app's own handlers) still leave at once. */
+const lateHideMs = 100;
+
 /** How often the deferred `fetchLater` request is brought up to date with the queue, at most. */
 export const deferRefreshMs = 1000;
 
@@ -132,21 +135,24 @@ export const pageLifecycle: Integration = (core) => {
   // listeners run after ours) go in their own small request, one per microtask: the request above
   // has left, and an IndexedDB write started now may never complete.
   let hiding: boolean | undefined; // set while hidden: whether pagehide came (in-flight events go too)
+  let hiddenAt = 0;
   let lateQueued = false;
   const sendLate = () => {
     lateQueued = false;
     if (hiding !== undefined) sendNow(hiding);
   };
   const stopTracked = core.onTracked(() => {
-    if (hiding === undefined || lateQueued) return;
+    if (hiding === undefined || lateQueued || (!hiding && options.now() - hiddenAt > lateHideMs)) return;
     lateQueued = true;
     queueMicrotask(sendLate);
   });
-  // After pagehide, until pageshow. When merely hidden, only for the rest of this task (the
-  // handlers of the same event): a background tab then sends as usual, not a request per event.
+  // After pagehide, until pageshow. When merely hidden, only for the handlers of the same event
+  // (lateHideMs): a background tab then sends as usual, not a request per event. Timed, not by a
+  // timer: Firefox throttles a background tab's timers for seconds, and a hidden tab that was not
+  // the sender sent every event tracked meanwhile by keepalive, racing its own writes (issue 12).
   const hide = (pagehide: boolean) => {
     hiding = pagehide || !!hiding;
-    if (!hiding) setTimeout(() => hiding === false && (hiding = undefined));
+    hiddenAt = options.now();
     sendNow(pagehide);
   };
   const show = () => {

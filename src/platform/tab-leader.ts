@@ -71,7 +71,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     leader = true;
     return sendAlone(core);
   }
-  stops.push(storage.watch(coalesce(() => (leader ? core.rescan() : undefined))));
+  stops.push(storage.watch(coalesce(() => (leader ? (waiters(), core.rescan()) : undefined))));
 
   const abort = new AbortController();
   let release!: () => void;
@@ -82,6 +82,10 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   });
   const lock = `outbox:${name}:sender`;
   stops.push(() => followers.delete(core));
+  // A sender that other tabs wait on (asked when one nudges) leaves what storage holds to them at
+  // unload too: the next sender sends it at once, while a closing tab's unload request whose
+  // lease never landed (Firefox drops the IndexedDB write) was sent again (issue 12).
+  const waiters = () => locks.query?.().then((state) => leader && (state.pending?.some((p) => p.name === lock) ? followers.add(core) : followers.delete(core)), () => undefined);
   locks
     .request(lock, { signal: abort.signal }, async () => {
       if (abort.signal.aborted) return;
@@ -92,6 +96,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
       const leases = await findLeases(core);
       await core.resync();
       core.setSending(true);
+      void waiters();
       if (!abort.signal.aborted) stops.push(followReceipts(core, leases));
       return held; // kept for the tab's life: the browser releases it when the tab goes
     })
