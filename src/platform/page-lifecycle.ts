@@ -117,12 +117,8 @@ export const pageLifecycle: Integration = (core) => {
     if (left) {
       const carried = new Set(sent?.events);
       for (const event of events) if (!carried.has(event)) leftBehind.add(event);
-      const why = offline
-        ? 'the browser is offline'
-        : sent
-          ? `${sent.events.length} went by ${sent.path} (${sent.bytes} bytes, within the unload budget)`
-          : 'no unload request could be sent';
-      core.report(new OutboxError('unload', `page hidden with ${events.length} events queued: ${why}; ${left} stay queued for later or for the next page`));
+      const why = offline ? 'offline' : sent ? `${sent.events.length} went by ${sent.path}, ${sent.bytes} B` : 'no unload request';
+      core.report(new OutboxError('unload', `page hidden, ${left} stay queued (${why})`));
     }
   }
 
