@@ -117,7 +117,7 @@ export const pageLifecycle: Integration = (core) => {
     if (left) {
       const carried = new Set(sent?.events);
       for (const event of events) if (!carried.has(event)) leftBehind.add(event);
-      const why = offline ? 'offline' : sent ? `${sent.events.length} went by ${sent.path}, ${sent.bytes} B` : 'no unload request';
+      const why = offline ? 'offline' : sent ? `${sent.events.length} went by ${sent.path}, ${sent.bytes} B` : 'none sent';
       core.report(new OutboxError('unload', `page hidden, ${left} stay queued (${why})`));
     }
   }
