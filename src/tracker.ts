@@ -701,7 +701,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     ready: storageReady,
     counters,
     pending(visit) {
-      // A batch whose request may have arrived counts as in flight: the unload path leaves its stored events to the receipt (issue 12).
+      // A batch whose request may have arrived counts as in flight: the unload path leaves its
+      // stored events to that request's receipt (issue 12).
       for (const event of deque.values()) if (visit(event, !!(event.batch?.inFlight || event.batch?.unsure), !!event.stored)) return;
     },
     holdBack(events, until, rid) {
