@@ -309,12 +309,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
     // The request leaves once its lease is stored (or failed to be): a tab closed in between
     // (Firefox drops its pending IndexedDB write) left a request no next sender knew of (issue 12).
-    // A write that hangs (a wedged IndexedDB) holds it back at most timeoutMs, as before the fix.
     const send = () => transport.send(batch);
-    const leased = outbox && new Promise<void>((resolve) => {
-      const wait = timers.setTimeout(resolve, options.timeoutMs);
-      void outbox!.idle().catch(() => undefined).then(() => (timers.clearTimeout(wait), resolve()));
-    }).then(send);
+    const leased = outbox?.idle().then(send, send);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     new Promise<SendOutcome>((resolve) => resolve(leased ?? send())).then(
       (outcome) => {
