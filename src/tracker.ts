@@ -307,12 +307,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
-    // The request leaves once its lease is stored (or failed to be): a tab closed in between
-    // (Firefox drops its pending IndexedDB write) left a request no next sender knew of (issue 12).
-    const send = () => transport.send(batch);
-    const leased = outbox?.idle().then(send, send);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
-    new Promise<SendOutcome>((resolve) => resolve(leased ?? send())).then(
+    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then(
       (outcome) => {
         let plain: SendOutcome;
         try {

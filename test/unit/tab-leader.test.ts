@@ -141,27 +141,6 @@ describe('tab coordination with Web Locks', () => {
     expect(dead.ids).toEqual(range('a', 10));
   });
 
-  it('sends a batch only once its lease is stored: a tab closed in between leaves no unknown request (issue 12)', async () => {
-    const name = `tabs${next++}`;
-    installLocks();
-    const shared = createIndexedDbStorage({ name });
-    // Lease writes wait at a gate, the way a closing tab's pending IndexedDB write does.
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let leaseWrites = 0;
-    const gated: StorageAdapter = {
-      ...shared,
-      apply: (sets, deletes) => (sets.some(([key]) => key.startsWith('l:')) ? (leaseWrites++, gate.then(() => shared.apply!(sets, deletes))) : shared.apply!(sets, deletes)),
-    };
-    const a = tab(name, { storage: gated });
-    track(a.tracker, 'a', 10);
-    await vi.waitFor(() => expect(leaseWrites).toBe(1));
-    // The lease write is pending: before the fix the request had already left (Firefox: 100 duplicates).
-    expect(a.sent).toEqual([]);
-    open();
-    await vi.waitFor(() => expect(sorted(a.sent)).toEqual(sorted(range('a', 10))));
-  });
-
   it('keeps the caps for the shared outbox in the sender, evicting the oldest events first', async () => {
     const name = `tabs${next++}`;
     installLocks();
