@@ -48,7 +48,7 @@ export const pageLifecycle: Integration = (core) => {
   // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
   // what it leaves behind, so the page's next unload event does not send it in a second chunk).
   // Stored events of a request in flight never go: that request has usually arrived (its body
-  // left at once), and its lease, stored before it left, lets the next sender ask its receipt.
+  // left at once), and its lease, written as it started, lets the next sender ask its receipt.
   // Sent again, they doubled it at each tab close (100-200 of 3,000 across three tabs) and at a
   // reload just back online (20 of 20, issue 12). `includeInFlight`: those only memory holds go.
   function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
