@@ -80,6 +80,8 @@ interface Batch {
   events: Entry[];
   attempt: number;
   inFlight: boolean;
+  /** Its last request failed without an answer: it may have arrived, and its lease stands. */
+  unsure?: boolean;
   /** Settles a `send()` call waiting on this batch. */
   settled?: () => void;
 }
@@ -327,7 +329,8 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     batch.inFlight = false;
     // A network error or a timeout does not say the request never arrived: its lease stays (until
     // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
-    if (outcome.kind !== 'retry' || outcome.status !== undefined) outbox?.release(batch.rid);
+    batch.unsure = outcome.kind === 'retry' && outcome.status === undefined;
+    if (!batch.unsure) outbox?.release(batch.rid);
     const { events } = batch;
     const time = now();
     const decision = decideBatch(outcome, events.length, batch.attempt, options.retry.limit);
@@ -692,7 +695,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     ready: storageReady,
     counters,
     pending(visit) {
-      for (const event of deque.values()) if (visit(event, !!event.batch?.inFlight, !!event.stored)) return;
+      // A batch whose request may have arrived counts as in flight: the unload path leaves its
+      // stored events to that request's receipt (issue 12).
+      for (const event of deque.values()) if (visit(event, !!(event.batch?.inFlight || event.batch?.unsure), !!event.stored)) return;
     },
     holdBack(events, until, rid) {
       for (const entry of events as Entry[]) entry.heldUntil = until;
