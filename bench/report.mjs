@@ -207,6 +207,7 @@ npm run bench                       # build, then node bench/run.mjs (about 5 mi
 node bench/run.mjs --quick          # one run per figure
 node bench/run.mjs --no-peers       # outbox only
 node bench/run.mjs --peers=posthog  # some peers only
+node bench/run.mjs --baseline=<ref> # also build <ref> and compare per-event figures, before/after
 node bench/collector.mjs            # only the durable collector's figures (merged into the last run's)
 \`\`\`
 
@@ -217,7 +218,11 @@ become dependencies of the project. Chromium is Debian's \`/usr/bin/chromium\` (
 
 ${targetTable(r)}
 
-## Against the peers (Chromium ${m.chromium ?? ''})
+${r.baseline ? `## Before and after (\`--baseline=${r.baseline.ref}\`)
+
+${baselineTable(r)}
+
+` : ''}## Against the peers (Chromium ${m.chromium ?? ''})
 
 ${peerTable(r)}
 
@@ -258,6 +263,28 @@ ${configNotes(r)}
 - Snowplow's \`sp.js\` script-tag package (\`@snowplow/javascript-tracker\`) is not in the registry here; its browser-tracker's own UMD bundle stands in.
 - The unload path (beacon, fetchLater): its cost is bounded by the keepalive quota, not by throughput.
 ${r.errors?.length ? `\n## Errors in this run\n\n${r.errors.map((e) => `- ${e}`).join('\n')}\n` : ''}`;
+}
+
+/** The per-event figures of the `--baseline` build against this one (same run, alternating samples). */
+function baselineTable(r) {
+  const { before: b, after: a } = r.baseline;
+  const row = (label, unit, pick, digits = 2) => {
+    const x = pick(b);
+    const y = pick(a);
+    return [label, `${fmt(x, digits)} ${unit}`, `${fmt(y, digits)} ${unit}`, x && y ? `${fmt(y / x, 2)}×` : '—'];
+  };
+  const heapRatio = (s) => s.memory?.bytesPerEvent / s.memory?.queuedBytesPerEvent;
+  return `${table(['figure', `before (${r.baseline.commit})`, `after (${r.machine.commit})`, 'after / before'], [
+    row('Script tag, min+gzip -9', 'B', (s) => s.size?.gzip, 0),
+    row('track() call only, Chromium main-thread CPU', 'µs/event', (s) => s.burst?.callCpuUs),
+    row('track() + deferred persistence (IndexedDB), Chromium CPU', 'µs/event', (s) => s.burst?.persistCpuUs),
+    row('track() + persistence + batching + acks, sustained, Chromium CPU', 'µs/event', (s) => s.sustained?.cpuUsPerEvent),
+    row('track() call only, Node, storage: false (wall)', 'µs/event', (s) => s.track?.callUs),
+    row('Heap per queued event, Node', 'B', (s) => s.memory?.bytesPerEvent, 0),
+    row('Heap per queued event / its serialized bytes', '×', heapRatio),
+  ])}
+
+Medians of ${r.baseline.runs} samples per side, taken alternately (before, after, before...) in one run, so load on the machine weighs on both.`;
 }
 
 function enginesTable(r) {

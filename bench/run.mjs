@@ -1,7 +1,10 @@
 // The benchmarks of outbox against its mission targets and against peer SDKs. Not a test: it
 // measures and reports, it asserts nothing. `npm run bench` builds first, then runs this.
 //
-//   node bench/run.mjs [--quick] [--no-peers] [--peers=segment,posthog] [--no-collector]
+//   node bench/run.mjs [--quick] [--no-peers] [--peers=segment,posthog] [--no-collector] [--baseline=<git ref>]
+//
+// --baseline also builds that commit and measures the per-event figures of both builds, alternating
+// samples (track() call and persistence in Chromium, Node call, heap per queued event, script tag).
 //
 // Writes bench/results.json (every sample's median, the configuration, the machine) and
 // docs/benchmarks.md (the tables). Peers are installed on demand into .tmp/peers/ (git-ignored),
@@ -12,6 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCollector } from '../demo/collector/collector.mjs';
+import { buildBaseline } from './baseline.mjs';
 import { bundleBlocks, measureBlocks } from './blocks.mjs';
 import { benchCollector, collectorBenchConfig } from './collector.mjs';
 import { compareRun, html, launch, outboxAdapter } from './browser.mjs';
@@ -31,6 +35,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const peerFilter = argv.find((a) => a.startsWith('--peers='))?.slice(8).split(',');
 const withPeers = !argv.includes('--no-peers');
+const baselineRef = argv.find((a) => a.startsWith('--baseline='))?.slice(11);
 
 /** Every size and count of the run, in one place (also written to results.json). */
 const config = {
@@ -71,6 +76,16 @@ if (!existsSync(join(dist, 'outbox.iife.js')) || !existsSync(join(dist, 'index.j
   process.exit(1);
 }
 
+let baseline;
+if (baselineRef) {
+  try {
+    baseline = buildBaseline(root, baselineRef, tmp, (m) => process.stderr.write(`[bench] ${m}\n`));
+  } catch (error) {
+    console.error(`[bench] --baseline=${baselineRef}: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 /** Runs a section; a failure is recorded and the run goes on. */
 async function section(name, fn) {
   log(name);
@@ -94,7 +109,7 @@ async function sampled(name, runs, fn) {
 /** One Node measurement in a fresh process (bench/node-case.mjs); resolves with its JSON. */
 function nodeCase(params, flags = []) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...flags, join(root, 'bench/node-case.mjs'), JSON.stringify({ ...params, dist: distIndex })], { timeout: 120_000, cwd: root }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...flags, join(root, 'bench/node-case.mjs'), JSON.stringify({ dist: distIndex, ...params })], { timeout: 120_000, cwd: root }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`${params.case}: ${String(stderr || error.message).trim().split('\n').slice(-3).join(' ')}`));
       resolve(JSON.parse(stdout.trim().split('\n').pop()));
     });
@@ -178,7 +193,7 @@ await section('node: memory per queued event', async () => {
 
 // ---- 3. Chromium ------------------------------------------------------------------------------
 let browser;
-const server = await startPageServer({ '/dist/': `${dist}/`, '/peers/': join(tmp, 'peers/'), '/bench-tmp/': `${tmp}/` });
+const server = await startPageServer({ '/dist/': `${dist}/`, '/peers/': join(tmp, 'peers/'), '/bench-tmp/': `${tmp}/`, ...(baseline && { '/baseline-dist/': `${baseline.dist}/` }) });
 const sink = await startSink({ marker: config.marker });
 await section('chromium: launch', async () => {
   browser = await launch();
@@ -196,6 +211,11 @@ if (browser) {
       results.chromium.sustained[key] = await sampled(`chromium sustained ${key}`, config.browserRuns, () =>
         outboxSustainedRun(browser, outboxUrl, { n: config.trackEvents, burst: config.sustainedBurst, storage }),
       );
+    });
+  }
+  if (baseline) {
+    await section(`before/after: ${baseline.ref} (${baseline.commit}) against this build, alternating samples`, async () => {
+      results.baseline = await compareBaseline(browser, server.page('/outbox-baseline.html', html(['/baseline-dist/outbox.iife.js'], outboxAdapter)), outboxUrl);
     });
   }
   results.chromium.deliver = {};
@@ -242,6 +262,33 @@ if (browser) {
   await browser.close();
 }
 await Promise.all([server.close(), sink.close(), collector.close()]);
+
+/**
+ * The per-event figures of the baseline build and of this one: samples alternate (before, after,
+ * before...) so that a machine getting busier mid-run weighs on both sides alike.
+ */
+async function compareBaseline(browser, beforeUrl, afterUrl) {
+  const sides = { before: { url: beforeUrl, dist: pathToFileURL(join(baseline.dist, 'index.js')).href }, after: { url: afterUrl, dist: distIndex } };
+  const samples = { before: { burst: [], sustained: [], track: [], memory: [] }, after: { burst: [], sustained: [], track: [], memory: [] } };
+  for (let i = 0; i < config.browserRuns; i++) {
+    for (const side of ['before', 'after']) {
+      const { url, dist: sideDist } = sides[side];
+      const s = samples[side];
+      s.burst.push(await outboxBurstRun(browser, url, { n: config.trackEvents, warm: config.trackWarmup }));
+      s.sustained.push(await outboxSustainedRun(browser, url, { n: config.trackEvents, burst: config.sustainedBurst, storage: 'default' }));
+      s.track.push(await nodeCase({ case: 'track', n: config.trackEvents, warm: config.trackWarmup, dist: sideDist }));
+      s.memory.push(await nodeCase({ case: 'memory', n: config.memoryEvents, dist: sideDist }, ['--expose-gc']));
+    }
+  }
+  const reduce = (s) => ({ burst: medianOf(s.burst), sustained: medianOf(s.sustained), track: medianOf(s.track), memory: medianOf(s.memory) });
+  return {
+    ref: baseline.ref,
+    commit: baseline.commit,
+    runs: config.browserRuns,
+    before: { ...reduce(samples.before), size: sizeOf(join(baseline.dist, 'outbox.iife.js')) },
+    after: { ...reduce(samples.after), size: sizeOf(join(dist, 'outbox.iife.js')) },
+  };
+}
 
 // ---- Report -------------------------------------------------------------------------------------
 await section('engines: outbox in Chromium, Firefox and WebKit (the test harness, CPU from /proc)', async () => {

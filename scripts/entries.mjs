@@ -9,7 +9,7 @@ export const entries = {
   '.': 'index',
   './storage/indexeddb': 'storage/indexeddb',
   './storage/workers-kv': 'storage/workers-kv',
-  './transport/queues': 'transport/queues',
+  './transport/queues': 'entries/queues',
   './worker': 'entries/worker',
   './feed': 'feed-reader',
   './sign': 'sign/hmac',

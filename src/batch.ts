@@ -1,3 +1,4 @@
+import { cutBySize, joinedBytes } from './cut-by-size.js';
 import type { QueuedEvent } from './event.js';
 
 /** Limits of one request. */
@@ -24,18 +25,10 @@ export function cutBatch<T extends QueuedEvent>(
   limits: BatchLimits,
   busy: ReadonlySet<string>,
 ): T[] {
-  const batch: T[] = [];
-  let bytes = 0;
-  let stream: string | undefined;
-  for (const event of candidates) {
-    if (stream !== undefined && event.stream !== stream) continue;
-    if (busy.has(orderingKey(event))) continue;
-    // +1 for the comma that joins events in the body.
-    if (batch.length > 0 && bytes + event.bytes + 1 > limits.maxBytes) break;
-    stream = event.stream;
-    batch.push(event);
-    bytes += event.bytes + 1;
-    if (batch.length >= limits.maxEvents) break;
-  }
-  return batch;
+  // Each event counts with a comma, the last one's included (a byte of slack under the limit).
+  const limit = { maxBytes: limits.maxBytes, maxCount: limits.maxEvents, skip: (event: T, batch: readonly T[]) => otherStream(event, batch) || busy.has(orderingKey(event)) };
+  return cutBySize(candidates, joinedBytes, limit, true)[0] ?? [];
 }
+
+/** Whether `event` belongs to another stream than the events of `batch` (a request has one endpoint). */
+export const otherStream = (event: QueuedEvent, batch: readonly QueuedEvent[]): boolean => (batch[0] ?? event).stream !== event.stream;

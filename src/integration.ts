@@ -17,8 +17,8 @@ export interface TrackerCore {
   readonly counters: StatsCounters;
   /**
    * Visits the events not yet acknowledged, oldest first, until `visit` returns true; `inFlight`
-   * marks those in a request under way, `stored` those known to be in storage (the next page
-   * would send them). A visitor rather than an array: the fetchLater refresh walks the queue
+   * marks those in a request under way (or one that failed unanswered: it may have arrived),
+   * `stored` those known to be in storage (the next page would send them). A visitor rather than an array: the fetchLater refresh walks the queue
    * every second, and an object per event made that the largest cost of a 100k-event queue.
    */
   pending(visit: (event: QueuedEvent, inFlight: boolean, stored: boolean) => boolean | void): void;

@@ -1,3 +1,4 @@
+import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import { utf8Length, type QueuedEvent } from './event.js';
 import { restoreRules, type ActiveRule } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
@@ -41,7 +42,6 @@ export interface Outbox {
   idle(): Promise<void>;
 }
 
-const chunkPrefix = 'c:';
 const leasePrefix = 'l:';
 const rulesKey = 'rules';
 
@@ -93,6 +93,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   let chunkSeq = 0;
   let scheduled = false;
   let failing = false;
+  let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
 
@@ -157,6 +158,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   }
 
   async function read(all: boolean): Promise<LoadResult> {
+    // A full read that failed is owed until one succeeds: the retry of a new sender's failed read
+    // is a rescan, and a rescan skips chunks this tab wrote, whatever it evicted from them (sim F13).
+    all = fullReadOwed ||= all;
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
@@ -212,6 +216,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
+    fullReadOwed = false;
     schedule();
     const present = new Set(chunkKeys);
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
@@ -282,16 +287,14 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
     idle() {
       // Two rounds: a write scheduled while the current one runs chains after it.
-      return new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => writing).then(() => writing);
+      return Promise.resolve().then(() => writing).then(() => writing);
     },
   };
 }
 
-function serializeChunk(events: Iterable<StoredEvent>): string {
-  let out = '[';
-  for (const event of events) out += (out.length > 1 ? ',' : '') + event.json;
-  return `${out}]`;
-}
+// One join: a flat string, which storage clones in one copy (appending built a tree of two
+// nodes per event that the structured clone had to walk and flatten first).
+const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
 
 function parseJson<T>(text: string | undefined): T | undefined {
   if (text === undefined) return undefined;

@@ -59,7 +59,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   const options = resolveOptions(trackerOptions);
   const { now, timers } = options;
   const counters = createStatsCounters();
-  const report = createReporter(options.onError, () => counters.unreportedErrors++);
+  const report = createReporter(options.onError, counters);
   const queueModel = createQueueModel({ maxEvents: options.maxQueueEvents, maxBytes: options.maxQueueBytes });
   const flushWaiters = createFlushWaiters(timers);
   const leftListeners = new Set<(ids: readonly string[]) => void>();
@@ -69,6 +69,8 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   // Resolves flush() calls once nothing they were waiting for remains. Before storage is read, an
   // empty queue does not mean delivered: the backlog is not in yet.
   const settleWaiters = () => queueScheduler.isReady && flushWaiters.settle(queueModel.deque.values());
+  // Events that left the outbox for good: tabs holding copies forget them (sim F6, F15).
+  const onLeft = (ids: readonly string[]) => leftListeners.forEach((listener) => listener(ids));
   const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
   const queueScheduler = createScheduler({
     ...options,
@@ -89,10 +91,10 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     outbox: () => storageLink.outbox,
     owner: () => storageLink.owner,
     applyRules: rules.applyReply,
-    onLeft: (ids) => leftListeners.forEach((listener) => listener(ids)),
+    onLeft,
     settleWaiters,
   });
-  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters });
+  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters, onLeft });
   const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, rules, outbox: () => storageLink.outbox, report, tracked: () => onTracked?.() });
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {

@@ -48,7 +48,9 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
     ready: storageLink.ready,
     counters,
     pending(visit) {
-      for (const event of queueModel.deque.values()) if (visit(event, queueModel.isFlying(event), !!event.stored)) return;
+      // A batch whose request may have arrived counts as in flight: the unload path leaves its
+      // stored events to that request's receipt (issue 12).
+      for (const event of queueModel.deque.values()) if (visit(event, queueModel.isFlying(event) || !!event.batch?.unsure, !!event.stored)) return;
     },
     holdBack(events, until, rid) {
       queueModel.hold(events as Entry[], until);

@@ -76,6 +76,7 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     queueModel.land(batch);
     const time = now();
     const { decision, backoff, keepLease } = decideSettle(outcome, batch.events.length, batch.attempt, queueScheduler.backoff, time, settings);
+    batch.unsure = keepLease;
     if (!keepLease) outbox()?.release(batch.rid);
     queueScheduler.backoff = backoff;
     if (decision === 'ack') acknowledged(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);

@@ -24,6 +24,8 @@ export interface Batch {
   attempt: number;
   /** Called once no event of it is left to deliver: a `send()` waiting on this batch. */
   settled?: () => void;
+  /** Its last request failed without an answer: it may have arrived, and its lease stands. */
+  unsure?: boolean;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface StorageLinkSettings {
   counters: StatsCounters;
   report(error: OutboxError): void;
   settleWaiters(): void;
+  /** Called with the ids of events that left the outbox for good (other tabs forget them). */
+  onLeft(ids: readonly string[]): void;
 }
 
 /**
@@ -76,7 +78,8 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
   // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
   function readFailed(error: unknown): void {
     report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
-    queueScheduler.rescanBy(now() + options.flushIntervalMs);
+    // At most 10 s later: other tabs' events wait on this read, whatever flushIntervalMs says (sim F14).
+    queueScheduler.rescanBy(now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
   }
 
   async function rescan(): Promise<void> {
@@ -127,7 +130,11 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
           },
           onCorrupt(kind, count, lost) {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
-            if (kind === 'events') settings.counters.dropped.corrupt += count;
+            // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
+            if (kind === 'events') {
+              settings.counters.dropped.corrupt += count;
+              settings.onLeft((lost as OutboxEventRecord[]).map((record) => record.id));
+            }
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: options.maxBatchEvents,

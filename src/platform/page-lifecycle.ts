@@ -14,6 +14,9 @@ import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
  */
 export const unloadLeaseMs = 10_000;
 
+/** After a mere hide, events tracked within this long (the app's own handlers) still leave at once. */
+const lateHideMs = 100;
+
 /** How often the deferred `fetchLater` request is brought up to date with the queue, at most. */
 export const deferRefreshMs = 1000;
 
@@ -44,24 +47,24 @@ export const pageLifecycle: Integration = (core) => {
   // (maxBatchEvents), so that walk stops early and keeps no more (with several streams queued it
   // may then hold fewer events; the unload path proper cuts again from every candidate, and marks
   // what it leaves behind, so the page's next unload event does not send it in a second chunk).
-  // Stored events of a request in flight come last: that request may well have arrived (its
-  // receipt tells the next sender), while the others have no request at all. First, they doubled
-  // the request in flight at each tab close (100-200 duplicates of 3,000 across three tabs).
+  // Stored events of a request in flight never go: that request has usually arrived (its body
+  // left at once), and its lease, written as it started, lets the next sender ask its receipt.
+  // Sent again, they doubled it at each tab close (100-200 of 3,000 across three tabs) and at a
+  // reload just back online (20 of 20, issue 12). `includeInFlight`: those only memory holds go.
   function candidates(includeInFlight: boolean, limit = Infinity): QueuedEvent[] {
     const now = options.now();
     const memoryOnly: QueuedEvent[] = [];
     const stored: QueuedEvent[] = [];
-    const sending: QueuedEvent[] = [];
     // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
     const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if ((includeInFlight || !inFlight) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
-        const list = !isStored ? memoryOnly : inFlight ? sending : stored;
-        if (list === memoryOnly || list.length < limit) list.push(event);
+      if (!(inFlight && (isStored || !includeInFlight)) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
+        if (!isStored) memoryOnly.push(event);
+        else if (stored.length < limit) stored.push(event);
       }
       return memoryOnly.length >= limit;
     });
-    return memoryOnly.concat(stored, sending);
+    return memoryOnly.concat(stored);
   }
 
   // The lease goes to IndexedDB (through the core) and to localStorage: at pagehide only the
@@ -99,7 +102,7 @@ export const pageLifecycle: Integration = (core) => {
    * The unload path proper. Synchronous: async work started in `pagehide` never completes
    * (toolchain.md), so everything sent comes from memory.
    * `includeInFlight`: at `pagehide` the page's ordinary requests are about to be cancelled, so
-   * their events go too; when merely hidden, those requests carry on.
+   * those of their events that storage does not hold go too; when merely hidden, they carry on.
    */
   function sendNow(includeInFlight: boolean): void {
     collectActivated();
@@ -114,12 +117,8 @@ export const pageLifecycle: Integration = (core) => {
     if (left) {
       const carried = new Set(sent?.events);
       for (const event of events) if (!carried.has(event)) leftBehind.add(event);
-      const why = offline
-        ? 'the browser is offline'
-        : sent
-          ? `${sent.events.length} went by ${sent.path} (${sent.bytes} bytes, within the unload budget)`
-          : 'no unload request could be sent';
-      core.report(new OutboxError('unload', `page hidden with ${events.length} events queued: ${why}; ${left} stay queued for later or for the next page`));
+      const why = offline ? 'offline' : sent ? `${sent.events.length} went by ${sent.path}, ${sent.bytes} B` : 'none sent';
+      core.report(new OutboxError('unload', `page hidden, ${left} stay queued (${why})`));
     }
   }
 
@@ -132,21 +131,24 @@ export const pageLifecycle: Integration = (core) => {
   // listeners run after ours) go in their own small request, one per microtask: the request above
   // has left, and an IndexedDB write started now may never complete.
   let hiding: boolean | undefined; // set while hidden: whether pagehide came (in-flight events go too)
+  let hiddenAt = 0;
   let lateQueued = false;
   const sendLate = () => {
     lateQueued = false;
     if (hiding !== undefined) sendNow(hiding);
   };
   const stopTracked = core.onTracked(() => {
-    if (hiding === undefined || lateQueued) return;
+    if (hiding === undefined || lateQueued || (!hiding && options.now() - hiddenAt > lateHideMs)) return;
     lateQueued = true;
     queueMicrotask(sendLate);
   });
-  // After pagehide, until pageshow. When merely hidden, only for the rest of this task (the
-  // handlers of the same event): a background tab then sends as usual, not a request per event.
+  // After pagehide, until pageshow. When merely hidden, only for the handlers of the same event
+  // (lateHideMs): a background tab then sends as usual, not a request per event. Timed, not by a
+  // timer: Firefox throttles a background tab's timers for seconds, and a hidden tab that was not
+  // the sender sent every event tracked meanwhile by keepalive, racing its own writes (issue 12).
   const hide = (pagehide: boolean) => {
     hiding = pagehide || !!hiding;
-    if (!hiding) setTimeout(() => hiding === false && (hiding = undefined));
+    hiddenAt = options.now();
     sendNow(pagehide);
   };
   const show = () => {

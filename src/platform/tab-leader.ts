@@ -71,7 +71,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     leader = true;
     return sendAlone(core);
   }
-  stops.push(storage.watch(coalesce(() => (leader ? core.rescan() : undefined))));
+  stops.push(storage.watch(coalesce(() => (leader ? (roles(), core.rescan()) : undefined))));
 
   const abort = new AbortController();
   let release!: () => void;
@@ -82,6 +82,12 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   });
   const lock = `outbox:${name}:sender`;
   stops.push(() => followers.delete(core));
+  // Who sends what storage holds if this tab goes: the live sender, while this tab waits for the
+  // lock; the next sender, while this sender has tabs waiting (asked whenever one nudges). The
+  // unload path leaves it to that tab: a closing sender's unload request whose lease never landed
+  // (Firefox drops the IndexedDB write at close) was sent again (issue 12).
+  // The role at the time of asking: a waiting tab's own request is among the pending ones.
+  const roles = (sender = leader) => locks.query?.().then((state) => sender === leader && ((sender ? state.pending : state.held)?.some((l) => l.name === lock) ? followers.add(core) : followers.delete(core)), () => undefined);
   locks
     .request(lock, { signal: abort.signal }, async () => {
       if (abort.signal.aborted) return;
@@ -92,6 +98,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
       const leases = await findLeases(core);
       await core.resync();
       core.setSending(true);
+      void roles();
       if (!abort.signal.aborted) stops.push(followReceipts(core, leases));
       return held; // kept for the tab's life: the browser releases it when the tab goes
     })
@@ -103,18 +110,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
       leader = true;
       sendAlone(core);
     });
-  watchLeader(locks, lock, core, () => leader);
-}
-
-// Another live tab holds the sender lock while we wait for it: this tab is a follower, and its
-// unload path leaves what storage holds to that tab.
-function watchLeader(locks: LockManager, lock: string, core: TrackerCore, isLeader: () => boolean): void {
-  locks.query?.().then(
-    (state) => {
-      if (!isLeader() && state.held?.some((held) => held.name === lock)) followers.add(core);
-    },
-    () => undefined,
-  );
+  void roles();
 }
 
 function sendAlone(core: TrackerCore): void {
@@ -122,23 +118,15 @@ function sendAlone(core: TrackerCore): void {
 }
 
 // Runs `task` now, or once more after the run under way: nudges that come in bursts (one per
-// tick of every other tab) cost at most one rescan at a time.
+// tick of every other tab) cost at most one rescan at a time, and at most one waits behind it.
 function coalesce(task: () => Promise<void> | undefined): () => void {
-  let running = false;
-  let again = false;
-  const run = async (): Promise<void> => {
-    running = true;
-    try {
-      do {
-        again = false;
-        await task();
-      } while (again);
-    } finally {
-      running = false;
-    }
+  let queued: boolean | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const run = () => {
+    queued = false;
+    return task();
   };
   return () => {
-    if (running) again = true;
-    else void run();
+    if (!queued) (queued = true), (chain = chain.then(run, run));
   };
 }

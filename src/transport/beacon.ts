@@ -1,14 +1,6 @@
-import { randomId, type QueuedEvent } from '../event.js';
-import type { ResolvedOptions } from '../options.js';
-import { encodeBody, requestUrl } from './encode.js';
-
-/**
- * What one unload request may weigh, in bytes sent. Chromium allows 64 KiB of
- * in-flight keepalive bodies per page, shared by every beacon and keepalive fetch of the page, and
- * 64 KiB of deferred fetches per reporting origin (URL included); we keep 16 KiB for the host page.
- * Over the quota, sendBeacon returns false and a keepalive fetch rejects (toolchain.md).
- */
-export const unloadBudgetBytes = 48 * 1024;
+import type { QueuedEvent } from '../event.js';
+import { cutUnloadBatch, encodeUnloadRequest, unloadBudgetBytes, type UnloadOptions, type UnloadRequest } from './unload-request.js';
+import { platformSenders, type FetchLaterResult, type UnloadSenders } from './unload-senders.js';
 
 /**
  * A beacon's bytes count against the keepalive quota until its response completes, which the page
@@ -16,76 +8,8 @@ export const unloadBudgetBytes = 48 * 1024;
  */
 const sentInFlightMs = 30_000;
 
-/** The options the unload request is built from. */
-export type UnloadOptions = Pick<
-  ResolvedOptions,
-  'endpoint' | 'streams' | 'signer' | 'maxBatchEvents' | 'maxBatchBytes' | 'now'
->;
-
 /** How an unload request left: `fetchLater()`, `fetch` with `keepalive`, or `navigator.sendBeacon`. */
 export type UnloadPath = 'fetchLater' | 'beacon' | 'keepalive';
-
-/**
- * One request ready to go: CORS-simple (a typeless byte body, the signature in the URL). Always
- * plain: the unload path must stay synchronous, and the platform's gzip is async (design.md, 7).
- */
-export interface UnloadRequest {
-  /** The request id in the URL: the next page asks the collector for its receipt. */
-  rid: string;
-  url: string;
-  body: Uint8Array;
-  events: QueuedEvent[];
-}
-
-/**
- * The events one unload request may carry, in the order given (the lifecycle puts events only
- * memory holds first, then the oldest): those of the first event's stream (a request has one
- * endpoint and one signer), at most `maxBatchEvents` and `maxBatchBytes` like any request, and at
- * most `budget` bytes.
- */
-export function cutUnloadBatch(options: UnloadOptions, candidates: Iterable<QueuedEvent>, budget: number): QueuedEvent[] {
-  const rawCap = Math.min(options.maxBatchBytes, budget);
-  const events: QueuedEvent[] = [];
-  let stream: string | undefined;
-  let bytes = 0;
-  for (const event of candidates) {
-    stream ??= event.stream;
-    if (event.stream !== stream) continue;
-    if (events.length >= options.maxBatchEvents || bytes + event.bytes > rawCap) break;
-    events.push(event);
-    bytes += event.bytes + 1;
-  }
-  return events;
-}
-
-/**
- * Encodes `events` (one stream, from {@link cutUnloadBatch}) as one wire format v1 request whose
- * body (plus the URL, for `fetchLater`, whose quota counts it) fits `budget`, dropping the newest
- * events until it does. Undefined when not even the oldest event fits.
- */
-export function encodeUnloadRequest(
-  options: UnloadOptions,
-  events: readonly QueuedEvent[],
-  budget: number,
-  urlCounts: boolean,
-): UnloadRequest | undefined {
-  const stream = events[0]?.stream ?? '';
-  const streamOptions = options.streams[stream];
-  const endpoint = streamOptions?.endpoint ?? options.endpoint;
-  const signer = streamOptions?.signer ?? options.signer;
-  const rid = randomId(16);
-  let count = events.length;
-  while (count > 0) {
-    const taken = count < events.length ? events.slice(0, count) : (events as QueuedEvent[]);
-    const body = encodeBody(taken, options.now());
-    const url = requestUrl(endpoint, { rid, stream, sig: signer?.(body) });
-    const size = body.length + (urlCounts ? url.length : 0);
-    if (size <= budget) return { rid, url, body, events: taken };
-    // Event sizes are even enough across a batch that scaling by the overshoot lands close.
-    count = Math.min(count - 1, Math.floor((count * budget * 0.95) / size));
-  }
-  return undefined;
-}
 
 /** What {@link UnloadTransport.send} handed to the browser. */
 export interface UnloadSent {
@@ -126,11 +50,6 @@ export interface UnloadTransport {
   withdrawIfHolding(ids: ReadonlySet<string>): void;
 }
 
-interface FetchLaterResult {
-  readonly activated: boolean;
-}
-type FetchLater = (input: string, init: RequestInit & { activateAfter?: number }) => FetchLaterResult;
-
 interface Deferred {
   result: FetchLaterResult;
   abort: AbortController;
@@ -139,17 +58,8 @@ interface Deferred {
   key: string;
 }
 
-const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({
-  rid: request.rid,
-  events: request.events,
-  path,
-  bytes: request.body.length,
-  reply,
-});
-
-// Browsers that honour `keepalive` expose it on Request (Firefox before 133 ignored it: the
-// request died with the page, so a beacon is the better bet there).
-const hasKeepalive = () => typeof Request === 'function' && 'keepalive' in Request.prototype;
+// The request itself (its rid and events), with how it left.
+const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({ ...request, path, bytes: request.body.length, reply });
 
 const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cut[0]!.id}:${cut[cut.length - 1]!.id}` : '');
 
@@ -158,27 +68,19 @@ const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cu
  * without a Content-Type, and nothing goes in headers: the request needs no CORS preflight, which
  * would never complete during unload (posthog-js#4139). `options.headers` are therefore left out.
  */
-export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
+export function createUnloadTransport(options: UnloadOptions, senders: UnloadSenders = platformSenders): UnloadTransport {
   // Our own unload requests still in flight: keepalive fetches until they settle, beacons and
   // activated deferred fetches until a resource timing entry shows them complete (or for
   // `sentInFlightMs`), so two unload requests close together never exceed the budget together.
-  const sent: { url: string; bytes: number; at: number }[] = [];
+  let sent: { url: string; bytes: number; at: number }[] = [];
   let keepaliveBytes = 0;
   let deferred: Deferred | undefined;
   let deferRefused = false;
 
   function inFlightBytes(): number {
     const now = Date.now();
-    for (let i = sent.length - 1; i >= 0; i--) {
-      const { url, at } = sent[i]!;
-      if (now - at > sentInFlightMs || performance.getEntriesByName(url).length) sent.splice(i, 1);
-    }
+    sent = sent.filter(({ url, at }) => now - at <= sentInFlightMs && !performance.getEntriesByName(url).length);
     return sent.reduce((sum, request) => sum + request.bytes, keepaliveBytes);
-  }
-
-  function fetchLater(): FetchLater | undefined {
-    const api = (globalThis as { fetchLater?: FetchLater }).fetchLater;
-    return typeof api === 'function' ? api.bind(globalThis) : undefined;
   }
 
   function withdraw(): void {
@@ -187,12 +89,12 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
   }
 
   function register(request: UnloadRequest, key: string, activateAfter?: number): boolean {
-    const api = fetchLater();
+    const api = senders.findFetchLater();
     if (!api) return false;
     const abort = new AbortController();
     try {
-      const init = { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal };
-      const result = api(request.url, activateAfter === undefined ? init : { ...init, activateAfter });
+      // An undefined `activateAfter` is an absent one (WebIDL dictionaries): the browser's default.
+      const result = api(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal, activateAfter });
       deferred = { result, abort, request, key };
       return true;
     } catch (error) {
@@ -203,12 +105,13 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
     }
   }
 
-  function beacon(request: UnloadRequest): boolean {
-    let queued = false;
+  // Undefined where the platform has no beacon; false when refused (over the quota, a bad URL).
+  function beacon(request: UnloadRequest): boolean | undefined {
+    let queued: boolean | undefined = false;
     try {
-      queued = navigator.sendBeacon(request.url, request.body as Uint8Array<ArrayBuffer>);
+      queued = senders.queueBeacon(request.url, request.body);
     } catch {
-      queued = false; // a URL the browser refuses
+      // a URL the browser refuses: `queued` stays false
     }
     if (queued) sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
     return queued;
@@ -218,15 +121,16 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
   // is still there to see it, the same request goes as a beacon.
   function keepalive(request: UnloadRequest): Promise<boolean> | undefined {
     const bytes = request.body.length;
-    keepaliveBytes += bytes;
-    const done = () => (keepaliveBytes -= bytes);
     try {
-      return fetch(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, keepalive: true }).then(
-        (response) => (done(), response.ok),
-        () => (done(), typeof navigator.sendBeacon === 'function' && beacon(request), false),
+      const reply = senders.postKeepalive(request.url, request.body);
+      if (!reply) return undefined;
+      keepaliveBytes += bytes;
+      // Settled: its bytes leave the quota before a fallback beacon counts its own.
+      return reply.finally(() => (keepaliveBytes -= bytes)).then(
+        (response) => response.ok,
+        () => (beacon(request), false),
       );
     } catch {
-      done();
       return undefined;
     }
   }
@@ -238,7 +142,7 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
       if (budget <= 0) return undefined;
       const cut = cutUnloadBatch(options, candidates, budget);
       let request: UnloadRequest | undefined;
-      if (fetchLater() && !deferRefused) {
+      if (senders.findFetchLater() && !deferRefused) {
         // The deferred request, when it holds this very cut, is sent as it is: no encoding at unload.
         const key = keyOf(cut);
         const ready = deferred && !deferred.result.activated && deferred.key === key ? deferred.request : undefined;
@@ -253,18 +157,19 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
       }
       request ??= encodeUnloadRequest(options, cut, budget, false);
       if (!request) return undefined;
-      const reply = hasKeepalive() ? keepalive(request) : undefined;
+      const reply = keepalive(request);
       if (reply) return handed(request, 'keepalive', reply);
-      if (typeof navigator.sendBeacon !== 'function') return undefined;
       // False means over the quota (the host page's own beacons): one smaller try, then the
       // events wait for the next page.
-      if (beacon(request)) return handed(request, 'beacon');
+      const queued = beacon(request);
+      if (queued) return handed(request, 'beacon');
+      if (queued === undefined) return undefined; // no sendBeacon
       const smaller = encodeUnloadRequest(options, request.events, Math.floor(budget / 2), false);
       return smaller && beacon(smaller) ? handed(smaller, 'beacon') : undefined;
     },
 
     defer(candidates) {
-      if (!fetchLater() || deferRefused) return false;
+      if (!senders.findFetchLater() || deferRefused) return false;
       const cut = cutUnloadBatch(options, candidates, unloadBudgetBytes);
       const key = keyOf(cut);
       if (deferred && !deferred.result.activated && deferred.key === key) return true;
@@ -277,9 +182,9 @@ export function createUnloadTransport(options: UnloadOptions): UnloadTransport {
 
     takeActivated() {
       if (!deferred?.result.activated) return undefined;
-      const { rid, events } = deferred.request;
+      const { request } = deferred;
       deferred = undefined;
-      return { rid, events };
+      return request;
     },
 
     cancel: withdraw,

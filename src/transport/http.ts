@@ -1,15 +1,31 @@
-import { defaults, type ResolvedOptions, type Timers } from '../options.js';
+import { defaults, type FetchFunction, type Timers } from '../options.js';
 import { maxReplyBytes } from '../wire.js';
-import { encodeBody, gzip, requestUrl } from './encode.js';
+import { encodeBody, gzip } from './encode.js';
 import { classifyStatus } from './outcome.js';
+import { requestUrl, type RequestTarget } from './request.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
-/** What the HTTP transport needs from the tracker options. */
-export type HttpTransportOptions = Pick<
-  ResolvedOptions,
-  'endpoint' | 'streams' | 'signer' | 'headers' | 'timeoutMs' | 'compression' | 'compressAboveBytes' | 'now' | 'maxRetryAfterMs'
-> &
-  Partial<Pick<ResolvedOptions, 'fetch' | 'timers'>>;
+/**
+ * Options of {@link createHttpTransport}: what it uses, no more. The tracker passes its resolved
+ * options, which hold these with the defaults of `createTracker` (`defaults` in options.ts).
+ */
+export interface HttpTransportOptions extends RequestTarget {
+  /** Extra request headers; they make a cross-origin request need a CORS preflight. @default undefined */
+  headers?: Record<string, string>;
+  /** Per-request timeout. */
+  timeoutMs: number;
+  /** `gzip` compresses bodies of at least `compressAboveBytes` through `CompressionStream`. */
+  compression: 'gzip' | 'none';
+  compressAboveBytes: number;
+  /** The clock: the body's `sentAt`, and the base of a `Retry-After` date. */
+  now: () => number;
+  /** Longest pause a server's `Retry-After` can impose. @default 3600000 */
+  maxRetryAfterMs?: number;
+  /** The fetch to POST with. @default globalThis.fetch (looked up per request) */
+  fetch?: FetchFunction;
+  /** The timers of the request timeout. @default globalThis's setTimeout/clearTimeout */
+  timers?: Timers;
+}
 
 /**
  * Delivers batches over HTTP with the platform's fetch (or the `fetch` option). The request is
@@ -97,7 +113,7 @@ export interface Compressor {
  * platform cannot, remembered in `compressor`), sign. `encoding=gzip` only on a gzip body.
  */
 export async function prepareRequest(
-  options: Pick<HttpTransportOptions, 'endpoint' | 'streams' | 'signer' | 'compression' | 'compressAboveBytes' | 'now'>,
+  options: Pick<HttpTransportOptions, keyof RequestTarget | 'compression' | 'compressAboveBytes' | 'now'>,
   batch: WireBatch,
   test = false,
   compressor: Compressor = {},
@@ -109,9 +125,7 @@ export async function prepareRequest(
     compressor.broken = !gzipped;
   }
   if (gzipped) body = gzipped;
-  const stream = options.streams[batch.stream];
-  const signer = stream?.signer ?? options.signer;
-  const url = requestUrl(stream?.endpoint ?? options.endpoint, { rid: batch.rid, gzip: !!gzipped, stream: batch.stream, sig: signer?.(body), test });
+  const url = requestUrl(options, batch.rid, batch.stream, body, !!gzipped, test);
   return { url, body };
 }
 

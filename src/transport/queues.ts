@@ -1,7 +1,7 @@
-import { OutboxError } from '../errors.js';
-import type { TrackerOptions } from '../options.js';
-import { createTrackerOn, type SendEventInput } from '../tracker.js';
-import { serverPlatform } from '../integration.js';
+// The Queues transport and its message codec. The consumer, which builds a tracker to post the
+// messages on, is an entry point's (entries/queues.ts): a transport never constructs its host.
+import { cutBySize, joinedBytes } from '../cut-by-size.js';
+import type { TrackOptions } from '../event.js';
 import type { SendOutcome, Transport, WireBatch } from './transport.js';
 
 /**
@@ -70,42 +70,29 @@ export interface QueueMessageDraft {
  */
 export function cutMessages(events: readonly { json: string; bytes: number }[], sentAt: number, limits = queuesLimits): QueueMessageDraft[] | undefined {
   const head = `{"sentAt":${sentAt},"events":[`;
-  const emptyBytes = head.length + 2 + limits.metadataBytes; // head is ASCII; 2 for "]}"
-  const messages: QueueMessageDraft[] = [];
-  let parts: string[] = [];
-  let bytes = emptyBytes;
-  const close = () => {
-    if (parts.length) messages.push({ body: `${head}${parts.join(',')}]}`, bytes });
-    parts = [];
-    bytes = emptyBytes;
-  };
-  for (const event of events) {
-    if (emptyBytes + event.bytes > limits.maxMessageBytes) return undefined;
-    const added = event.bytes + (parts.length ? 1 : 0);
-    if (bytes + added > limits.maxMessageBytes) close();
-    bytes += event.bytes + (parts.length ? 1 : 0);
-    parts.push(event.json);
-  }
-  close();
-  return messages;
+  const baseBytes = head.length + 2 + limits.metadataBytes; // head is ASCII; 2 for "]}"
+  // A message weighs its envelope and its events with the commas between them: one comma fewer.
+  const groups = cutBySize(events, joinedBytes, { maxBytes: limits.maxMessageBytes - baseBytes + 1, maxCount: Infinity, stopAtOversize: true });
+  const messages = groups.map((group) => ({
+    body: `${head}${group.map((event) => event.json).join(',')}]}`,
+    bytes: group.reduce((sum, event) => sum + event.bytes + 1, baseBytes - 1),
+  }));
+  // The cut stopped before an event too big for a message of its own.
+  return groups.reduce((sum, group) => sum + group.length, 0) < events.length ? undefined : messages;
 }
 
 /** Groups messages into `sendBatch` calls within the count and byte limits, in order. Pure. */
 export function groupMessages(messages: readonly QueueMessageDraft[], limits = queuesLimits): QueueMessageDraft[][] {
-  const groups: QueueMessageDraft[][] = [];
-  let group: QueueMessageDraft[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    if (group.length && (group.length >= limits.maxBatchMessages || bytes + message.bytes > limits.maxBatchBytes)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(message);
-    bytes += message.bytes;
-  }
-  if (group.length) groups.push(group);
-  return groups;
+  return cutBySize(messages, (message) => message.bytes, { maxBytes: limits.maxBatchBytes, maxCount: limits.maxBatchMessages });
+}
+
+/**
+ * An event read back from a message, as the tracker's `send()` takes it (its `SendEventInput`):
+ * the fields are not checked here, `send()` checks them against wire format v1.
+ */
+export interface DecodedEvent extends TrackOptions {
+  name: string;
+  properties?: Record<string, unknown>;
 }
 
 /**
@@ -114,7 +101,7 @@ export function groupMessages(messages: readonly QueueMessageDraft[], limits = q
  * re-sent ones. Undefined when it is not an outbox batch. Takes the text body, or the parsed
  * object of a message sent with contentType `json`.
  */
-export function decodeQueueMessage(body: unknown): SendEventInput[] | undefined {
+export function decodeQueueMessage(body: unknown): DecodedEvent[] | undefined {
   let value = body;
   if (typeof body === 'string') {
     try {
@@ -125,79 +112,11 @@ export function decodeQueueMessage(body: unknown): SendEventInput[] | undefined 
   }
   const events = (value as { events?: unknown } | null)?.events;
   if (!Array.isArray(events)) return undefined;
-  const inputs: SendEventInput[] = [];
+  const inputs: DecodedEvent[] = [];
   for (const event of events as Record<string, unknown>[]) {
     if (!event || typeof event.id !== 'string' || typeof event.name !== 'string') return undefined;
     const { id, name, timestamp, sourceId, stream, properties } = event;
-    inputs.push({ id, name, timestamp, sourceId, stream, properties } as SendEventInput);
+    inputs.push({ id, name, timestamp, sourceId, stream, properties } as DecodedEvent);
   }
   return inputs;
-}
-
-/** The part of a queue consumer's message the forwarder uses (a `Message` fits). */
-export interface QueueMessageLike {
-  readonly body: unknown;
-  ack(): void;
-  retry(): void;
-}
-
-/**
- * Options of {@link forwardQueueBatch}: the options of the tracker that posts to the collector
- * (`endpoint`, `onError`...; it keeps events in memory, so no `storage`), and a time limit.
- */
-export interface ForwardQueueOptions extends Omit<TrackerOptions, 'storage'> {
-  /** Time to get the batch acknowledged before its messages go back to the queue. @default 20000 */
-  flushTimeoutMs?: number;
-}
-
-/** What {@link forwardQueueBatch} did with a batch of messages. */
-export interface ForwardResult {
-  /** Messages acknowledged: their events reached the collector, or were dropped and reported. */
-  acked: number;
-  /** Messages handed back to the queue for redelivery (the queue's `max_retries`, then its dead-letter queue). */
-  retried: number;
-  /** Messages that were not outbox batches: acknowledged and reported as `rejected`. */
-  malformed: number;
-}
-
-/**
- * The consumer side: posts the events of a batch of messages to the collector in wire format v1,
- * through a memory-only tracker (batching, gzip, retries, counted drops), then acknowledges every
- * message, or hands every message back to the queue if some events did not get through within
- * `flushTimeoutMs`. A retry may re-post events that did arrive: the collector removes them by id.
- *
- * @example export default { queue: (batch, env) => forwardQueueBatch(batch, { endpoint: env.COLLECTOR_ENDPOINT }) };
- */
-export async function forwardQueueBatch(batch: { readonly messages: readonly QueueMessageLike[] }, options: ForwardQueueOptions): Promise<ForwardResult> {
-  const { flushTimeoutMs = 20_000, ...trackerOptions } = options;
-  const ours: QueueMessageLike[] = [];
-  const inputs: SendEventInput[] = [];
-  let malformed = 0;
-  for (const message of batch.messages) {
-    const events = decodeQueueMessage(message.body);
-    if (events) {
-      ours.push(message);
-      inputs.push(...events);
-      continue;
-    }
-    // No retry can ever deliver it: acknowledge it, and say so.
-    malformed++;
-    message.ack();
-    try {
-      trackerOptions.onError?.(new OutboxError('rejected', 'a queue message is not an outbox batch (expected {"events":[…]}); acknowledged without delivery'));
-    } catch {
-      // The host's callback failing must not stop the batch.
-    }
-  }
-  let delivered = true;
-  if (inputs.length) {
-    const tracker = createTrackerOn(serverPlatform, { ...trackerOptions, storage: false });
-    delivered = (await tracker.send(inputs, flushTimeoutMs)).pending === 0;
-    await tracker.close(0); // stops its retry timer; what is pending goes back to the queue below
-  }
-  for (const message of ours) {
-    if (delivered) message.ack();
-    else message.retry();
-  }
-  return { acked: malformed + (delivered ? ours.length : 0), retried: delivered ? 0 : ours.length, malformed };
 }

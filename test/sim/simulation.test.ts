@@ -4,8 +4,7 @@
 //   SIM_SEED=<seed> SIM_PATH=<path> npx vitest run --project sim test/sim/simulation.test.ts
 // The default seed is fixed, so CI runs the same 2000 histories every time (a red CI is a change,
 // never a draw); SIM_SEED=random explores new ones, as a search for the next hole does. Random
-// seeds still find open holes (storage write failures with tab coordination leave events in
-// storage, not delivered: docs/durability.md, "Open findings").
+// seeds can still find open holes (docs/durability.md, "Open findings", with their replays).
 // SIM_RUNS sets the number of histories (default 2000); SIM_VERBOSE=1 prints each violation list;
 // SIM_DEBUG=1 (and SIM_ID=<event id>) prints the end state of each history run (use with SIM_PATH).
 import fc from 'fast-check';

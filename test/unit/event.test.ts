@@ -95,6 +95,13 @@ describe('serializeEvent checks wire format v1', () => {
       return 'a string';
     }
   }
+  // Flat own fields, deep serialized form: its toJSON comes from the prototype.
+  class DeepView {
+    flag = true;
+    toJSON() {
+      return nest(40);
+    }
+  }
   it.each([
     { name: 'properties a Date', event: ['id1', 'e', undefined, undefined, new Date(0)] },
     { name: 'properties a URL', event: ['id1', 'e', undefined, undefined, new URL('https://example.com/')] },
@@ -107,6 +114,7 @@ describe('serializeEvent checks wire format v1', () => {
     { name: 'a sourceId over 256 characters', event: ['id1', 'e', 's'.repeat(257), undefined, undefined] },
     { name: 'a stream over 128 characters', event: ['id1', 'e', undefined, 's'.repeat(129), undefined] },
     { name: 'properties nested 33 deep', event: ['id1', 'e', undefined, undefined, nest(33)] },
+    { name: 'flat properties whose prototype toJSON nests 40 deep', event: ['id1', 'e', undefined, undefined, new DeepView()] },
   ] as const)('refuses $name as invalid', ({ event: [id, name, sourceId, stream, properties] }) => {
     expect(() => serializeEvent(id, name, 1000, sourceId, stream, properties, 32_768)).toThrow(expect.objectContaining({ code: 'invalid' }));
   });

@@ -57,3 +57,24 @@ describe('outbox write ticks', () => {
     },
   );
 });
+
+describe('outbox stored format', () => {
+  // Users have queued data: what this version writes and what it reads must stay what earlier
+  // versions wrote (the chunk used to be built by appending, now by one join).
+  it('writes a chunk as the JSON array of its events in wire form, and reads a chunk an earlier version wrote', async () => {
+    const map = new Map<string, string>();
+    const box = createOutbox(createMemoryStorage(map), { writerId: 'w', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined });
+    [event('e0', 0), event('e1', 1)].forEach((e) => box.append(e));
+    await settle(box);
+    const row = '"name":"page_view","timestamp":1700000000000,"sourceId":"s","stream":""';
+    expect([...map.values()]).toEqual([`[{"id":"e0",${row}},{"id":"e1",${row}}]`]);
+
+    const earlier = '[{"id":"o1","name":"café ☕","timestamp":1,"sourceId":"s","properties":{"a":{"b":[1,"é"]}}},{"id":"o2","name":"n","timestamp":2}]';
+    const other = new Map([['c:00000000a:old:000000', earlier]]);
+    const reader = createOutbox(createMemoryStorage(other), { writerId: 'r', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined });
+    const { events } = await reader.load(true);
+    expect(events.map((e) => [e.id, e.name, e.json, e.bytes])).toEqual(
+      (JSON.parse(earlier) as { id: string; name: string }[]).map((record) => [record.id, record.name, JSON.stringify(record), new TextEncoder().encode(JSON.stringify(record)).length]),
+    );
+  });
+});

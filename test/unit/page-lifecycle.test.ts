@@ -123,3 +123,53 @@ it('at unload, leaves behind what did not fit and does not send it on the next u
   expect(core.report).toHaveBeenCalledWith(expect.objectContaining({ code: 'unload', message: expect.stringContaining('15 stay queued') }));
   stop();
 });
+
+function recordBeacons(): string[][] {
+  delete (globalThis as { fetchLater?: unknown }).fetchLater;
+  const beacons: string[][] = [];
+  Object.defineProperty(navigator, 'sendBeacon', {
+    configurable: true,
+    value: (_url: string, body: Uint8Array) => {
+      beacons.push((JSON.parse(new TextDecoder().decode(body)) as { events: { id: string }[] }).events.map((e) => e.id));
+      return true;
+    },
+  });
+  return beacons;
+}
+
+it('at pagehide, leaves the stored events of a request in flight (or failed unanswered) to its receipt (issue 12: a reload just back online sent 20 of 20 twice)', () => {
+  const beacons = recordBeacons();
+  const queue: Pending[] = [
+    ...ids('f', 5).map((id) => ({ event: event(id), inFlight: true, stored: true })),
+    { event: event('m'), inFlight: true, stored: false },
+    ...ids('s', 3).map((id) => ({ event: event(id), inFlight: false, stored: true })),
+  ];
+  const { core } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  window.dispatchEvent(new Event('pagehide'));
+  // What only memory holds goes (its request is about to be cancelled), then the stored rest.
+  expect(beacons).toEqual([['m', ...ids('s', 3)]]);
+  stop();
+});
+
+it('after a mere hide, only events tracked by that event\'s own handlers leave at once, even when timers are throttled (issue 12: Firefox background tabs)', async () => {
+  const beacons = recordBeacons();
+  const queue: Pending[] = [];
+  const { core } = coreOver(queue);
+  let tracked = () => {};
+  (core as { onTracked: unknown }).onTracked = (listener: () => void) => ((tracked = listener), () => undefined);
+  const stop = pageLifecycle(core)!;
+  Object.defineProperty(document, 'visibilityState', { configurable: true, value: 'hidden' });
+  document.dispatchEvent(new Event('visibilitychange'));
+  const track = async (id: string) => {
+    queue.push({ event: event(id), inFlight: false, stored: false });
+    tracked();
+    await Promise.resolve();
+  };
+  await track('app.hidden'); // the app's own visibilitychange handler
+  // Seconds later, no timer having run (a throttled background tab): the ordinary path's.
+  vi.setSystemTime(Date.now() + 2000);
+  await track('later');
+  expect(beacons).toEqual([['app.hidden']]);
+  stop();
+});

@@ -18,7 +18,7 @@ export default defineConfig({
       { find: /^outbox$/, replacement: `${repo}/src/entries/workerd.ts` },
       { find: /^outbox\/worker$/, replacement: `${repo}/src/entries/worker.ts` },
       { find: /^outbox\/storage\/workers-kv$/, replacement: `${repo}/src/storage/workers-kv.ts` },
-      { find: /^outbox\/transport\/queues$/, replacement: `${repo}/src/transport/queues.ts` },
+      { find: /^outbox\/transport\/queues$/, replacement: `${repo}/src/entries/queues.ts` },
     ],
   },
   plugins: [
