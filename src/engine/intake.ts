@@ -48,7 +48,7 @@ export function createIntake(settings: IntakeSettings): Intake {
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
     settings.outbox()?.append(entry);
-    settings.queueDelivery.evicted(out);
+    if (out.length) settings.queueDelivery.evicted(out);
   }
 
   return {
@@ -64,7 +64,7 @@ export function createIntake(settings: IntakeSettings): Intake {
       // Checked once the event is built: the refusal names the event it loses (sim F12).
       if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
-      if (settings.rules.ruleMatches(entry, now())) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      if (settings.rules.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
     refused(error) {

@@ -7,8 +7,8 @@ import type { Delivery } from './delivery.js';
 export interface RuleBook {
   /** Every rule known, expired ones included (they expire by time, not by deletion). */
   readonly all: readonly ActiveRule[];
-  /** Whether an event matches a rule at `now`. */
-  ruleMatches(entry: Entry, now: number): boolean;
+  /** Whether an event matches a rule at `now()` (read only while rules are known: track()'s path). */
+  ruleMatches(entry: Entry, now: () => number): boolean;
   /** Takes in the rules of a collector's reply: saved, and queued events they match dropped. */
   applyReply(reply: unknown, now: number): void;
   /** Takes in the rules stored by an earlier page, and drops what they match. */
@@ -29,7 +29,7 @@ export function createRuleBook(queueModel: QueueModel, queueDelivery: () => Deli
     get all() {
       return rules;
     },
-    ruleMatches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now),
+    ruleMatches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now()),
     applyReply(reply, now) {
       if (!(reply as { rules?: unknown } | undefined)?.rules) return;
       rules = mergeRules(rules, reply, now);
