@@ -113,10 +113,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // one tick rewrote 47 MB in IndexedDB as one chunk; 1.2 MB in chunks of a batch).
     for (let start = 0; start < appended.length; start += chunkEvents) {
       const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
-      const live = new Set(appended.length > chunkEvents ? appended.slice(start, start + chunkEvents) : appended);
+      const live = new Set(appended.slice(start, start + chunkEvents));
       for (const event of live) event.chunk = key;
       chunks.set(key, live);
-      sets.set(key, serializeChunk(live.values()));
+      sets.set(key, serializeChunk(live));
     }
     appended = [];
     for (const key of dirty) {
@@ -297,7 +297,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
 type Live = Set<StoredEvent> | Map<string, StoredEvent>;
 
 // Removes an event from its chunk's live events; true when it was there.
-const without = (live: Live, event: StoredEvent): boolean => (live instanceof Set ? live.delete(event) : live.delete(event.id));
+const without = (live: Live, event: StoredEvent): boolean => (live as { delete(key: unknown): boolean }).delete(live instanceof Set ? event : event.id);
 
 // One join: a flat string, which storage clones in one copy (appending built a tree of two
 // nodes per event that the structured clone had to walk and flatten first).
