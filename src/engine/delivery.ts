@@ -137,13 +137,18 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     parts.forEach(queueModel.enqueueBatch);
   }
 
-  function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
-    if (!events.length) return;
-    events.forEach(queueModel.unlink);
+  // Every way out but an acknowledgement: out of storage, counted by reason, reported, forgotten by other tabs.
+  function lost(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     outbox()?.remove(events);
     counters.dropped[reason] += events.length;
     report(new OutboxError(reason, message, { events: records(events), status, cause }));
     onLeft(events);
+  }
+
+  function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+    if (!events.length) return;
+    events.forEach(queueModel.unlink);
+    lost(events, reason, message, status, cause);
     settings.settleWaiters();
   }
 
@@ -155,10 +160,7 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
     if (!queueScheduler.isSending && !settings.owner() && box) return box.forget(events.filter((e) => e.stored));
-    box?.remove(events);
-    counters.dropped.overflow += events.length;
-    report(new OutboxError('overflow', `queue full: evicted ${events.length} oldest events`, { events: records(events) }));
-    onLeft(events);
+    lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 
   return { startBatch, dropped, evicted };
