@@ -75,7 +75,8 @@ export function createDelivery(settings: DeliverySettings): Delivery {
   function landed(batch: Batch, outcome: SendOutcome, started: number): void {
     queueModel.land(batch);
     const time = now();
-    const { decision, backoff, keepLease } = decideSettle(outcome, batch.events.length, batch.attempt, queueScheduler.backoff, time, settings);
+    const { events, attempt } = batch;
+    const { decision, backoff, keepLease } = decideSettle(outcome, events.length, attempt, queueScheduler.backoff, time, settings);
     batch.unsure = keepLease;
     if (!keepLease) outbox()?.release(batch.rid);
     queueScheduler.backoff = backoff;
@@ -83,12 +84,25 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     else {
       counters.failedRequests++;
       const { status, error } = outcome as { status?: number; error?: unknown };
-      if (decision === 'retry') retry(batch, status, error, time);
-      else if (decision === 'split') split(batch);
-      else {
+      const why = status === undefined ? describeError(error) : `HTTP ${status}`;
+      if (decision === 'retry') {
+        counters.retried += events.length;
+        queueModel.enqueueBatch(batch);
+        // A redirect's error names its Location: the one thing the developer needs to fix it.
+        const redirect = status! < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
+        report(new OutboxError('retry', `${events.length} events failed (${why}${redirect}); retry in ${Math.max(0, backoff.until - time)} ms`, { status, cause: error }));
+      } else if (decision === 'split') {
+        // Halves keep the original's place in line; each gets its own request id (new content).
+        const half = Math.ceil(events.length / 2);
+        const parts = [events.slice(0, half), events.slice(half)].map(queueModel.newBatch);
+        if (batch.settled) {
+          let open = 2;
+          parts.forEach((part) => (part.settled = () => --open || batch.settled!()));
+        }
+        parts.forEach(queueModel.enqueueBatch);
+      } else {
         queueModel.retire(batch);
-        const { events } = batch;
-        dropped(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${status === undefined ? describeError(error) : `HTTP ${status}`}, attempt ${batch.attempt})`, status, error);
+        dropped(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${why}, attempt ${attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -115,26 +129,6 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     settings.applyRules(outcome.reply, time);
     onLeft(events);
     batch.settled?.();
-  }
-
-  function retry(batch: Batch, status: number | undefined, error: unknown, time: number): void {
-    counters.retried += batch.events.length;
-    queueModel.enqueueBatch(batch);
-    // A redirect's error names its Location: the one thing the developer needs to fix it.
-    const redirect = status !== undefined && status < 400 && error instanceof Error ? `: ${error.message.replace('[outbox] ', '')}` : '';
-    const why = status === undefined ? describeError(error) : `HTTP ${status}${redirect}`;
-    report(new OutboxError('retry', `${batch.events.length} events failed (${why}); retry in ${Math.max(0, queueScheduler.backoff.until - time)} ms`, { status, cause: error }));
-  }
-
-  // Halves keep the original's place in line; each gets its own request id (new content).
-  function split(batch: Batch): void {
-    const half = Math.ceil(batch.events.length / 2);
-    const parts = [batch.events.slice(0, half), batch.events.slice(half)].map(queueModel.newBatch);
-    if (batch.settled) {
-      let open = 2;
-      parts.forEach((part) => (part.settled = () => --open || batch.settled!()));
-    }
-    parts.forEach(queueModel.enqueueBatch);
   }
 
   // Every way out but an acknowledgement: out of storage, counted by reason, reported, forgotten by other tabs.
