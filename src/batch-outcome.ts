@@ -24,13 +24,13 @@ export function decideBatch(outcome: SendOutcome, size: number, attempt: number,
 }
 
 /**
- * Which events of an acknowledged batch the collector dropped under its rules: the ids its reply
- * lists in `ruled` (wire.ts `BatchReply`). Pure. A reply without a valid `ruled` means all stored;
- * ids not in the batch are ignored.
+ * Which events of an acknowledged batch the collector dropped under its rules: those whose ids its
+ * reply lists in `ruled` (wire.ts `BatchReply`), in batch order. Pure. A reply without a valid
+ * `ruled` means all stored; ids not in the batch are ignored.
  */
-export function ruledIds(reply: unknown, batchIds: readonly string[]): Set<string> {
+export function ruledEvents<E extends { id: string }>(reply: unknown, events: readonly E[]): E[] {
   const listed = (reply as { ruled?: unknown } | undefined)?.ruled;
-  return new Set(Array.isArray(listed) ? batchIds.filter((id) => listed.includes(id)) : []);
+  return Array.isArray(listed) ? events.filter((e) => listed.includes(e.id)) : [];
 }
 
 /** What a batch's outcome means (see {@link decideSettle}). */

@@ -1,4 +1,4 @@
-import { decideSettle, ruledIds, type SettleSettings } from '../batch-outcome.js';
+import { decideSettle, ruledEvents, type SettleSettings } from '../batch-outcome.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from '../errors.js';
 import type { Outbox } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
@@ -117,8 +117,7 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     queueModel.retire(batch);
     for (const entry of events) entry.acked = true;
     outbox()?.remove(events);
-    const ruledSet = ruledIds(outcome.reply, events.map((e) => e.id));
-    const ruled = ruledSet.size ? events.filter((e) => ruledSet.has(e.id)) : [];
+    const ruled = ruledEvents(outcome.reply, events);
     counters.sent += events.length - ruled.length;
     counters.dropped.ruled += ruled.length;
     counters.acknowledgedRequests++;

@@ -1,7 +1,7 @@
 // What an outcome means for a batch (issue 9): a 400 or 413 splits until the offender is alone;
 // an acknowledgement is accounted from the reply's `ruled` ids, never by re-matching rules.
 import { describe, expect, it } from 'vitest';
-import { decideBatch, ruledIds } from '../../src/batch-outcome.js';
+import { decideBatch, ruledEvents } from '../../src/batch-outcome.js';
 import type { SendOutcome } from '../../src/index.js';
 
 const error = new Error('x');
@@ -21,7 +21,7 @@ describe('decideBatch', () => {
   });
 });
 
-describe('ruledIds', () => {
+describe('ruledEvents', () => {
   it.each([
     { name: 'no reply: all stored', reply: undefined, ruled: [] },
     { name: 'no ruled field: all stored', reply: { accepted: 3, duplicates: 0 }, ruled: [] },
@@ -30,6 +30,6 @@ describe('ruledIds', () => {
     { name: 'ids not in the batch and non-strings ignored', reply: { ruled: ['zz', 1, null, 'b'] }, ruled: ['b'] },
     { name: 'ruled not an array', reply: { ruled: 'a' }, ruled: [] },
   ])('$name', ({ reply, ruled }) => {
-    expect([...ruledIds(reply, ['a', 'b', 'c'])]).toEqual(ruled);
+    expect(ruledEvents(reply, [{ id: 'a' }, { id: 'b' }, { id: 'c' }]).map((e) => e.id)).toEqual(ruled);
   });
 });
