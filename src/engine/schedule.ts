@@ -55,12 +55,8 @@ export function decideStarts<E extends QueuedEvent, B extends { events: readonly
   return decision;
 }
 
-/** What the wake decision reads (see {@link decideWake}); times are epoch ms. */
+/** The state the wake decision reads (see {@link decideWake}); times are epoch ms. */
 export interface WakeInput {
-  now: number;
-  flushIntervalMs: number;
-  /** The longest a rescan may lie ahead (a lease's longest life). */
-  maxRescanMs: number;
   /** The queue's backoff pause ends then (0: none). */
   pausedUntil: number;
   unbatched: number;
@@ -79,16 +75,16 @@ export interface WakeDecision {
 }
 
 /**
- * When the engine's one timer fires next (Infinity: not at all). Pure. Waiting batches need no
- * time of their own: they go after the queue's pause, or after the settle that frees their slot.
+ * When the engine's one timer fires next after `now` (Infinity: not at all). Pure. A rescan lies
+ * at most `maxRescanMs` ahead (a lease's longest life). Waiting batches need no time of their
+ * own: they go after the queue's pause, or after the settle that frees their slot.
  */
-export function decideWake(input: WakeInput): WakeDecision {
-  const { now } = input;
+export function decideWake(now: number, input: WakeInput, flushIntervalMs: number, maxRescanMs: number): WakeDecision {
   let { nextFlushAt, nextRescanAt } = input;
   // Wall-clock targets: after the clock went back they would be far away (sim F4). None may lie
   // further than the interval that set it.
-  if (nextFlushAt! > now + input.flushIntervalMs) nextFlushAt = now + input.flushIntervalMs;
-  if (nextRescanAt! > now + input.maxRescanMs) nextRescanAt = now + input.maxRescanMs;
+  if (nextFlushAt! > now + flushIntervalMs) nextFlushAt = now + flushIntervalMs;
+  if (nextRescanAt! > now + maxRescanMs) nextRescanAt = now + maxRescanMs;
   let wakeAt = Infinity;
   if (input.pausedUntil > now) wakeAt = input.pausedUntil;
   else {

@@ -118,7 +118,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     if (self.isClosed) return;
     const time = now();
     self.backoff = rebase(self.backoff, time);
-    const decision = decideWake({ now: time, flushIntervalMs, maxRescanMs: settings.maxRescanMs, pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) });
+    const decision = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, settings.maxRescanMs);
     ({ nextFlushAt, nextRescanAt } = decision);
     const at = decision.wakeAt;
     if (at === timerAt) return;

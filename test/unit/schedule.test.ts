@@ -61,7 +61,7 @@ describe('decideStarts', () => {
 });
 
 describe('decideWake', () => {
-  const base: WakeInput = { now: 1000, flushIntervalMs: 100, maxRescanMs: 500, pausedUntil: 0, unbatched: 0, draining: false, nextFlushAt: undefined, nextRescanAt: undefined, heldUntil: Infinity };
+  const base: WakeInput = { pausedUntil: 0, unbatched: 0, draining: false, nextFlushAt: undefined, nextRescanAt: undefined, heldUntil: Infinity };
   it.each<{ name: string; input: Partial<WakeInput>; wakeAt: number; nextFlushAt?: number; nextRescanAt?: number }>([
     { name: 'nothing queued, nothing due: no timer', input: {}, wakeAt: Infinity },
     { name: 'events queued: the flush interval', input: { unbatched: 1, nextFlushAt: 1050 }, wakeAt: 1050, nextFlushAt: 1050 },
@@ -74,7 +74,8 @@ describe('decideWake', () => {
     { name: 'clock went back: the flush is cut to one interval', input: { unbatched: 1, nextFlushAt: 90_000 }, wakeAt: 1100, nextFlushAt: 1100 },
     { name: 'clock went back: the rescan is cut to the longest lease', input: { nextRescanAt: 90_000 }, wakeAt: 1500, nextRescanAt: 1500 },
   ])('$name', ({ input, wakeAt, nextFlushAt, nextRescanAt }) => {
-    expect(decideWake({ ...base, ...input })).toEqual({ wakeAt, nextFlushAt, nextRescanAt });
+    // At 1000, a 100 ms flush interval, rescans at most 500 ms ahead.
+    expect(decideWake(1000, { ...base, ...input }, 100, 500)).toEqual({ wakeAt, nextFlushAt, nextRescanAt });
   });
 });
 
