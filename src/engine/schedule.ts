@@ -1,21 +1,16 @@
 import { cutBatch, orderingKey, type BatchLimits } from '../batch.js';
 import type { QueuedEvent } from '../event.js';
 
-/** What the start decision reads: the queue as it is now (see {@link decideStarts}). */
+/** The queue as the start decision reads it (see {@link decideStarts}): the queue model fits. */
 export interface StartInput<E extends QueuedEvent, B extends { events: readonly E[] }> {
   /** Batches to start, in line order. */
   waitingBatches: readonly B[];
   /** Batches in flight. */
-  flying: readonly B[];
-  /** Requests allowed under way now (queue-backoff.ts `allowedInFlight`). */
-  allowed: number;
+  flying: Iterable<B>;
   /** Entries no batch holds. */
   unbatched: number;
-  /** Whether everything unbatched goes now (a flush, the timer), not only full batches. */
-  draining: boolean;
-  /** Entries a new batch may take, oldest first (iterated again for each cut). */
-  candidates: () => Iterable<E>;
-  batchLimits: BatchLimits;
+  /** Entries a new batch may take at `time`, oldest first (iterated again for each cut). */
+  candidates(time: number): Iterable<E>;
 }
 
 /** Which batches start now: waiting ones first, then new ones cut from the candidates, in order. */
@@ -25,27 +20,31 @@ export interface StartDecision<E, B> {
 }
 
 /**
- * Which requests start now. Pure. A waiting batch starts when a slot is free and no batch before
- * it or in flight shares one of its ordering keys (one source's events arrive in order); new
- * batches are cut while slots are free and either a full batch is queued or the queue drains.
+ * Which requests start at `time`, `allowed` being how many may be under way (queue-backoff.ts
+ * `allowedInFlight`) and `draining` whether everything unbatched goes now, not only full batches.
+ * Pure. A waiting batch starts when a slot is free and no batch before it or in flight shares one
+ * of its ordering keys (one source's events arrive in order); new batches are cut while slots are
+ * free and either a full batch is queued or the queue drains.
  */
-export function decideStarts<E extends QueuedEvent, B extends { events: readonly E[] }>(input: StartInput<E, B>): StartDecision<E, B> {
+export function decideStarts<E extends QueuedEvent, B extends { events: readonly E[] }>(queue: StartInput<E, B>, time: number, allowed: number, draining: boolean, batchLimits: BatchLimits): StartDecision<E, B> {
   const decision: StartDecision<E, B> = { starts: [], cut: [] };
-  let busy = input.flying.length;
-  let { unbatched } = input;
+  let busy = 0;
+  let { unbatched } = queue;
   const blocked = new Set<string>();
   const block = (events: readonly E[]) => events.forEach((e) => blocked.add(orderingKey(e)));
-  input.flying.forEach((batch) => block(batch.events));
-  for (const batch of input.waitingBatches) {
-    if (busy < input.allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) {
+  for (const batch of queue.flying) {
+    busy++;
+    block(batch.events);
+  }
+  for (const batch of queue.waitingBatches) {
+    if (busy < allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) {
       decision.starts.push(batch);
       busy++;
     }
     block(batch.events);
   }
-  const full = input.batchLimits.maxEvents;
-  while (busy < input.allowed && unbatched > 0 && (input.draining || unbatched >= full)) {
-    const events = cutBatch(input.candidates(), input.batchLimits, blocked);
+  while (busy < allowed && unbatched > 0 && (draining || unbatched >= batchLimits.maxEvents)) {
+    const events = cutBatch(queue.candidates(time), batchLimits, blocked);
     if (!events.length) break;
     decision.cut.push(events);
     unbatched -= events.length;

@@ -103,7 +103,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     // While the collector fails, the whole queue waits, then sends one probe at a time.
     const allowed = allowedInFlight(self.backoff, time, settings.concurrency);
     if (queueModel.flying.size >= allowed) return arm();
-    const { starts, cut } = decideStarts({ waitingBatches: queueModel.waitingBatches, flying: [...queueModel.flying], allowed, unbatched: queueModel.unbatched, draining: self.draining, candidates: () => queueModel.candidates(time), batchLimits: settings.batchLimits });
+    const { starts, cut } = decideStarts(queueModel, time, allowed, self.draining, settings.batchLimits);
     // A transport that re-enters track() while a request starts may evict what was decided on.
     for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) settings.startBatch(batch);
     for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) settings.startBatch(queueModel.newBatch(events));

@@ -2,7 +2,7 @@
 // what is due when it fires. Pure functions, table-driven: no timers, no network.
 import { describe, expect, it } from 'vitest';
 import type { QueuedEvent } from '../../src/event.js';
-import { decideDue, decideStarts, decideWake, type WakeInput } from '../../src/engine/schedule.js';
+import { decideDue, decideStarts, decideWake, type StartInput, type WakeInput } from '../../src/engine/schedule.js';
 
 let n = 0;
 const ev = (sourceId = 's', stream = '', bytes = 10): QueuedEvent => ({ id: `e${n}`, name: 'x', sourceId, stream, json: '{}', bytes, seq: n++ });
@@ -11,9 +11,11 @@ const limits = { maxEvents: 3, maxBytes: 1000 };
 const ids = (lists: readonly (readonly QueuedEvent[])[]) => lists.map((list) => list.map((e) => e.id));
 
 describe('decideStarts', () => {
+  type Input = Omit<StartInput<QueuedEvent, { events: QueuedEvent[] }>, 'candidates'> & { allowed: number; draining: boolean; candidates: () => QueuedEvent[]; batchLimits: typeof limits };
+  const start = ({ allowed, draining, batchLimits, ...queue }: Input) => decideStarts(queue, 0, allowed, draining, batchLimits);
   it('starts waiting batches in line order while slots are free', () => {
     const a = batch(ev('a')), b = batch(ev('b')), c = batch(ev('c'));
-    const decision = decideStarts({ waitingBatches: [a, b, c], flying: [], allowed: 2, unbatched: 0, draining: true, candidates: () => [], batchLimits: limits });
+    const decision = start({ waitingBatches: [a, b, c], flying: [], allowed: 2, unbatched: 0, draining: true, candidates: () => [], batchLimits: limits });
     expect(decision.starts).toEqual([a, b]);
     expect(decision.cut).toEqual([]);
   });
@@ -24,7 +26,7 @@ describe('decideStarts', () => {
     const b1 = batch(ev('b'));
     const b2 = batch(ev('b'));
     const other = batch(ev('b', 'stream2'));
-    const decision = decideStarts({ waitingBatches: [sameAsFlying, b1, b2, other], flying: [flying], allowed: 10, unbatched: 0, draining: true, candidates: () => [], batchLimits: limits });
+    const decision = start({ waitingBatches: [sameAsFlying, b1, b2, other], flying: [flying], allowed: 10, unbatched: 0, draining: true, candidates: () => [], batchLimits: limits });
     expect(decision.starts).toEqual([b1, other]);
   });
 
@@ -37,25 +39,25 @@ describe('decideStarts', () => {
   ])('$name', ({ unbatched, draining, allowed, cuts }) => {
     // Two sources: a's three events fill one batch; b's event goes in a second.
     const events = [ev('a'), ev('a'), ev('a'), ev('b')].slice(0, unbatched);
-    const decision = decideStarts({ waitingBatches: [], flying: [], allowed, unbatched, draining, candidates: () => events, batchLimits: limits });
+    const decision = start({ waitingBatches: [], flying: [], allowed, unbatched, draining, candidates: () => events, batchLimits: limits });
     expect(decision.cut.length).toBe(cuts);
     expect(decision.cut.flat().length).toBe([3, 4][cuts - 1] ?? 0);
   });
 
   it('never cuts an event whose source has a batch waiting or in flight (order per source)', () => {
     const a = ev('a'), b = ev('b'), c = ev('c');
-    const decision = decideStarts({ waitingBatches: [batch(ev('b'))], flying: [batch(ev('a'))], allowed: 1, unbatched: 3, draining: true, candidates: () => [a, b, c], batchLimits: limits });
+    const decision = start({ waitingBatches: [batch(ev('b'))], flying: [batch(ev('a'))], allowed: 1, unbatched: 3, draining: true, candidates: () => [a, b, c], batchLimits: limits });
     // The waiting b batch cannot start (no slot left after the one in flight), yet it blocks b.
     expect(decision.starts).toEqual([]);
     expect(decision.cut).toEqual([]);
-    const wider = decideStarts({ waitingBatches: [batch(ev('b'))], flying: [batch(ev('a'))], allowed: 3, unbatched: 3, draining: true, candidates: () => [a, b, c], batchLimits: limits });
+    const wider = start({ waitingBatches: [batch(ev('b'))], flying: [batch(ev('a'))], allowed: 3, unbatched: 3, draining: true, candidates: () => [a, b, c], batchLimits: limits });
     expect(wider.starts.length).toBe(1);
     expect(ids(wider.cut)).toEqual([[c.id]]);
   });
 
   it('cuts each stream apart, within the byte limit', () => {
     const events = [ev('a', 's1', 400), ev('b', 's2', 10), ev('c', 's1', 400), ev('d', 's1', 400)];
-    const decision = decideStarts({ waitingBatches: [], flying: [], allowed: 10, unbatched: 4, draining: true, candidates: () => events, batchLimits: limits });
+    const decision = start({ waitingBatches: [], flying: [], allowed: 10, unbatched: 4, draining: true, candidates: () => events, batchLimits: limits });
     expect(ids(decision.cut)).toEqual([[events[0]!.id, events[2]!.id], [events[1]!.id], [events[3]!.id]]);
   });
 });
