@@ -80,8 +80,26 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     batch.unsure = keepLease;
     if (!keepLease) outbox()?.release(batch.rid);
     queueScheduler.backoff = backoff;
-    if (decision === 'ack') acknowledged(batch, outcome as Extract<SendOutcome, { kind: 'ok' }>, time - started, time);
-    else {
+    if (decision === 'ack') {
+      // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
+      // collector's rules (wire.ts BatchReply), every other one was stored.
+      const { reply, bytes } = outcome as Extract<SendOutcome, { kind: 'ok' }>;
+      const latency = time - started;
+      queueModel.retire(batch);
+      for (const entry of events) entry.acked = true;
+      outbox()?.remove(events);
+      const ruled = ruledEvents(reply, events);
+      counters.sent += events.length - ruled.length;
+      counters.dropped.ruled += ruled.length;
+      counters.acknowledgedRequests++;
+      counters.bytesSent += bytes! > 0 ? bytes! : 0; // NaN from a custom transport counts nothing
+      counters.lastLatencyMs = latency;
+      counters.latencyTotalMs += latency;
+      if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
+      settings.applyRules(reply, time);
+      onLeft(events);
+      batch.settled?.();
+    } else {
       counters.failedRequests++;
       const { status, error } = outcome as { status?: number; error?: unknown };
       const why = status === undefined ? describeError(error) : `HTTP ${status}`;
@@ -108,26 +126,6 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     }
     settings.settleWaiters();
     queueScheduler.pump();
-  }
-
-  // Accounts each event from the reply: the ids it lists as `ruled` were dropped by the
-  // collector's rules (wire.ts BatchReply), every other one was stored.
-  function acknowledged(batch: Batch, outcome: Extract<SendOutcome, { kind: 'ok' }>, latency: number, time: number): void {
-    const { events } = batch;
-    queueModel.retire(batch);
-    for (const entry of events) entry.acked = true;
-    outbox()?.remove(events);
-    const ruled = ruledEvents(outcome.reply, events);
-    counters.sent += events.length - ruled.length;
-    counters.dropped.ruled += ruled.length;
-    counters.acknowledgedRequests++;
-    counters.bytesSent += outcome.bytes! > 0 ? outcome.bytes! : 0; // NaN from a custom transport counts nothing
-    counters.lastLatencyMs = latency;
-    counters.latencyTotalMs += latency;
-    if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
-    settings.applyRules(outcome.reply, time);
-    onLeft(events);
-    batch.settled?.();
   }
 
   // Every way out but an acknowledgement: out of storage, counted by reason, reported, forgotten by other tabs.

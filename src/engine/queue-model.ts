@@ -79,6 +79,10 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
 
   const isFlying = (entry: Entry): boolean => !!entry.batch && flying.has(entry.batch);
   const canEvict = (entry: Entry): boolean => !isFlying(entry);
+  const unwait = (batch: Batch): void => {
+    const index = waitingBatches.indexOf(batch);
+    if (index >= 0) waitingBatches.splice(index, 1);
+  };
 
   // Out of its batch: a waiting batch loses the entry (new content, new request id) and, empty,
   // leaves the line; a batch in flight keeps it (its outcome still names it).
@@ -90,8 +94,7 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
     batch.events = batch.events.filter((e) => e !== entry);
     batch.rid = randomId(16);
     if (batch.events.length) return;
-    const index = waitingBatches.indexOf(batch);
-    if (index >= 0) waitingBatches.splice(index, 1);
+    unwait(batch);
     batch.settled?.();
   }
 
@@ -143,8 +146,7 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
       waitingBatches.splice(index < 0 ? waitingBatches.length : index, 0, batch);
     },
     fly(batch) {
-      const index = waitingBatches.indexOf(batch);
-      if (index >= 0) waitingBatches.splice(index, 1);
+      unwait(batch);
       batch.attempt++;
       flying.add(batch);
     },
