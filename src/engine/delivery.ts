@@ -56,20 +56,17 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
     outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + settings.timeoutMs * 2, batch.stream);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
-    new Promise<SendOutcome>((resolve) => resolve(settings.transport.send(batch))).then(
-      (outcome) => {
-        let plain: SendOutcome;
-        try {
-          // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
-          // once as plain data; what cannot be read is a failure, never an acknowledgement.
-          plain = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
-        } catch (error) {
-          plain = { kind: 'retry', error };
-        }
-        landed(batch, plain, started);
-      },
-      (error: unknown) => landed(batch, { kind: 'retry', error }, started),
-    );
+    const failed = (error: unknown) => landed(batch, { kind: 'retry', error }, started);
+    new Promise<SendOutcome>((resolve) => resolve(settings.transport.send(batch))).then((outcome) => {
+      try {
+        // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
+        // once as plain data; what cannot be read is a failure, never an acknowledgement.
+        outcome = { ...outcome, reply: JSON.parse(JSON.stringify((outcome as { reply?: unknown }).reply ?? null)) as unknown } as SendOutcome;
+      } catch (error) {
+        return failed(error);
+      }
+      landed(batch, outcome, started);
+    }, failed);
   }
 
   function landed(batch: Batch, outcome: SendOutcome, started: number): void {
