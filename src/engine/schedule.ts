@@ -84,14 +84,10 @@ export function decideWake(now: number, input: WakeInput, flushIntervalMs: numbe
   // further than the interval that set it.
   if (nextFlushAt! > now + flushIntervalMs) nextFlushAt = now + flushIntervalMs;
   if (nextRescanAt! > now + maxRescanMs) nextRescanAt = now + maxRescanMs;
-  let wakeAt = Infinity;
-  if (input.pausedUntil > now) wakeAt = input.pausedUntil;
-  else {
-    if (input.unbatched > 0 && !input.draining && nextFlushAt !== undefined) wakeAt = nextFlushAt;
-    if (input.unbatched > 0) wakeAt = Math.min(wakeAt, input.heldUntil);
-  }
-  if (nextRescanAt !== undefined) wakeAt = Math.min(wakeAt, nextRescanAt);
-  return { wakeAt, nextFlushAt, nextRescanAt };
+  const { pausedUntil } = input;
+  // Paused: nothing but a rescan before the pause ends. Draining: the pump runs, no flush timer.
+  const queued = input.unbatched > 0 ? Math.min(input.draining ? Infinity : nextFlushAt ?? Infinity, input.heldUntil) : Infinity;
+  return { wakeAt: Math.min(pausedUntil > now ? pausedUntil : queued, nextRescanAt ?? Infinity), nextFlushAt, nextRescanAt };
 }
 
 /** What the timer found due (see {@link decideDue}). */

@@ -118,9 +118,8 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     if (self.isClosed) return;
     const time = now();
     self.backoff = rebase(self.backoff, time);
-    const decision = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, settings.maxRescanMs);
-    ({ nextFlushAt, nextRescanAt } = decision);
-    const at = decision.wakeAt;
+    let at: number;
+    ({ wakeAt: at, nextFlushAt, nextRescanAt } = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, settings.maxRescanMs));
     if (at === timerAt) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
