@@ -15,11 +15,11 @@ export interface IntakeSettings {
   queueModel: QueueModel;
   queueScheduler: Scheduler;
   queueDelivery: Delivery;
-  rules: RuleBook;
+  ruleBook: RuleBook;
   outbox(): Outbox | undefined;
   report(error: OutboxError): void;
   /** Told after each event is queued (the unload path, while the page hides). */
-  tracked(): void;
+  onTracked(): void;
 }
 
 /** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
@@ -64,7 +64,7 @@ export function createIntake(settings: IntakeSettings): Intake {
       // Checked once the event is built: the refusal names the event it loses (sim F12).
       if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
-      if (settings.rules.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      if (settings.ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
     refused(error) {
@@ -82,7 +82,7 @@ export function createIntake(settings: IntakeSettings): Intake {
     storeEntry,
     enqueueEntry(entry) {
       storeEntry(entry);
-      settings.tracked();
+      settings.onTracked();
       queueScheduler.tracked();
     },
   };

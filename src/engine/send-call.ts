@@ -33,6 +33,8 @@ export interface SendCallSettings {
   report(error: OutboxError): void;
   /** A wait the caller gave, made valid. */
   validWaitMs(ms: unknown): number;
+  /** The batch limits (maxBatchEvents, maxBatchBytes), built once by the tracker. */
+  batchLimits: { maxEvents: number; maxBytes: number };
 }
 
 /**
@@ -40,8 +42,7 @@ export interface SendCallSettings {
  * say, through the same queue and retry policy as `track()`'s.
  */
 export function createSendCall(settings: SendCallSettings): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
-  const { options, queueModel, intake } = settings;
-  const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
+  const { options, queueModel, intake, batchLimits } = settings;
 
   return async (inputs, timeoutMs) => {
     let list: unknown[];

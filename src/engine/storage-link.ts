@@ -20,7 +20,7 @@ export interface StorageLinkSettings {
   queueModel: QueueModel;
   queueScheduler: Scheduler;
   queueDelivery: Delivery;
-  rules: RuleBook;
+  ruleBook: RuleBook;
   counters: StatsCounters;
   report(error: OutboxError): void;
   settleWaiters(): void;
@@ -143,7 +143,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
-        settings.rules.restoreRules(await box.loadRules(), now());
+        settings.ruleBook.restoreRules(await box.loadRules(), now());
         storage = adapter;
         outbox = box;
         // Events tracked before storage was ready are written now (they were only in memory).
