@@ -45,6 +45,10 @@ export default [
       format: 'iife',
       name: 'Outbox',
       inlineDynamicImports: true,
+      // The inlined IndexedDB module's namespace is internal (nothing outside can reach it), so
+      // it need not be frozen; compact drops the wrapper's whitespace.
+      freeze: false,
+      compact: true,
       plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties, builtins: true } } })],
     },
   },
