@@ -67,7 +67,9 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
     entries.forEach(intake.storeEntry);
     const kept = entries.filter((e) => !e.gone && !e.batch);
     let open = 0;
-    const settledAll = new Promise<void>((resolve) => {
+    let timeout: unknown;
+    // Settles once every batch did, or when the wait the caller gave runs out.
+    await new Promise<void>((resolve) => {
       for (const stream of new Set(kept.map((e) => e.stream))) {
         let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
@@ -80,12 +82,10 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
         }
       }
       if (!open) resolve();
+      settings.queueScheduler.soon();
+      timeout = options.timers.setTimeout(() => resolve(), settings.validWaitMs(timeoutMs));
     });
-    settings.queueScheduler.soon();
-    const { timers } = options;
-    let timeout: unknown;
-    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.validWaitMs(timeoutMs))))]);
-    timers.clearTimeout(timeout);
+    options.timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
     const pending = entries.filter((e) => !e.gone).length;
     return { sent, dropped: list.length - sent - pending, pending };
