@@ -95,7 +95,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     settleWaiters,
   });
   const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, ruleBook: rules, counters, report, settleWaiters, onLeft });
-  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, outbox: () => storageLink.outbox, report, onTracked: () => onTracked?.() });
+  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report, onTracked: () => onTracked?.() });
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;

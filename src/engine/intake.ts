@@ -1,12 +1,12 @@
 import { OutboxError } from '../errors.js';
 import { createIdGenerator, errorText, serializeEvent, type TrackOptions } from '../event.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Outbox } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
 import type { Delivery } from './delivery.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
+import type { StorageLink } from './storage-link.js';
 
 /** What {@link createIntake} works with. */
 export interface IntakeSettings {
@@ -16,7 +16,7 @@ export interface IntakeSettings {
   queueScheduler: Scheduler;
   queueDelivery: Delivery;
   ruleBook: RuleBook;
-  outbox(): Outbox | undefined;
+  storageLink: StorageLink;
   report(error: OutboxError): void;
   /** Told after each event is queued (the unload path, while the page hides). */
   onTracked(): void;
@@ -47,7 +47,7 @@ export function createIntake(settings: IntakeSettings): Intake {
     const out = queueModel.add(entry);
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
-    settings.outbox()?.append(entry);
+    settings.storageLink.outbox?.append(entry);
     if (out.length) settings.queueDelivery.evicted(out);
   }
 
