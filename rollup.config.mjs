@@ -18,9 +18,10 @@ const ts = () => esbuild({ target: 'es2022', sourceMap: false });
 // integrations): the script tag need not spell them out (about 100 bytes gzipped), as Preact
 // mangles its internals. Never a name of the public API, of anything stored (IndexedDB outlives
 // a deploy) or posted between tabs (tabs may run different builds), since mangled names change
-// from build to build.
+// from build to build. Some are also DOM names (remove, append, load, forget...): the list is
+// explicit, so `builtins: true` below lets terser mangle them too (no DOM call uses them here).
 const internalProperties = new RegExp(
-  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken', 'nextLeaseExpiry', 'writerId', 'chunkEvents', 'maxLeaseMs', 'failures', 'maxEvents', 'maxBytes', 'maxCount', 'stopAtOversize', 'skip', 'findFetchLater', 'postKeepalive', 'queueBeacon', 'latencyTotalMs', 'acknowledgedRequests', 'queueModel', 'queueScheduler', 'queueDelivery', 'storageLink', 'platformDefaults', 'batchLimits', 'waitingBatches', 'starts', 'storeEntry', 'enqueueEntry', 'ruleMatches', 'onLeft', 'stopTimer', 'restoreRules', 'backoff', 'addLoaded', 'admit', 'allowed', 'applyReply', 'applyRules', 'arm', 'attach', 'candidates', 'cut', 'decision', 'deque', 'drainNow', 'draining', 'enqueueBatch', 'evicted', 'fly', 'flying', 'flyingEvents', 'hold', 'intake', 'isClosed', 'isFlying', 'isReady', 'isSending', 'keepLease', 'land', 'leftListeners', 'loadedDue', 'maxRescanMs', 'newBatch', 'nextFlushAt', 'nextHold', 'nextRescanAt', 'nextSeq', 'owner', 'pausedUntil', 'pump', 'refused', 'rescanBy', 'retire', 'setOnTracked', 'settleWaiters', 'soon', 'startBatch', 'unbatched', 'unlink', 'validWaitMs', 'wakeAt', 'unsure'].join('|')})$`,
+  `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken', 'nextLeaseExpiry', 'writerId', 'chunkEvents', 'maxLeaseMs', 'failures', 'maxEvents', 'maxBytes', 'maxCount', 'stopAtOversize', 'skip', 'findFetchLater', 'postKeepalive', 'queueBeacon', 'latencyTotalMs', 'acknowledgedRequests', 'queueModel', 'queueScheduler', 'queueDelivery', 'storageLink', 'platformDefaults', 'batchLimits', 'waitingBatches', 'starts', 'storeEntry', 'enqueueEntry', 'ruleMatches', 'onLeft', 'stopTimer', 'restoreRules', 'backoff', 'addLoaded', 'admit', 'allowed', 'applyReply', 'applyRules', 'arm', 'attach', 'candidates', 'cut', 'decision', 'deque', 'drainNow', 'draining', 'enqueueBatch', 'evicted', 'fly', 'flying', 'flyingEvents', 'hold', 'intake', 'isClosed', 'isFlying', 'isReady', 'isSending', 'keepLease', 'land', 'leftListeners', 'loadedDue', 'maxRescanMs', 'newBatch', 'nextFlushAt', 'nextHold', 'nextRescanAt', 'nextSeq', 'owner', 'pausedUntil', 'pump', 'refused', 'rescanBy', 'retire', 'setOnTracked', 'settleWaiters', 'soon', 'startBatch', 'unbatched', 'unlink', 'validWaitMs', 'ruleBook', 'ready', 'settle', 'wait', 'first', 'defer', 'append', 'remove', 'lease', 'release', 'idle', 'load', 'taken', 'prepend', 'wakeAt', 'unsure'].join('|')})$`,
 );
 
 export default [
@@ -44,7 +45,11 @@ export default [
       format: 'iife',
       name: 'Outbox',
       inlineDynamicImports: true,
-      plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties } } })],
+      // The inlined IndexedDB module's namespace is internal (nothing outside can reach it), so
+      // it need not be frozen; compact drops the wrapper's whitespace.
+      freeze: false,
+      compact: true,
+      plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties, builtins: true } } })],
     },
   },
 ];

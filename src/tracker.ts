@@ -94,8 +94,8 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     onLeft,
     settleWaiters,
   });
-  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters, onLeft });
-  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, rules, outbox: () => storageLink.outbox, report, tracked: () => onTracked?.() });
+  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, ruleBook: rules, counters, report, settleWaiters, onLeft });
+  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report, onTracked: () => onTracked?.() });
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
@@ -149,7 +149,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     stops.push(() => timers.clearTimeout(statsTimer));
   }
 
-  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, leftListeners, setOnTracked: (listener) => (onTracked = listener) });
+  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, onLeft, leftListeners, setOnTracked: (listener) => (onTracked = listener) });
   for (const integration of platformDefaults.integrations) {
     const stopTimer = integration(core);
     if (stopTimer) stops.push(stopTimer);
@@ -158,7 +158,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
 
   return {
     track,
-    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, validWaitMs: waitMs }),
+    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, validWaitMs: waitMs, batchLimits }),
     flush,
     close,
     stats,

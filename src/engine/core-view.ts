@@ -16,6 +16,8 @@ export interface CoreViewSettings {
   storageLink: StorageLink;
   report(error: OutboxError): void;
   settleWaiters(): void;
+  /** Tells the listeners below of events that left the outbox for good. */
+  onLeft(ids: readonly string[]): void;
   /** The listeners told of events that left the outbox for good. */
   leftListeners: Set<(ids: readonly string[]) => void>;
   /** Sets the one listener told after each event is queued. */
@@ -62,7 +64,7 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
       const done = settledElsewhere(events as Entry[]);
       storageLink.outbox?.remove(done);
       counters.sent += done.length;
-      if (done.length) leftListeners.forEach((listener) => listener(done.map((e) => e.id)));
+      if (done.length) settings.onLeft(done.map((e) => e.id));
       settings.settleWaiters();
     },
     onTracked(listener) {

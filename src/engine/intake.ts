@@ -1,12 +1,12 @@
 import { OutboxError } from '../errors.js';
 import { createIdGenerator, errorText, serializeEvent, type TrackOptions } from '../event.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Outbox } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
 import type { Delivery } from './delivery.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
+import type { StorageLink } from './storage-link.js';
 
 /** What {@link createIntake} works with. */
 export interface IntakeSettings {
@@ -15,11 +15,11 @@ export interface IntakeSettings {
   queueModel: QueueModel;
   queueScheduler: Scheduler;
   queueDelivery: Delivery;
-  rules: RuleBook;
-  outbox(): Outbox | undefined;
+  ruleBook: RuleBook;
+  storageLink: StorageLink;
   report(error: OutboxError): void;
   /** Told after each event is queued (the unload path, while the page hides). */
-  tracked(): void;
+  onTracked(): void;
 }
 
 /** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
@@ -47,7 +47,7 @@ export function createIntake(settings: IntakeSettings): Intake {
     const out = queueModel.add(entry);
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
-    settings.outbox()?.append(entry);
+    settings.storageLink.outbox?.append(entry);
     if (out.length) settings.queueDelivery.evicted(out);
   }
 
@@ -64,7 +64,7 @@ export function createIntake(settings: IntakeSettings): Intake {
       // Checked once the event is built: the refusal names the event it loses (sim F12).
       if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
-      if (settings.rules.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      if (settings.ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
     refused(error) {
@@ -82,7 +82,7 @@ export function createIntake(settings: IntakeSettings): Intake {
     storeEntry,
     enqueueEntry(entry) {
       storeEntry(entry);
-      settings.tracked();
+      settings.onTracked();
       queueScheduler.tracked();
     },
   };

@@ -33,6 +33,8 @@ export interface SendCallSettings {
   report(error: OutboxError): void;
   /** A wait the caller gave, made valid. */
   validWaitMs(ms: unknown): number;
+  /** The batch limits (maxBatchEvents, maxBatchBytes), built once by the tracker. */
+  batchLimits: { maxEvents: number; maxBytes: number };
 }
 
 /**
@@ -40,8 +42,7 @@ export interface SendCallSettings {
  * say, through the same queue and retry policy as `track()`'s.
  */
 export function createSendCall(settings: SendCallSettings): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
-  const { options, queueModel, intake } = settings;
-  const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
+  const { options, queueModel, intake, batchLimits } = settings;
 
   return async (inputs, timeoutMs) => {
     let list: unknown[];
@@ -66,7 +67,9 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
     entries.forEach(intake.storeEntry);
     const kept = entries.filter((e) => !e.gone && !e.batch);
     let open = 0;
-    const settledAll = new Promise<void>((resolve) => {
+    let timeout: unknown;
+    // Settles once every batch did, or when the wait the caller gave runs out.
+    await new Promise<void>((resolve) => {
       for (const stream of new Set(kept.map((e) => e.stream))) {
         let rest = kept.filter((e) => e.stream === stream);
         while (rest.length) {
@@ -79,12 +82,10 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
         }
       }
       if (!open) resolve();
+      settings.queueScheduler.soon();
+      timeout = options.timers.setTimeout(() => resolve(), settings.validWaitMs(timeoutMs));
     });
-    settings.queueScheduler.soon();
-    const { timers } = options;
-    let timeout: unknown;
-    await Promise.race([settledAll, new Promise((resolve) => (timeout = timers.setTimeout(() => resolve(undefined), settings.validWaitMs(timeoutMs))))]);
-    timers.clearTimeout(timeout);
+    options.timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
     const pending = entries.filter((e) => !e.gone).length;
     return { sent, dropped: list.length - sent - pending, pending };

@@ -20,7 +20,7 @@ export interface StorageLinkSettings {
   queueModel: QueueModel;
   queueScheduler: Scheduler;
   queueDelivery: Delivery;
-  rules: RuleBook;
+  ruleBook: RuleBook;
   counters: StatsCounters;
   report(error: OutboxError): void;
   settleWaiters(): void;
@@ -59,59 +59,40 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  function takeIn(events: StoredEvent[], nextLeaseExpiry: number | undefined): void {
-    const known = new Set<string>();
-    for (const entry of queueModel.deque.values()) known.add(entry.id);
-    const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
-    // Loaded events were queued before anything this tracker holds, so they sort below it: a
-    // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
-    for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
-    // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
-    // says: their tab's flush() waits on this one (sim F11).
-    if (fresh.length) queueScheduler.draining = true;
-    queueDelivery.evicted(queueModel.addLoaded(fresh));
-    queueScheduler.rescanBy(nextLeaseExpiry);
-    queueScheduler.loadedDue();
-  }
-
-  // A failed read is tried again a flush interval later, until one succeeds: nothing else may
-  // nudge this tab (sim F7: a sender whose takeover read failed never read storage again).
-  function readFailed(error: unknown): void {
-    report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
-    // At most 10 s later: other tabs' events wait on this read, whatever flushIntervalMs says (sim F14).
-    queueScheduler.rescanBy(now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
-  }
-
-  async function rescan(): Promise<void> {
-    if (!outbox) return;
-    owner = true;
-    try {
-      const { events, nextLeaseExpiry } = await outbox.load();
-      takeIn(events, nextLeaseExpiry);
-    } catch (error) {
-      readFailed(error);
-    }
-    queueScheduler.pump();
-  }
-
-  async function resync(): Promise<void> {
+  // One read for both: a rescan loads what other writers stored; a resync (a new sender) reloads
+  // it all, and what memory holds of stored events and storage no longer has was delivered (or is
+  // being sent) by another tab. A failed read is tried again, as nothing else may nudge this tab.
+  async function read(all: boolean): Promise<void> {
     if (!outbox) return;
     owner = true;
     // Only events already stored when the read starts: one whose write lands during the read is
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
-    const storedBefore = [...queueModel.deque.values()].filter((entry) => entry.stored);
+    const storedBefore = all ? [...queueModel.deque.values()].filter((entry) => entry.stored) : [];
     try {
-      const { events, nextLeaseExpiry, taken } = await outbox.load(true);
-      // Only once storage was read: what memory holds of stored events and storage no longer has
-      // was delivered (or is being sent) by another tab. An event whose write failed or is under
-      // way (not `stored`), or that shares a chunk with leased ones, stays visible to the unload
-      // path; and if the read fails, everything in memory stays and is sent.
+      const { events, nextLeaseExpiry, taken } = await outbox.load(all);
+      // Only once storage was read. An event whose write failed or is under way (not `stored`),
+      // or that shares a chunk with leased ones, stays visible to the unload path; and if the
+      // read fails, everything in memory stays and is sent.
       for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) queueModel.unlink(entry);
-      takeIn(events, nextLeaseExpiry);
+      const known = new Set<string>();
+      for (const entry of queueModel.deque.values()) known.add(entry.id);
+      const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
+      // Loaded events were queued before anything this tracker holds, so they sort below it: a
+      // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
+      for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
+      // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
+      // says: their tab's flush() waits on this one (sim F11).
+      if (fresh.length) queueScheduler.draining = true;
+      queueDelivery.evicted(queueModel.addLoaded(fresh));
+      queueScheduler.rescanBy(nextLeaseExpiry);
+      queueScheduler.loadedDue();
     } catch (error) {
-      readFailed(error);
+      // Tried again a flush interval later, until a read succeeds (sim F7: a sender whose takeover
+      // read failed never read storage again); at most 10 s, other tabs' events wait (sim F14).
+      report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+      queueScheduler.rescanBy(now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
     }
-    settings.settleWaiters();
+    if (all) settings.settleWaiters();
     queueScheduler.pump();
   }
 
@@ -143,13 +124,13 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
-        settings.rules.restoreRules(await box.loadRules(), now());
+        settings.ruleBook.restoreRules(await box.loadRules(), now());
         storage = adapter;
         outbox = box;
         // Events tracked before storage was ready are written now (they were only in memory).
         for (const entry of queueModel.deque.values()) outbox.append(entry);
         // A tab that only appends leaves the shared outbox to the sender (it loads it when it becomes one).
-        if (queueScheduler.isSending) await rescan();
+        if (queueScheduler.isSending) await read(false);
       }
     } catch (error) {
       report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
@@ -174,7 +155,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
     },
     ready,
     attach,
-    rescan,
-    resync,
+    rescan: () => read(false),
+    resync: () => read(true),
   };
 }
