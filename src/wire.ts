@@ -66,10 +66,16 @@ export interface BatchReply {
   rules?: WireRule[];
 }
 
-/** The body of a 200 reply to `GET {endpoint}?receipt=<rid>`. */
+/**
+ * The body of a 200 reply to `GET {endpoint}?receipt=<rid>`. `ruled` (when `received`) lists the
+ * ids of that request's events the collector dropped under its rules, as the request's own
+ * {@link BatchReply} did: a page that never heard that reply accounts them `ruled`, not `sent`.
+ * Absent (an older collector) means none.
+ */
 export interface ReceiptReply {
   rid: string;
   received: boolean;
+  ruled?: string[];
 }
 
 // One check for the four string fields, whose messages differ only in the name and the limit
