@@ -78,3 +78,70 @@ describe('outbox stored format', () => {
     );
   });
 });
+
+describe('outbox chunk membership', () => {
+  const open = (map: Map<string, string>, writerId = 'w') =>
+    createOutbox(createMemoryStorage(map), { writerId, now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined });
+  const idsIn = (map: Map<string, string>) => [...map].filter(([k]) => k.startsWith('c:')).flatMap(([, v]) => (JSON.parse(v) as { id: string }[]).map((r) => r.id));
+
+  it('removing some of its own events rewrites the chunk without them, removing the rest deletes it', async () => {
+    const map = new Map<string, string>();
+    const box = open(map);
+    const events = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    events.forEach((e) => box.append(e));
+    await settle(box);
+    expect(events.every((e) => e.stored && e.chunk === events[0]!.chunk)).toBe(true);
+    box.remove([events[1]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0', 'e2']);
+    box.remove([events[0]!, events[2]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
+  });
+
+  it('an event removed before its tick was written is never written', async () => {
+    const map = new Map<string, string>();
+    const box = open(map);
+    const events = [event('e0', 0), event('e1', 1)];
+    events.forEach((e) => box.append(e));
+    box.remove([events[0]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e1']);
+  });
+
+  // A full read takes this writer's own chunk in again as new objects: the objects the caller
+  // still holds (the ones it appended) must still be found by removal.
+  it('finds the appended objects of its own chunk after a full read took the chunk in again', async () => {
+    const map = new Map<string, string>();
+    const box = open(map);
+    const events = [event('e0', 0), event('e1', 1)];
+    events.forEach((e) => box.append(e));
+    await settle(box);
+    const { events: loaded } = await box.load(true);
+    expect(loaded.map((e) => e.id)).toEqual(['e0', 'e1']);
+    expect(loaded[0]).not.toBe(events[0]);
+    box.remove([events[0]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e1']);
+    box.remove([events[1]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
+  });
+
+  it("finds the objects of another writer's chunk read twice, and forget() changes nothing stored", async () => {
+    const map = new Map<string, string>();
+    const writer = open(map, 'a');
+    [event('e0', 0), event('e1', 1)].forEach((e) => writer.append(e));
+    await settle(writer);
+    const box = open(map, 'b');
+    const { events: first } = await box.load(true);
+    const { events: second } = await box.load(true);
+    expect(second[1]).not.toBe(first[1]);
+    box.remove([first[1]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0']);
+    box.forget([first[0]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0']);
+  });
+});
