@@ -409,6 +409,11 @@ describe('receipts of a crashed page', () => {
   it('a ruled event among many a crashed page had sent is reported ruled', () =>
     holds({ config: crashed, script: [], steps: [{ t: 'burst', tab: 0, count: 63, sources: 1 }, advance(135), crash, track(none)] }));
 
+  // A simulator fix (seed -115747502): the history tore a chunk (chunkGarbage), then damaged a
+  // record of the same chunk: the simulator parsed the torn chunk and the history threw.
+  it('damaging a record of a chunk already torn changes nothing (the simulator does not throw)', () =>
+    holds({ config: { ...crashed, coordinate: false, reentrant: true, latencyMs: 1 }, script: [], steps: [{ t: 'burst', tab: 0, count: 1, sources: 1 }, advance(2), { t: 'corrupt', what: 'chunkGarbage', pick: 0 }, { t: 'corrupt', what: 'recordBadProperties', pick: 0 }, { t: 'flush', tab: 0, timeoutMs: 0 }] }));
+
   // seed -1122189457: three tabs; tab 2 (not the sender) send()s one event, the sender crashes
   // with it in flight, the next sender's receipt acknowledges it, but only that tab forgot it:
   // tab 2 kept its copy and its flush() never resolved true.
