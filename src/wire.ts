@@ -9,8 +9,9 @@
  * ```
  *
  * A 2xx reply body is a {@link BatchReply}. `GET {endpoint}?receipt=<rid>` answers a
- * {@link ReceiptReply}: whether a request with that `rid` was committed (the next page asks this
- * about the unload request of the last one instead of re-sending it or waiting out its lease).
+ * {@link ReceiptReply}: whether a request with that `rid` was committed, and which of its events
+ * the rules dropped (the next page asks this about the unload request of the last one instead of
+ * re-sending it or waiting out its lease).
  */
 
 /** Longest event id, in UTF-16 code units. */
