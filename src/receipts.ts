@@ -1,5 +1,6 @@
 import type { ReceiptReply } from './wire.js';
 import type { FetchFunction } from './options.js';
+import { readReply } from './transport/http.js';
 
 /**
  * What a collector said about a request id: `true` it committed it, `false` it did not, `null`
@@ -38,14 +39,12 @@ export function readReceipt(rid: string, status: number, body: unknown): Receipt
 export function askReceipt(fetch: FetchFunction, endpoint: string, rid: string, timeoutMs: number, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
   return fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }).then(
     (response) =>
-      response.json().then(
-        (body: unknown) => {
-          const answer = readReceipt(rid, response.status, body);
-          if (answer !== null) onReceipt?.(body as ReceiptReply);
-          return answer;
-        },
-        () => null,
-      ),
+      // Read like a batch reply, at most 64 KiB: a hostile receipt must not fill memory.
+      readReply(response).then((body) => {
+        const answer = readReceipt(rid, response.status, body);
+        if (answer !== null) onReceipt?.(body as ReceiptReply);
+        return answer;
+      }),
     () => undefined,
   );
 }

@@ -80,4 +80,22 @@ describe('a receipt\'s ruled ids (wire.ts ReceiptReply.ruled)', () => {
     expect(await ruledOf(() => Promise.resolve(new Response('{"rid": "r", "ruled": [', { status: 200 })))).toEqual({ answer: null, ruled: undefined });
     expect(await ruledOf(() => Promise.reject(new TypeError('offline')))).toEqual({ answer: undefined, ruled: undefined });
   });
+
+  it('a reply past 64 KiB is not read whole: cancelled, and no answer (null)', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const chunk = new TextEncoder().encode(`{"rid":"r","received":true,"pad":"${'x'.repeat(16_000)}`);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    expect(await ruledOf(() => Promise.resolve(new Response(endless, { status: 200 })))).toEqual({ answer: null, ruled: undefined });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(10);
+  });
 });
