@@ -1,77 +1,13 @@
 import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
-import { utf8Length, type QueuedEvent } from './event.js';
-import { restoreRules, type ActiveRule } from './rules.js';
+import type { LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
+import { restoreRules } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
+import { parseJson, restoreEvent, serializeChunk } from './stored-records.js';
 
-/** An event the durable outbox knows, with the chunk (storage key) that holds it. */
-export interface StoredEvent extends QueuedEvent {
-  chunk?: string;
-  /** True once its chunk is known to be in storage (our write succeeded, or it was loaded). */
-  stored?: boolean;
-}
-
-/** The durable queue over a {@link StorageAdapter} (see {@link createOutbox}). */
-export interface Outbox {
-  /** Queues an event for writing; all appends of one tick become one chunk, one write. */
-  append(event: StoredEvent): void;
-  /** Forgets events for good (acknowledged or dropped): their chunks are deleted or rewritten. */
-  remove(events: readonly StoredEvent[]): void;
-  /**
-   * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
-   * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
-   * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
-   * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
-   * event known before is gone from storage (acknowledged) or leased by someone else.
-   */
-  load(all?: boolean): Promise<LoadResult>;
-  /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
-  forget(events: readonly StoredEvent[]): void;
-  /**
-   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
-   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
-   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
-   */
-  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
-  /** Ends a lease (the request finished, whatever its outcome). */
-  release(leaseId: string): void;
-  saveRules(rules: readonly ActiveRule[]): void;
-  /** The stored rules, validated and capped like a reply's (rules.ts `restoreRules`). */
-  loadRules(): Promise<ActiveRule[]>;
-  /** Resolves when every write queued so far has reached storage. */
-  idle(): Promise<void>;
-}
+export type { CorruptKind, LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 
 const leasePrefix = 'l:';
 const rulesKey = 'rules';
-
-/** What {@link Outbox.load} found. */
-export interface LoadResult {
-  events: StoredEvent[];
-  nextLeaseExpiry: number | undefined;
-  taken(event: StoredEvent): boolean;
-}
-
-/** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
-export type CorruptKind = 'events' | 'lease' | 'rules';
-
-/** Settings of {@link createOutbox}. */
-export interface OutboxSettings {
-  /** Tells this writer's chunks apart from other tabs'. */
-  writerId: string;
-  now: () => number;
-  /** A write failed (reported once per streak of failures). */
-  onError: (error: unknown) => void;
-  /**
-   * Stored values that could not be used were quarantined (deleted or rewritten without them):
-   * `count` event records (an unparseable chunk counts as one), or leases, or rules.
-   */
-  onCorrupt: (kind: CorruptKind, count: number, records?: unknown[]) => void;
-  /** Events per chunk. @default 100 */
-  chunkEvents?: number;
-  /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
-  maxLeaseMs?: number;
-}
 
 /**
  * Creates the durable queue over any storage adapter. Keys sort in arrival order
@@ -298,38 +234,3 @@ type Live = Set<StoredEvent> | Map<string, StoredEvent>;
 
 // Removes an event from its chunk's live events; true when it was there.
 const without = (live: Live, event: StoredEvent): boolean => (live as { delete(key: unknown): boolean }).delete(live instanceof Set ? event : event.id);
-
-// One join: a flat string, which storage clones in one copy (appending built a tree of two
-// nodes per event that the structured clone had to walk and flatten first).
-const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined; // a torn or foreign value: skipped, never fatal
-  }
-}
-
-// Rebuilds a queued event from its stored wire form, or undefined when it is not a valid wire
-// format v1 event (it would poison its batch). Its `json` is re-serialized from the parsed
-// record (same content) and `seq` is set by the tracker when it takes the event in.
-function restoreEvent(record: unknown, chunk: string): StoredEvent | undefined {
-  if (eventProblem(record)) return undefined;
-  const event = record as { id: string; name: string; sourceId?: string; stream?: string };
-  const json = JSON.stringify(record);
-  // The event object is one level above its properties (wire.ts counts properties as depth 1).
-  if (jsonDepthExceeds(json, maxDepth + 1)) return undefined;
-  return {
-    id: event.id,
-    name: event.name,
-    sourceId: event.sourceId ?? '',
-    stream: event.stream ?? '',
-    json,
-    bytes: utf8Length(json),
-    seq: 0,
-    chunk,
-    stored: true,
-  };
-}

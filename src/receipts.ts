@@ -1,5 +1,6 @@
 import type { ReceiptReply } from './wire.js';
 import type { FetchFunction } from './options.js';
+import { readReply } from './transport/http.js';
 
 /**
  * What a collector said about a request id: `true` it committed it, `false` it did not, `null`
@@ -32,10 +33,18 @@ export function readReceipt(rid: string, status: number, body: unknown): Receipt
 /**
  * Asks the collector behind `endpoint` whether it committed request `rid`, through the tracker's
  * `fetch` (the one its batches use: a proxy, a polyfill or a simulated network). Never rejects.
+ * `onReceipt` gets the body of a receipt about `rid` (its `ruled` ids: unchecked, read them with
+ * batch-outcome.ts `ruledIds`).
  */
-export function askReceipt(fetch: FetchFunction, endpoint: string, rid: string, timeoutMs: number): Promise<ReceiptAnswer> {
+export function askReceipt(fetch: FetchFunction, endpoint: string, rid: string, timeoutMs: number, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
   return fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }).then(
-    (response) => response.json().then((body: unknown) => readReceipt(rid, response.status, body), () => null),
+    (response) =>
+      // Read like a batch reply, at most 64 KiB: a hostile receipt must not fill memory.
+      readReply(response).then((body) => {
+        const answer = readReceipt(rid, response.status, body);
+        if (answer !== null) onReceipt?.(body as ReceiptReply);
+        return answer;
+      }),
     () => undefined,
   );
 }

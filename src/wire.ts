@@ -9,8 +9,9 @@
  * ```
  *
  * A 2xx reply body is a {@link BatchReply}. `GET {endpoint}?receipt=<rid>` answers a
- * {@link ReceiptReply}: whether a request with that `rid` was committed (the next page asks this
- * about the unload request of the last one instead of re-sending it or waiting out its lease).
+ * {@link ReceiptReply}: whether a request with that `rid` was committed, and which of its events
+ * the rules dropped (the next page asks this about the unload request of the last one instead of
+ * re-sending it or waiting out its lease).
  */
 
 /** Longest event id, in UTF-16 code units. */
@@ -66,10 +67,16 @@ export interface BatchReply {
   rules?: WireRule[];
 }
 
-/** The body of a 200 reply to `GET {endpoint}?receipt=<rid>`. */
+/**
+ * The body of a 200 reply to `GET {endpoint}?receipt=<rid>`. `ruled` (when `received`) lists the
+ * ids of that request's events the collector dropped under its rules, as the request's own
+ * {@link BatchReply} did: a page that never heard that reply accounts them `ruled`, not `sent`.
+ * Absent (an older collector) means none.
+ */
 export interface ReceiptReply {
   rid: string;
   received: boolean;
+  ruled?: string[];
 }
 
 // One check for the four string fields, whose messages differ only in the name and the limit

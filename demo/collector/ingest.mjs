@@ -109,6 +109,7 @@ async function decide(raw, url, req, ctx) {
 
   const result = ctx.store.record(parsed.batch.events, ctx.rules(), stream);
   if (rid && ctx.store.isDuplicateRequest(rid)) counters.duplicateRequests++;
+  if (rid) ctx.store.noteRuled(rid, result.ruledIds);
   counters.duplicates += result.duplicates;
   counters.ruled += result.ruled;
   ctx.stats.stored(result.accepted);
@@ -120,8 +121,9 @@ async function decide(raw, url, req, ctx) {
 
 /**
  * `GET /v1/batch?receipt=<rid>`: whether a request with that rid was committed, within the
- * request id window (the last `dedupeWindow.requests` committed requests). A page asks this about
- * the unload request of the page before instead of sending its events again.
+ * request id window (the last `dedupeWindow.requests` committed requests), and which of its
+ * events the rules dropped (`ruled`, absent when none). A page asks this about the unload request
+ * of the page before instead of sending its events again.
  * @param {import('node:http').ServerResponse} res
  * @param {URL} url
  * @param {import('./store.mjs').EventStore} store
@@ -131,8 +133,10 @@ export function handleReceipt(res, url, store) {
   if (rid === null) return sendJson(res, 400, { error: 'bad_parameter', message: 'GET on the ingest path needs ?receipt=<rid>' });
   const problem = idProblem(rid);
   if (problem) return sendJson(res, 400, { error: 'bad_parameter', message: `receipt: ${problem.replace(/^id/, 'rid')}` });
+  const received = store.wasCommitted(rid);
+  const ruled = received ? store.ruledOf(rid) : undefined;
   /** @type {import('../../dist/wire.js').ReceiptReply} */
-  const reply = { rid, received: store.wasCommitted(rid) };
+  const reply = ruled ? { rid, received, ruled } : { rid, received };
   sendJson(res, 200, reply);
 }
 

@@ -22,6 +22,10 @@ import { matchRule } from './rules.mjs';
 export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath }) {
   const eventIds = createIdWindow(eventWindow);
   const requestIds = createIdWindow(requestWindow);
+  // The ids the rules dropped, per request that had any: a receipt repeats them (wire.ts
+  // ReceiptReply `ruled`). At most as many requests as the request id window, oldest out first.
+  /** @type {Map<string, string[]>} */
+  const ruledByRequest = new Map();
   /** @type {WireEvent[]} */
   let events = [];
   // Fail at start-up, not on the first batch, when the file cannot be written.
@@ -39,6 +43,22 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
      * @param {string} rid
      */
     wasCommitted: (rid) => requestIds.has(rid),
+    /**
+     * Remembers which ids of request `rid` the rules dropped (the last attempt's say).
+     * @param {string} rid
+     * @param {string[]} ids
+     */
+    noteRuled(rid, ids) {
+      ruledByRequest.delete(rid);
+      if (ids.length === 0) return;
+      ruledByRequest.set(rid, ids);
+      if (ruledByRequest.size > requestWindow) ruledByRequest.delete(/** @type {string} */ (ruledByRequest.keys().next().value));
+    },
+    /**
+     * The ids of request `rid` the rules dropped, when it had any.
+     * @param {string} rid
+     */
+    ruledOf: (rid) => ruledByRequest.get(rid),
     /**
      * Stores the events that are neither duplicates nor dropped by a rule.
      * @param {WireEvent[]} batch
@@ -88,6 +108,7 @@ export function createEventStore({ feed, eventWindow, requestWindow, ndjsonPath 
       events = [];
       eventIds.clear();
       requestIds.clear();
+      ruledByRequest.clear();
       feed.reset();
     },
   };

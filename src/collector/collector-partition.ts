@@ -28,7 +28,7 @@ export class CollectorPartition {
       return Response.json({ ok: true });
     }
     if (route === 'GET /receipt') {
-      return Response.json({ received: this.store.hasReceipt(url.searchParams.get('rid') ?? '', Number(url.searchParams.get('since'))) });
+      return Response.json(this.store.receipt(url.searchParams.get('rid') ?? '', Number(url.searchParams.get('since'))));
     }
     if (route === 'GET /read') {
       const cursor = url.searchParams.get('cursor') ?? '';

@@ -5,7 +5,7 @@ import { inflateCapped, isGzip } from './inflate-capped.js';
 import { paramsProblem, parseBatch } from './parse-batch.js';
 import type { PartitionClient } from './partition-client.js';
 import { partitionOf } from './partition-of.js';
-import type { AppendEvent, AppendReply } from './partition-protocol.js';
+import type { AppendEvent, AppendReply, ReceiptRead } from './partition-protocol.js';
 import { readBody } from './read-body.js';
 import type { IngestOutcome } from './count-outcome.js';
 import { errorReply } from './reply.js';
@@ -97,8 +97,10 @@ export async function handleIngest(request: Request, url: URL, context: IngestCo
       replies = [await context.partitions.call<AppendReply>(partition, '/append', { events, rid, receivedAt, receipt })];
     } else {
       replies = await Promise.all(groups.map(([partition, events]) => context.partitions.call<AppendReply>(partition, '/append', { events, rid, receivedAt })));
-      // Only once every partition has committed: a receipt promises the whole request.
-      if (receipt) await context.partitions.call(receiptPartition(groups), '/receipt', receipt);
+      // Only once every partition has committed: a receipt promises the whole request (and
+      // says which of its events the rules dropped, for a page that never heard this reply).
+      const ruled = replies.flatMap((part) => part.ruled.map((r) => r.id));
+      if (receipt) await context.partitions.call(receiptPartition(groups), '/receipt', ruled.length ? { ...receipt, ruled } : receipt);
     }
   } catch (error) {
     // Some partitions may have committed: the retry finds those events as duplicates.
@@ -135,7 +137,8 @@ function receiptPartition(groups: [number, AppendEvent[]][]): number {
 }
 
 /**
- * GET {ingestPath}?receipt=<rid>: was a request with that rid committed (within the receipt TTL).
+ * GET {ingestPath}?receipt=<rid>: was a request with that rid committed (within the receipt TTL),
+ * and which of its events the rules dropped (`ruled`, as the request's own reply said).
  * A receipt lives with its request's events, so the question goes to every partition: it is
  * asked once per page load at most, while ingest saves a commit per request.
  */
@@ -147,8 +150,10 @@ export async function handleReceipt(url: URL, context: IngestContext): Promise<R
   try {
     const since = config.now() - config.receiptTtlMs;
     const path = `/receipt?rid=${encodeURIComponent(rid)}&since=${since}`;
-    const found = await Promise.all(Array.from({ length: config.partitionCount }, (_, i) => context.partitions.call<{ received: boolean }>(i, path)));
+    const found = await Promise.all(Array.from({ length: config.partitionCount }, (_, i) => context.partitions.call<ReceiptRead>(i, path)));
     const reply: ReceiptReply = { rid, received: found.some((f) => f.received) };
+    const ruled = found.flatMap((f) => f.ruled ?? []);
+    if (ruled.length) reply.ruled = ruled;
     return Response.json(reply, { headers: { 'cache-control': 'no-store' } });
   } catch (error) {
     return errorReply(503, 'unavailable', `storage did not answer: ${(error as Error).message}`, { 'retry-after': '1' });

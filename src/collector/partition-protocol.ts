@@ -31,6 +31,14 @@ export interface ReceiptWrite {
   at: number;
   ttlMs: number;
   maxReceipts: number;
+  /** Ids of the request the rules dropped (wire.ts ReceiptReply `ruled`); in /append, the partition adds its own. */
+  ruled?: string[];
+}
+
+/** The reply to GET /receipt: whether `rid` was committed, and its ruled ids (absent: none). */
+export interface ReceiptRead {
+  received: boolean;
+  ruled?: string[];
 }
 
 /** One stored event as a partition reads it back. */

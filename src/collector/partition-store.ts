@@ -1,5 +1,5 @@
 import type { SqlStorageLike } from './durable-object-types.js';
-import type { AppendReply, AppendRequest, ReadReply, ReceiptWrite, StoredEvent } from './partition-protocol.js';
+import type { AppendReply, AppendRequest, ReadReply, ReceiptRead, ReceiptWrite, StoredEvent } from './partition-protocol.js';
 
 /**
  * Most feed reads one partition lets wait at once, so memory stays bounded; past it the oldest
@@ -19,17 +19,28 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL, received_at INTEGER NOT NULL, rid TEXT)`);
   sql.exec('CREATE TABLE IF NOT EXISTS receipts (rid TEXT PRIMARY KEY, at INTEGER NOT NULL)');
   sql.exec('CREATE INDEX IF NOT EXISTS receipts_at ON receipts (at)');
+  // A request's ruled ids (JSON array, NULL: none), added to tables of earlier deploys in place.
+  if (!sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('receipts')").toArray().some((column) => column.name === 'ruled')) {
+    sql.exec('ALTER TABLE receipts ADD COLUMN ruled TEXT');
+  }
   const waiters = new Set<() => void>();
   let receiptWrites = 0;
 
   /** Remembers a committed request id; prunes by age always and by count now and then. */
-  const writeReceipt = ({ rid, at, ttlMs, maxReceipts }: ReceiptWrite): void => {
-    sql.exec('INSERT INTO receipts (rid, at) VALUES (?, ?) ON CONFLICT (rid) DO UPDATE SET at = excluded.at', rid, at);
+  const writeReceipt = ({ rid, at, ttlMs, maxReceipts, ruled }: ReceiptWrite): void => {
+    const ruledJson = ruled?.length ? JSON.stringify(ruled) : null;
+    sql.exec('INSERT INTO receipts (rid, at, ruled) VALUES (?, ?, ?) ON CONFLICT (rid) DO UPDATE SET at = excluded.at, ruled = excluded.ruled', rid, at, ruledJson);
     sql.exec('DELETE FROM receipts WHERE at < ?', at - ttlMs);
     if (++receiptWrites % 100 === 0) {
       const count = sql.exec<{ c: number }>('SELECT COUNT(*) AS c FROM receipts').one().c;
       if (count > maxReceipts) sql.exec('DELETE FROM receipts WHERE rid IN (SELECT rid FROM receipts ORDER BY at LIMIT ?)', count - maxReceipts);
     }
+  };
+
+  const readReceipt = (rid: string, since: number): ReceiptRead => {
+    const row = sql.exec<{ ruled: string | null }>('SELECT ruled FROM receipts WHERE rid = ? AND at >= ?', rid, since).toArray()[0];
+    if (!row) return { received: false };
+    return row.ruled ? { received: true, ruled: JSON.parse(row.ruled) as string[] } : { received: true };
   };
 
   const lastSeq = () => sql.exec<{ m: number }>('SELECT COALESCE(MAX(seq), 0) AS m FROM events').one().m;
@@ -52,7 +63,7 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
           if (inserted) result.accepted++;
           else result.duplicates++;
         }
-        if (request.receipt) writeReceipt(request.receipt);
+        if (request.receipt) writeReceipt({ ...request.receipt, ruled: [...(request.receipt.ruled ?? []), ...result.ruled.map((r) => r.id)] });
         return result;
       });
       if (reply.accepted > 0) {
@@ -65,9 +76,10 @@ export function createPartitionStore(sql: SqlStorageLike, transactionSync: <T>(c
     writeReceipt,
 
     /** Whether `rid` was committed at or after `since`. */
-    hasReceipt(rid: string, since: number): boolean {
-      return sql.exec('SELECT 1 AS k FROM receipts WHERE rid = ? AND at >= ?', rid, since).toArray().length > 0;
-    },
+    hasReceipt: (rid: string, since: number): boolean => readReceipt(rid, since).received,
+
+    /** Whether `rid` was committed at or after `since`, and the ids of it the rules dropped. */
+    receipt: readReceipt,
 
     /**
      * Up to `limit` events after `cursor` (`_first`, `_last` or a seq this partition gave out),

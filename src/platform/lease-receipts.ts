@@ -1,4 +1,5 @@
-import { OutboxError } from '../errors.js';
+import { ruledIds } from '../batch-outcome.js';
+import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
@@ -68,7 +69,7 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   return found;
 }
 
-function parseChunk(text: string | undefined): { id: string }[] | undefined {
+function parseChunk(text: string | undefined): OutboxEventRecord[] | undefined {
   try {
     const records = JSON.parse(text ?? '[]') as unknown;
     return Array.isArray(records) ? records : undefined;
@@ -78,29 +79,37 @@ function parseChunk(text: string | undefined): { id: string }[] | undefined {
 }
 
 // Asks for every receipt at once, then in one transaction takes acknowledged events out of their
-// chunks (counted sent) and deletes answered leases. Those chunks are under lease, so no outbox
-// has loaded them: its next read sees them after this, or not at all. Returns what to ask again.
-async function settle(core: TrackerCore, leases: readonly FoundLease[]): Promise<FoundLease[]> {
-  const { storage, options } = core;
-  const answers = await Promise.all(leases.map((lease) => askReceipt(options.fetch, options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs)));
+// chunks (counted sent, or ruled and reported) and deletes answered leases. Those chunks are under
+// lease, so no outbox has loaded them: its next read sees them after this, or not at all. The
+// ids go to `announce` (the other tabs' copies, as for any acknowledgement). Returns what to ask again.
+async function settle(core: TrackerCore, leases: readonly FoundLease[], announce: (ids: string[]) => void): Promise<FoundLease[]> {
+  const { storage, options, counters } = core;
+  // The ids a receipt lists as dropped by rule (wire.ts ReceiptReply), of its own lease only.
+  const ruled = new Set<string>();
+  const answers = await Promise.all(leases.map((lease) => askReceipt(options.fetch, options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
   const { acked, release, retry } = decideLeases(leases, answers, options.now());
   const sets: [string, string][] = [];
   const deletes = release.map((lease) => `l:${lease.rid}`);
-  let removed = 0;
+  const removed: OutboxEventRecord[] = [];
   if (acked.size) {
     for (const key of await storage!.keys('c:')) {
       const records = parseChunk(await storage!.get(key));
       if (!records) continue; // corrupt: the outbox's own read quarantines it
-      const rest = records.filter((record) => !acked.has(record?.id));
-      removed += records.length - rest.length;
+      const rest = records.filter((record) => !acked.has(record?.id) || !removed.push(record));
       if (!rest.length) deletes.push(key);
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
-    core.forget([...acked]); // this tab's own memory copies, if any
   }
   if (storage!.apply) await storage!.apply(sets, deletes);
   else await Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]);
-  core.counters.sent += removed;
+  const dropped = removed.filter((record) => ruled.has(record.id));
+  counters.sent += removed.length - dropped.length;
+  counters.dropped.ruled += dropped.length;
+  if (dropped.length) core.report(new OutboxError('ruled', `${dropped.length} events hit a collector drop rule`, { events: dropped }));
+  if (acked.size) {
+    core.forget([...acked]); // this tab's own memory copies, if any
+    announce([...acked]);
+  }
   if (release.length) void core.rescan(); // their events are free (or gone)
   return retry;
 }
@@ -110,14 +119,15 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[]): Promise
  * acknowledged and never sent again; missing -> the lease goes and they are sent at once; no
  * answer -> the lease holds them until it expires, as without receipts, while an unreachable
  * collector is asked again every {@link receiptRetryMs} (a page reloaded offline delivers soon
- * after the network is back, not a lease later). Returns the stop.
+ * after the network is back, not a lease later). `announce` gets the ids that left (the tab
+ * leader tells the other tabs, which forget their copies). Returns the stop.
  */
-export function followReceipts(core: TrackerCore, found: readonly FoundLease[]): () => void {
+export function followReceipts(core: TrackerCore, found: readonly FoundLease[], announce: (ids: string[]) => void): () => void {
   let pending = [...found];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const run = async () => {
     try {
-      pending = await settle(core, pending);
+      pending = await settle(core, pending, announce);
     } catch (error) {
       pending = [];
       core.report(new OutboxError('storage', 'settling leases failed; they expire as usual', { cause: error }));

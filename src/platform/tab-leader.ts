@@ -60,13 +60,11 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     if (acked.length) post();
     channel.close();
   });
-  stops.push(
-    core.onAcknowledged((ids) => {
-      if (!leader) return;
-      acked.push(...ids);
-      timer ??= setTimeout(post, 100);
-    }),
-  );
+  const announce = (ids: readonly string[]) => {
+    acked.push(...ids);
+    timer ??= setTimeout(post, 100);
+  };
+  stops.push(core.onAcknowledged((ids) => leader && announce(ids)));
   if (!locks?.request) {
     leader = true;
     return sendAlone(core);
@@ -99,7 +97,8 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
       await core.resync();
       core.setSending(true);
       void roles();
-      if (!abort.signal.aborted) stops.push(followReceipts(core, leases));
+      // What a receipt acknowledged leaves the other tabs too (their copies would wait forever).
+      if (!abort.signal.aborted) stops.push(followReceipts(core, leases, announce));
       return held; // kept for the tab's life: the browser releases it when the tab goes
     })
     .catch(() => {

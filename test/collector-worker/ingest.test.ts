@@ -69,6 +69,19 @@ describe('ingest stores and answers per event', () => {
     for (const rid of ['wide', 'empty']) expect(await (await call(`/v1/batch?receipt=${rid}`)).json()).toEqual({ rid, received: true });
   });
 
+  it('a receipt lists the ids the rules dropped, in one partition or many (wire.ts ReceiptReply.ruled)', async () => {
+    const call = collector({ partitionCount: 16, rules: [{ name: 'debug', ttlMs: 60_000 }] });
+    const narrow = [event({ name: 'debug', sourceId: 'u1' }), event({ sourceId: 'u1' })];
+    const wide = Array.from({ length: 40 }, (_, i) => event({ name: i % 10 === 3 ? 'debug' : 'click', sourceId: `s${i}` }));
+    expect((await post(call, batchBody(narrow), { rid: 'narrow' })).json).toMatchObject({ ruled: [narrow[0]!.id] });
+    expect((await post(call, batchBody(wide), { rid: 'wide' })).json).toMatchObject({ accepted: 36 });
+    await abortAllDurableObjects();
+    const receipt = async (rid: string) => (await call(`/v1/batch?receipt=${rid}`)).json() as Promise<{ ruled?: string[] }>;
+    expect(await receipt('narrow')).toEqual({ rid: 'narrow', received: true, ruled: [narrow[0]!.id] });
+    const ruledWide = wide.filter((e) => e.name === 'debug').map((e) => e.id);
+    expect((await receipt('wide')).ruled?.sort()).toEqual(ruledWide.sort());
+  });
+
   it('keeps receipts bounded: past maxReceipts a partition forgets the oldest', async () => {
     let now = 1_000_000;
     const call = collector({ partitionCount: 1, maxReceipts: 50, now: () => ++now });

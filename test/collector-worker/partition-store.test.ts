@@ -63,6 +63,36 @@ describe('partition store', () => {
     });
   });
 
+  it('keeps the ids the rules dropped with the receipt: its own and those the front passes in', async () => {
+    await withStore((store) => {
+      const receipt = { at: 1000, ttlMs: 500, maxReceipts: 10 };
+      store.append({ events: [ev('a'), ev('b', 0)], rid: 'r1', receivedAt: 1000, receipt: { rid: 'r1', ...receipt } });
+      store.append({ events: [ev('c')], rid: 'r2', receivedAt: 1000, receipt: { rid: 'r2', ...receipt } });
+      store.writeReceipt({ rid: 'r3', ...receipt, ruled: ['x', 'y'] });
+      expect(store.receipt('r1', 900)).toEqual({ received: true, ruled: ['b'] });
+      expect(store.receipt('r2', 900)).toEqual({ received: true });
+      expect(store.receipt('r3', 900)).toEqual({ received: true, ruled: ['x', 'y'] });
+      expect(store.receipt('r1', 1001)).toEqual({ received: false });
+    });
+  });
+
+  it('adds the ruled column to a receipts table of an earlier deploy, keeping its receipts', async () => {
+    const stub = env.OUTBOX_PARTITIONS.get(env.OUTBOX_PARTITIONS.idFromName(`store-${Math.random()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const { sql } = state.storage;
+      // The object's constructor made today's table: put back the one an earlier deploy made.
+      sql.exec('DROP TABLE receipts');
+      sql.exec('CREATE TABLE receipts (rid TEXT PRIMARY KEY, at INTEGER NOT NULL)');
+      sql.exec("INSERT INTO receipts (rid, at) VALUES ('old', 1000)");
+      const store = createPartitionStore(sql, (closure) => state.storage.transactionSync(closure));
+      expect(store.receipt('old', 0)).toEqual({ received: true });
+      store.append({ events: [ev('a', 0)], rid: 'new', receivedAt: 1000, receipt: { rid: 'new', at: 1000, ttlMs: 500, maxReceipts: 10 } });
+      expect(store.receipt('new', 0)).toEqual({ received: true, ruled: ['a'] });
+      // A second start (every object wake-up) finds the column there.
+      expect(createPartitionStore(sql, (closure) => state.storage.transactionSync(closure)).receipt('new', 0)).toEqual({ received: true, ruled: ['a'] });
+    });
+  });
+
   it(`lets at most ${maxWaiters} long polls wait: the next one ends the oldest (not itself); an append wakes them all`, async () => {
     await withStore(async (store) => {
       const done = new Set<number>();

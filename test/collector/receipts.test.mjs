@@ -49,6 +49,18 @@ describe('receipts', () => {
     expect(await call(collector, path)).toMatchObject({ status: 400, json: { error: 'bad_parameter' } });
   });
 
+  it('a receipt lists the ids the rules dropped (wire.ts ReceiptReply.ruled), as the request\'s reply did', async () => {
+    const collector = await start({ rules: [{ name: 'debug', ttlMs: 60_000 }], dedupeWindow: { requests: 2 } });
+    const dropped = event({ name: 'debug' });
+    await post(collector, batchBody([dropped, event()]), { query: { rid: 'r1' } });
+    await post(collector, batchBody([event()]), { query: { rid: 'r2' } });
+    expect((await receipt(collector, 'r1')).json).toEqual({ rid: 'r1', received: true, ruled: [dropped.id] });
+    expect((await receipt(collector, 'r2')).json).toEqual({ rid: 'r2', received: true });
+    // Past the window the request is forgotten, its ruled ids with it.
+    await post(collector, batchBody([event()]), { query: { rid: 'r3' } });
+    expect((await receipt(collector, 'r1')).json).toEqual({ rid: 'r1', received: false });
+  });
+
   it('reset() forgets receipts', async () => {
     const collector = await start();
     await post(collector, batchBody([event()]), { query: { rid: 'r1' } });

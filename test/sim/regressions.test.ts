@@ -387,3 +387,36 @@ describe('holes the simulation found', () => {
       ),
     ));
 });
+
+// Found by random seeds after issue 9's first round (docs/durability.md, "Open findings" then):
+// a new sender settles a crashed page's leases through the collector's receipts (wire.ts
+// ReceiptReply, src/platform/lease-receipts.ts). Each history below is a shrunk random one.
+describe('receipts of a crashed page', () => {
+  const crashed: SimConfig = { ...config, storage: true, coordinate: true, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, storageLatencyMs: 0, storageApply: false, seed: 0 };
+  const none = { props: 'none', source: 'none', pick: 0 } as const;
+  const crash: Step = { t: 'crash', tab: 0, reload: false };
+
+  // seed -446231129: one coordinated tab sends an event the collector's rule drops and crashes
+  // before the reply; the next page asked the receipt ({received: true}) and counted it sent.
+  it('an event the collector ruled, acknowledged by a receipt, is counted and reported ruled', () =>
+    holds({ config: { ...crashed, reentrant: true, latencyMs: 500 }, script: [], steps: [track({ ...none, name: 'ruled' }), advance(6), crash, track({ ...none, id: 'empty' })] }));
+
+  // seed -951344364: a burst of 236, a crash with a request in flight, the clock back an hour.
+  it('a ruled event in the burst a crashed page had in flight is reported ruled, after a clock jump back', () =>
+    holds({ config: crashed, script: [], steps: [advance(3), { t: 'burst', tab: 0, count: 236, sources: 1 }, track(none), advance(2), crash, { t: 'jump', ms: -3_600_000 }] }));
+
+  // seed -330039759: a burst of 63, a crash 135 ms later.
+  it('a ruled event among many a crashed page had sent is reported ruled', () =>
+    holds({ config: crashed, script: [], steps: [{ t: 'burst', tab: 0, count: 63, sources: 1 }, advance(135), crash, track(none)] }));
+
+  // A simulator fix (seed -115747502): the history tore a chunk (chunkGarbage), then damaged a
+  // record of the same chunk: the simulator parsed the torn chunk and the history threw.
+  it('damaging a record of a chunk already torn changes nothing (the simulator does not throw)', () =>
+    holds({ config: { ...crashed, coordinate: false, reentrant: true, latencyMs: 1 }, script: [], steps: [{ t: 'burst', tab: 0, count: 1, sources: 1 }, advance(2), { t: 'corrupt', what: 'chunkGarbage', pick: 0 }, { t: 'corrupt', what: 'recordBadProperties', pick: 0 }, { t: 'flush', tab: 0, timeoutMs: 0 }] }));
+
+  // seed -1122189457: three tabs; tab 2 (not the sender) send()s one event, the sender crashes
+  // with it in flight, the next sender's receipt acknowledges it, but only that tab forgot it:
+  // tab 2 kept its copy and its flush() never resolved true.
+  it('events a receipt acknowledged leave every tab: the tracking tab flush() resolves true', () =>
+    holds({ config: { ...crashed, tabs: 3, reentrant: true, latencyMs: 1 }, script: [], steps: [{ t: 'send', tab: 2, events: [{ ...valid, ...none }] }, advance(6), crash, track(none)] }));
+});

@@ -398,8 +398,14 @@ export async function runHistory(history: History): Promise<HistoryResult> {
       case 'recordMissingTimestamp':
       case 'recordBadProperties': {
         if (!chunk) return;
-        const records = JSON.parse(storage.map.get(chunk)!) as Record<string, unknown>[];
-        if (!records.length) return;
+        // A chunk the history already tore (chunkGarbage) has no record left to damage.
+        let records: Record<string, unknown>[];
+        try {
+          records = JSON.parse(storage.map.get(chunk)!) as Record<string, unknown>[];
+        } catch {
+          return;
+        }
+        if (!Array.isArray(records) || !records.length) return;
         const victim = records[pick % records.length]!;
         if (what === 'recordMissingTimestamp') delete victim.timestamp;
         else victim.properties = 'not an object';

@@ -90,8 +90,8 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
   let requests = 0;
   let overRead = 0;
   let jumps = 0;
-  /** Request ids of batches the collector committed (stored or ruled every event). */
-  const committed = new Set<string>();
+  /** Request ids of batches the collector committed (stored or ruled every event), with the ids it ruled. */
+  const committed = new Map<string, string[]>();
   const record = (id: string) => {
     let entry = ids.get(id);
     if (!entry) ids.set(id, (entry = { stored: false, ruled: false }));
@@ -191,7 +191,10 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
 
   async function answerReceipt(rid: string, signal: AbortSignal | undefined): Promise<Response> {
     await wait(clock, latencyMs, signal);
-    const body: ReceiptReply = { rid, received: committed.has(rid) };
+    // As the real collectors answer (wire.ts ReceiptReply): the request's ruled ids, when any.
+    const ruled = committed.get(rid);
+    const body: ReceiptReply = { rid, received: ruled !== undefined };
+    if (ruled?.length) body.ruled = ruled;
     return new Response(JSON.stringify(body), { status: 200 });
   }
 
@@ -234,7 +237,7 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
         accepted++;
       }
     }
-    if (rid !== null) committed.add(rid);
+    if (rid !== null) committed.set(rid, ruled);
     return new Response(replyBody(reply.kind === 'ok' ? reply : { kind: 'ok', body: 'reply' }, accepted, duplicates, ruled), { status: 200 });
   }
 

@@ -1,7 +1,8 @@
 // The receipt decisions, table-driven: what a collector's reply means (src/receipts.ts), and what
 // a new sender does with the leases it found once the answers are in (platform/lease-receipts.ts).
 import { describe, expect, it } from 'vitest';
-import { readReceipt, receiptSettleMs, receiptUrl } from '../../src/receipts.js';
+import { ruledIds } from '../../src/batch-outcome.js';
+import { askReceipt, readReceipt, receiptSettleMs, receiptUrl } from '../../src/receipts.js';
 import { decideLeases, receiptRetryMs, type FoundLease } from '../../src/platform/lease-receipts.js';
 
 describe('readReceipt', () => {
@@ -51,5 +52,50 @@ describe('decideLeases', () => {
     const decision = decideLeases([lease('batch', ['a', 'b']), lease('unload', ['b', 'c'])], [false, true], now);
     expect([...decision.acked].sort()).toEqual(['b', 'c']);
     expect(decision.release.map((l) => l.rid)).toEqual(['batch', 'unload']);
+  });
+});
+
+describe('a receipt\'s ruled ids (wire.ts ReceiptReply.ruled)', () => {
+  const receipt = (body: unknown, status = 200) => () => Promise.resolve(new Response(JSON.stringify(body), { status }));
+  // What lease-receipts.ts takes from a receipt: its body, read by ruledIds against the lease's own ids.
+  async function ruledOf(fetch: () => Promise<Response>, ids = ['a', 'b']) {
+    let ruled: string[] | undefined;
+    const answer = await askReceipt(fetch, 'https://c.example/v1/batch', 'r', 1000, (reply) => (ruled = [...ruledIds(reply, ids)]));
+    return { answer, ruled };
+  }
+
+  it.each([
+    ['listed ids of the lease', { rid: 'r', received: true, ruled: ['a'] }, { answer: true, ruled: ['a'] }],
+    ['absent (an older collector): none', { rid: 'r', received: true }, { answer: true, ruled: [] }],
+    ['ids of no event of the lease are ignored', { rid: 'r', received: true, ruled: ['x', 'b'] }, { answer: true, ruled: ['b'] }],
+    ['not an array: none', { rid: 'r', received: true, ruled: 'a' }, { answer: true, ruled: [] }],
+    ['non-strings: none', { rid: 'r', received: true, ruled: [1, null, { id: 'a' }] }, { answer: true, ruled: [] }],
+    ['a receipt about another rid is not read', { rid: 'other', received: true, ruled: ['a'] }, { answer: null, ruled: undefined }],
+  ] as const)('%s', async (_, body, want) => {
+    expect(await ruledOf(receipt(body))).toEqual(want);
+  });
+
+  it('a 404, a body that is not JSON, and no answer hand over nothing', async () => {
+    expect(await ruledOf(receipt({ rid: 'r', received: true, ruled: ['a'] }, 404))).toEqual({ answer: null, ruled: undefined });
+    expect(await ruledOf(() => Promise.resolve(new Response('{"rid": "r", "ruled": [', { status: 200 })))).toEqual({ answer: null, ruled: undefined });
+    expect(await ruledOf(() => Promise.reject(new TypeError('offline')))).toEqual({ answer: undefined, ruled: undefined });
+  });
+
+  it('a reply past 64 KiB is not read whole: cancelled, and no answer (null)', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const chunk = new TextEncoder().encode(`{"rid":"r","received":true,"pad":"${'x'.repeat(16_000)}`);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    expect(await ruledOf(() => Promise.resolve(new Response(endless, { status: 200 })))).toEqual({ answer: null, ruled: undefined });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(10);
   });
 });

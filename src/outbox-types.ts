@@ -1,0 +1,72 @@
+import type { QueuedEvent } from './event.js';
+import type { ActiveRule } from './rules.js';
+
+// The durable outbox's contract (createOutbox in outbox.ts implements it): what the engine and the
+// platform integrations may ask of it, and what it tells them back.
+
+/** An event the durable outbox knows, with the chunk (storage key) that holds it. */
+export interface StoredEvent extends QueuedEvent {
+  chunk?: string;
+  /** True once its chunk is known to be in storage (our write succeeded, or it was loaded). */
+  stored?: boolean;
+}
+
+/** The durable queue over a {@link StorageAdapter} (outbox.ts `createOutbox`). */
+export interface Outbox {
+  /** Queues an event for writing; all appends of one tick become one chunk, one write. */
+  append(event: StoredEvent): void;
+  /** Forgets events for good (acknowledged or dropped): their chunks are deleted or rewritten. */
+  remove(events: readonly StoredEvent[]): void;
+  /**
+   * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
+   * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
+   * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
+   * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
+   * event known before is gone from storage (acknowledged) or leased by someone else.
+   */
+  load(all?: boolean): Promise<LoadResult>;
+  /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
+  forget(events: readonly StoredEvent[]): void;
+  /**
+   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
+   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
+   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
+   */
+  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
+  /** Ends a lease (the request finished, whatever its outcome). */
+  release(leaseId: string): void;
+  saveRules(rules: readonly ActiveRule[]): void;
+  /** The stored rules, validated and capped like a reply's (rules.ts `restoreRules`). */
+  loadRules(): Promise<ActiveRule[]>;
+  /** Resolves when every write queued so far has reached storage. */
+  idle(): Promise<void>;
+}
+
+/** What {@link Outbox.load} found. */
+export interface LoadResult {
+  events: StoredEvent[];
+  nextLeaseExpiry: number | undefined;
+  taken(event: StoredEvent): boolean;
+}
+
+/** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
+export type CorruptKind = 'events' | 'lease' | 'rules';
+
+/** Settings of outbox.ts `createOutbox`. */
+export interface OutboxSettings {
+  /** Tells this writer's chunks apart from other tabs'. */
+  writerId: string;
+  now: () => number;
+  /** A write failed (reported once per streak of failures). */
+  onError: (error: unknown) => void;
+  /**
+   * Stored values that could not be used were quarantined (deleted or rewritten without them):
+   * `count` event records (an unparseable chunk counts as one), or leases, or rules.
+   */
+  onCorrupt: (kind: CorruptKind, count: number, records?: unknown[]) => void;
+  /** Events per chunk. @default 100 */
+  chunkEvents?: number;
+  /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
+  maxLeaseMs?: number;
+}
+

@@ -1,0 +1,45 @@
+import { utf8Length } from './event.js';
+import type { StoredEvent } from './outbox-types.js';
+import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
+
+// The stored form of the outbox's events (chunks: JSON arrays of wire records) and how a record is
+// read back. Everything read from storage is untrusted: these refuse rather than throw.
+
+// One join: a flat string, which storage clones in one copy (appending built a tree of two
+// nodes per event that the structured clone had to walk and flatten first).
+/** A chunk's stored text: a JSON array of the events' wire records. */
+export const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
+
+/** JSON.parse that answers undefined for a torn or foreign value: skipped, never fatal. */
+export function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rebuilds a queued event from its stored wire form, or undefined when it is not a valid wire
+ * format v1 event (it would poison its batch). Its `json` is re-serialized from the parsed record
+ * (same content) and `seq` is set by the tracker when it takes the event in.
+ */
+export function restoreEvent(record: unknown, chunk: string): StoredEvent | undefined {
+  if (eventProblem(record)) return undefined;
+  const event = record as { id: string; name: string; sourceId?: string; stream?: string };
+  const json = JSON.stringify(record);
+  // The event object is one level above its properties (wire.ts counts properties as depth 1).
+  if (jsonDepthExceeds(json, maxDepth + 1)) return undefined;
+  return {
+    id: event.id,
+    name: event.name,
+    sourceId: event.sourceId ?? '',
+    stream: event.stream ?? '',
+    json,
+    bytes: utf8Length(json),
+    seq: 0,
+    chunk,
+    stored: true,
+  };
+}
