@@ -33,6 +33,9 @@ export function ruledEvents<E extends { id: string }>(reply: unknown, events: re
   return Array.isArray(listed) ? events.filter((e) => listed.includes(e.id)) : [];
 }
 
+/** The same for bare ids (a receipt's `ruled`, wire.ts `ReceiptReply`, against a lease's ids). */
+export const ruledIds = (reply: unknown, ids: readonly string[]): string[] => ruledEvents(reply, ids.map((id) => ({ id }))).map((e) => e.id);
+
 /** What a batch's outcome means (see {@link decideSettle}). */
 export interface Settlement {
   decision: BatchDecision;
