@@ -64,7 +64,6 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   const flushWaiters = createFlushWaiters(timers);
   const leftListeners = new Set<(ids: readonly string[]) => void>();
   const stops: (() => void)[] = [];
-  let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
 
   // Resolves flush() calls once nothing they were waiting for remains. Before storage is read, an
   // empty queue does not mean delivered: the backlog is not in yet.
@@ -80,7 +79,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     startBatch: (batch) => queueDelivery.startBatch(batch),
     rescan: () => void storageLink.rescan(),
   });
-  const rules = createRuleBook(queueModel, () => queueDelivery, () => storageLink.outbox);
+  const rules = createRuleBook(queueModel, () => queueDelivery, () => storageLink.linkedOutbox);
   const queueDelivery = createDelivery({
     ...options,
     transport: options.transport ?? createHttpTransport(options),
@@ -88,14 +87,14 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     queueScheduler,
     counters,
     report,
-    outbox: () => storageLink.outbox,
+    linkedOutbox: () => storageLink.linkedOutbox,
     owner: () => storageLink.owner,
     applyRules: rules.applyReply,
     onLeft,
     settleWaiters,
   });
   const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, ruleBook: rules, counters, report, settleWaiters, onLeft });
-  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report, onTracked: () => onTracked?.() });
+  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report });
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
@@ -115,7 +114,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     queueScheduler.soon();
     settleWaiters();
     return done.then(async (delivered) => {
-      await storageLink.outbox?.idle();
+      await storageLink.linkedOutbox?.idle();
       return delivered;
     });
   }
@@ -130,7 +129,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     queueScheduler.isClosed = true;
     queueScheduler.stopTimer();
     stops.splice(0).forEach((stopTimer) => stopTimer());
-    await storageLink.outbox?.idle();
+    await storageLink.linkedOutbox?.idle();
     return delivered;
   }
 
@@ -149,7 +148,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     stops.push(() => timers.clearTimeout(statsTimer));
   }
 
-  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, onLeft, leftListeners, setOnTracked: (listener) => (onTracked = listener) });
+  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, onLeft, leftListeners, intake });
   for (const integration of platformDefaults.integrations) {
     const stopTimer = integration(core);
     if (stopTimer) stops.push(stopTimer);

@@ -3,6 +3,7 @@ import type { TrackerCore } from '../integration.js';
 import type { ResolvedOptions } from '../options.js';
 import { healthy } from '../queue-backoff.js';
 import type { StatsCounters } from '../stats.js';
+import type { Intake } from './intake.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { Scheduler } from './scheduler.js';
 import type { StorageLink } from './storage-link.js';
@@ -20,8 +21,8 @@ export interface CoreViewSettings {
   onLeft(ids: readonly string[]): void;
   /** The listeners told of events that left the outbox for good. */
   leftListeners: Set<(ids: readonly string[]) => void>;
-  /** Sets the one listener told after each event is queued. */
-  setOnTracked(listener: (() => void) | undefined): void;
+  /** Holds the one listener told after each event is queued. */
+  intake: Intake;
 }
 
 /**
@@ -57,19 +58,19 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
     holdBack(events, until, rid) {
       queueModel.hold(events as Entry[], until);
       counters.unloadSent += events.length;
-      storageLink.outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
+      storageLink.linkedOutbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
       queueScheduler.arm();
     },
     acknowledge(events) {
       const done = settledElsewhere(events as Entry[]);
-      storageLink.outbox?.remove(done);
+      storageLink.linkedOutbox?.remove(done);
       counters.sent += done.length;
       if (done.length) settings.onLeft(done.map((e) => e.id));
       settings.settleWaiters();
     },
     onTracked(listener) {
-      settings.setOnTracked(listener);
-      return () => settings.setOnTracked(undefined);
+      settings.intake.onTracked = listener;
+      return () => (settings.intake.onTracked = undefined);
     },
     wake(resetBackoff) {
       if (resetBackoff) queueScheduler.backoff = healthy;
@@ -85,7 +86,7 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
     forget(ids) {
       const set = new Set(ids);
       const done = settledElsewhere([...queueModel.deque.values()].filter((entry) => set.has(entry.id)));
-      storageLink.outbox?.forget(done);
+      storageLink.linkedOutbox?.forget(done);
       settings.settleWaiters();
     },
     onAcknowledged(listener) {

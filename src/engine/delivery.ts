@@ -17,7 +17,7 @@ export interface DeliverySettings extends SettleSettings {
   counters: StatsCounters;
   report(error: OutboxError): void;
   /** The durable outbox, once storage is attached. */
-  outbox(): Outbox | undefined;
+  linkedOutbox(): Outbox | undefined;
   /** Whether this tab read the shared outbox to send it (its evictions are its to count). */
   owner(): boolean;
   /** Called with every acknowledged reply: its drop rules apply. */
@@ -46,7 +46,7 @@ export const records = (events: readonly Entry[]): OutboxEventRecord[] => events
 
 /** Creates {@link Delivery} over the queue model, the scheduler and the transport. */
 export function createDelivery(settings: DeliverySettings): Delivery {
-  const { now, queueModel, queueScheduler, counters, report, outbox } = settings;
+  const { now, queueModel, queueScheduler, counters, report, linkedOutbox: outbox } = settings;
   const onLeft = (events: readonly Entry[]) => settings.onLeft(events.map((e) => e.id));
 
   function startBatch(batch: Batch): void {

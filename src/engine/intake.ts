@@ -18,8 +18,6 @@ export interface IntakeSettings {
   ruleBook: RuleBook;
   storageLink: StorageLink;
   report(error: OutboxError): void;
-  /** Told after each event is queued (the unload path, while the page hides). */
-  onTracked(): void;
 }
 
 /** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
@@ -34,6 +32,8 @@ export interface Intake {
   storeEntry(entry: Entry): void;
   /** Stores an entry tracked: the unload path is told, and the flush interval starts. */
   enqueueEntry(entry: Entry): void;
+  /** The one listener told after each event tracked is queued (the unload path, while the page hides). */
+  onTracked?: (() => void) | undefined;
 }
 
 /** Creates the {@link Intake}. */
@@ -47,11 +47,11 @@ export function createIntake(settings: IntakeSettings): Intake {
     const out = queueModel.add(entry);
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
-    settings.storageLink.outbox?.append(entry);
+    settings.storageLink.linkedOutbox?.append(entry);
     if (out.length) settings.queueDelivery.evicted(out);
   }
 
-  return {
+  const intake: Intake = {
     get nextSeq() {
       return seq;
     },
@@ -82,8 +82,9 @@ export function createIntake(settings: IntakeSettings): Intake {
     storeEntry,
     enqueueEntry(entry) {
       storeEntry(entry);
-      settings.onTracked();
+      intake.onTracked?.();
       queueScheduler.tracked();
     },
   };
+  return intake;
 }

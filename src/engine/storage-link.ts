@@ -33,7 +33,7 @@ export interface StorageLinkSettings {
  * writers stored (rescan), and reloads it all for a new sender (resync).
  */
 export interface StorageLink {
-  readonly outbox: Outbox | undefined;
+  readonly linkedOutbox: Outbox | undefined;
   readonly storage: StorageAdapter | undefined;
   /** Whether this tab read the shared outbox to send it: from then on its evictions are its to count. */
   readonly owner: boolean;
@@ -144,7 +144,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
   }
 
   return {
-    get outbox() {
+    get linkedOutbox() {
       return outbox;
     },
     get storage() {
