@@ -1,7 +1,7 @@
 import { createFlushWaiters } from './flush-waiters.js';
 import type { TrackOptions } from './event.js';
 import type { PlatformDefaults } from './integration.js';
-import { maxTimerDelayMs, resolveOptions, type TrackerOptions } from './options.js';
+import { resolveOptions, type TrackerOptions } from './options.js';
 import type { ActiveRule } from './rules.js';
 import { createReporter } from './reporter.js';
 import { createStatsCounters, snapshotStats, type TrackerStats } from './stats.js';
@@ -12,7 +12,7 @@ import { createIntake } from './engine/intake.js';
 import { createQueueModel } from './engine/queue-model.js';
 import { createRuleBook } from './engine/rule-book.js';
 import { createScheduler } from './engine/scheduler.js';
-import { createSendCall, type SendEventInput, type SendResult } from './engine/send-call.js';
+import { createSendCall, waitMs, type SendEventInput, type SendResult } from './engine/send-call.js';
 import { createStorageLink, minLeaseCapMs } from './engine/storage-link.js';
 import { testConnection, type ConnectionTestResult } from './engine/test-connection.js';
 
@@ -45,9 +45,6 @@ export interface Tracker {
   rules(): readonly ActiveRule[];
 }
 
-const defaultWaitMs = 30_000;
-// A wait the caller gave: a number of ms up to what a timer can wait, else the default.
-const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : defaultWaitMs);
 
 /**
  * Creates a tracker on a given platform: its integrations and default storage. `createTracker`
@@ -157,7 +154,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
 
   return {
     track,
-    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, validWaitMs: waitMs, batchLimits }),
+    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, batchLimits }),
     flush,
     close,
     stats,

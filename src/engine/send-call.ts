@@ -1,6 +1,6 @@
 import { cutBatch } from '../batch.js';
 import { OutboxError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { maxTimerDelayMs, type ResolvedOptions } from '../options.js';
 import type { StatsCounters } from '../stats.js';
 import type { TrackOptions } from '../event.js';
 import type { Intake } from './intake.js';
@@ -23,6 +23,12 @@ export interface SendResult {
   pending: number;
 }
 
+/**
+ * The wait a caller gave send(), flush() or close(): a number of ms up to what a timer can wait,
+ * else the default (30 s).
+ */
+export const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : 30_000);
+
 /** What {@link createSendCall} works with. */
 export interface SendCallSettings {
   options: ResolvedOptions;
@@ -31,8 +37,6 @@ export interface SendCallSettings {
   queueScheduler: Scheduler;
   intake: Intake;
   report(error: OutboxError): void;
-  /** A wait the caller gave, made valid. */
-  validWaitMs(ms: unknown): number;
   /** The batch limits (maxBatchEvents, maxBatchBytes), built once by the tracker. */
   batchLimits: { maxEvents: number; maxBytes: number };
 }
@@ -83,7 +87,7 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
       }
       if (!open) resolve();
       settings.queueScheduler.soon();
-      timeout = options.timers.setTimeout(() => resolve(), settings.validWaitMs(timeoutMs));
+      timeout = options.timers.setTimeout(() => resolve(), waitMs(timeoutMs));
     });
     options.timers.clearTimeout(timeout);
     const sent = entries.filter((e) => e.acked).length;
