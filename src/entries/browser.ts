@@ -34,7 +34,7 @@ function autoStart(): void {
   const init = calls.find((call): call is ['init', TrackerOptions] => Array.isArray(call) && call[0] === 'init');
   const options = { ...optionsFrom(script?.dataset ?? {}), ...init?.[1] } as TrackerOptions;
   if (!options.endpoint) {
-    if (calls.length) console.warn('[outbox] calls are queued but no tracker starts: give the script tag a data-endpoint, or queue ["init", { endpoint }]');
+    if (calls.length) console.warn('[outbox] calls queued, no tracker: set data-endpoint or queue ["init", { endpoint }]');
     return;
   }
   let tracker: Tracker;
