@@ -30,7 +30,8 @@ export const deferRefreshMs = 1000;
  * Events that do not fit stay queued (and stored) for later or for the next page.
  */
 export const pageLifecycle: Integration = (core) => {
-  if (!core.options.unload || typeof window === 'undefined' || typeof document === 'undefined') return;
+  // Installed by platformDefaults only where window and document exist.
+  if (!core.options.unload) return;
   const { options } = core;
   const transport = createUnloadTransport(options);
   // Events this page handed to the browser, and until when they are held back.
