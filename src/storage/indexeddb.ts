@@ -134,7 +134,9 @@ function connect(options: IndexedDbStorageOptions) {
     async keys(prefix) {
       const range = prefix ? IDBKeyRange.bound(prefix, `${prefix}\uffff`) : undefined;
       const keys = await run('readonly', (objectStore) => promisifyRequest(objectStore.getAllKeys(range)));
-      return keys.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix));
+      // Every key in the range starts with the prefix (IndexedDB compares strings by code unit);
+      // without one, keys another library stored may be numbers or dates.
+      return keys.filter((key): key is string => typeof key === 'string');
     },
     apply: (sets, deletes) =>
       write((objectStore) => {
