@@ -79,18 +79,12 @@ function connect(options: IndexedDbStorageOptions) {
         if (store === current) reopen();
         reject(new OutboxError('storage', `IndexedDB "${database}" did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      const settle = (done: () => void) => {
-        clearTimeout(timer);
-        done();
-      };
       // `indexedDB` may be missing or throw on access (sandboxed frames, disabled storage): the
       // store function then throws synchronously, and this promise rejects with it.
       Promise.resolve()
         .then(() => current(mode, (objectStore) => (adopt(objectStore.transaction.db), work(objectStore))))
-        .then(
-          (value) => settle(() => resolve(value)),
-          (error: unknown) => settle(() => reject(error)),
-        );
+        .finally(() => clearTimeout(timer))
+        .then(resolve, reject);
     });
   }
 
