@@ -181,10 +181,7 @@ export const pageLifecycle: Integration = (core) => {
   // Where fetchLater exists, the deferred request follows the queue. Polled rather than pushed:
   // the tracker has no change events, and this costs one pass over the queue per second.
   let refresh: ReturnType<typeof setInterval> | undefined;
-  const stopRefresh = () => {
-    clearInterval(refresh);
-    refresh = undefined;
-  };
+  const stopRefresh = () => clearInterval(refresh);
   if (typeof (globalThis as { fetchLater?: unknown }).fetchLater === 'function') refresh = setInterval(refreshDeferred, deferRefreshMs);
   // An acknowledged event must not stay in the deferred request: the browser would send it again
   // at teardown (seen within a second of the last acknowledgement). The next refresh rebuilds it.
