@@ -59,8 +59,8 @@ function autoStart(): void {
 function optionsFrom(data: DOMStringMap): Partial<TrackerOptions> {
   const options: Record<string, unknown> = {};
   const known = defaults as Record<string, unknown>;
-  for (const [key, value] of Object.entries(data)) {
-    if (value === undefined) continue;
+  // A dataset's values are all strings (DOMStringMap's type allows undefined for absent keys).
+  for (const [key, value] of Object.entries(data) as [string, string][]) {
     const kind = key === 'retry' ? 'number' : typeof known[key];
     if (key === 'endpoint' || key === 'sourceId' || kind === 'string') options[key] = value;
     else if (key === 'storage') options.storage = value === 'memory' || value === 'false' ? false : undefined;
