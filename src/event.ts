@@ -121,11 +121,9 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
-      i++;
-    } else bytes += 2;
+    bytes += code < 0x800 ? 1 : 2;
+    // A surrogate pair: 2 UTF-16 units, 4 bytes.
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) i++;
   }
   return bytes;
 }
