@@ -59,7 +59,7 @@ export const pageLifecycle: Integration = (core) => {
     // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
     const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if (!(inFlight && (isStored || !includeInFlight)) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
+      if ((isStored ? !inFlight && !follower : !inFlight || includeInFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) {
         if (!isStored) memoryOnly.push(event);
         else if (stored.length < limit) stored.push(event);
       }
