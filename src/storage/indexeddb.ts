@@ -37,12 +37,11 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions = {}): S
  * memory instead. Browsers get this as their default storage.
  */
 export async function openIndexedDbStorage(options: IndexedDbStorageOptions = {}): Promise<StorageAdapter> {
-  const { storage, run } = connect(options);
-  await run('readwrite', (store) => {
+  const { storage, write } = connect(options);
+  await write((store) => {
     store.put('', probeKey);
     store.delete(probeKey);
-    return promisifyRequest(store.transaction);
-  });
+  }, false);
   return storage;
 }
 
@@ -143,5 +142,5 @@ function connect(options: IndexedDbStorageOptions) {
       return () => void listeners.delete(listener);
     },
   };
-  return { storage, run };
+  return { storage, write };
 }
