@@ -59,7 +59,7 @@ export function serializeEvent(
     if (stream !== undefined) json += `,"stream":${JSON.stringify(stream)}`;
     if (properties !== undefined) {
       const flat = isFlat(properties as object);
-      const text = flat ? JSON.stringify(properties) : JSON.stringify(properties, replacer);
+      const text = JSON.stringify(properties, flat ? undefined : replacer);
       // A Date, URL, boxed String or a toJSON returning a string serializes to a non-object,
       // which the collector refuses (and with it the whole batch).
       if (typeof text !== 'string' || text.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
