@@ -61,8 +61,9 @@ export function serializeEvent(
       const flat = isFlat(properties as object);
       const text = JSON.stringify(properties, flat ? undefined : replacer);
       // A Date, URL, boxed String or a toJSON returning a string serializes to a non-object,
-      // which the collector refuses (and with it the whole batch).
-      if (typeof text !== 'string' || text.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
+      // which the collector refuses (and with it the whole batch); a toJSON returning undefined
+      // serializes to nothing at all (JSON.stringify answers undefined, whatever its type says).
+      if (text?.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
       // Flat properties are depth 1: only the nested path pays for the scan.
       if (!flat && jsonDepthExceeds(text, maxDepth)) throw new TypeError(`properties nest deeper than ${maxDepth} levels`);
       json += `,"properties":${text}`;
