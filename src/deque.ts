@@ -44,7 +44,12 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
     while (head < items.length && items[head]!.gone) head++;
     // Not while evict() walks the array by index: compacting under it skipped half the items
     // (20,000 loaded with a cap of 1,000 left ~10,000 in memory).
-    if (!evicting && head > 1024 && head * 2 > items.length) {
+    if (!evicting) compact();
+  }
+
+  // Drops the dead head once it is most of the array.
+  function compact(): void {
+    if (head > 1024 && head * 2 > items.length) {
       items = items.slice(head);
       head = 0;
     }
@@ -61,10 +66,7 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
       evicted.push(item);
     }
     evicting = false;
-    if (head > 1024 && head * 2 > items.length) {
-      items = items.slice(head);
-      head = 0;
-    }
+    compact();
     return evicted;
   }
 

@@ -46,9 +46,11 @@ export type OutboxEventRecord = WireEvent;
  */
 export class OutboxError extends Error {
   override readonly name = 'OutboxError';
-  readonly code: OutboxErrorCode;
-  readonly status: number | undefined;
-  readonly events: readonly OutboxEventRecord[];
+  // Assigned in the constructor; `declare` emits no field initializers for them (same own
+  // properties, in the same order, fewer bytes in the script tag).
+  declare readonly code: OutboxErrorCode;
+  declare readonly status: number | undefined;
+  declare readonly events: readonly OutboxEventRecord[];
 
   constructor(code: OutboxErrorCode, message: string, details: OutboxErrorDetails = {}) {
     super(`[outbox] ${message}`, details.cause === undefined ? undefined : { cause: details.cause });

@@ -59,19 +59,20 @@ export function serializeEvent(
     if (stream !== undefined) json += `,"stream":${JSON.stringify(stream)}`;
     if (properties !== undefined) {
       const flat = isFlat(properties as object);
-      const text = flat ? JSON.stringify(properties) : JSON.stringify(properties, replacer);
+      const text = JSON.stringify(properties, flat ? undefined : replacer);
       // A Date, URL, boxed String or a toJSON returning a string serializes to a non-object,
-      // which the collector refuses (and with it the whole batch).
-      if (typeof text !== 'string' || text.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
+      // which the collector refuses (and with it the whole batch); a toJSON returning undefined
+      // serializes to nothing at all (JSON.stringify answers undefined, whatever its type says).
+      if (text?.charCodeAt(0) !== 123 /* { */) throw new TypeError(`properties must serialize to a JSON object, not ${text === undefined ? 'nothing' : text.slice(0, 40)}`);
       // Flat properties are depth 1: only the nested path pays for the scan.
       if (!flat && jsonDepthExceeds(text, maxDepth)) throw new TypeError(`properties nest deeper than ${maxDepth} levels`);
       json += `,"properties":${text}`;
     }
     json += '}';
-    // The regex flattens the concatenation into one string, which the queue keeps: the tree of
-    // parts it replaces held twice the bytes (bench/node-case.mjs memory: 485 → 260 B an event)
-    // and made each chunk's copy walk it. The template's own text is ASCII.
-    bytes = nonAscii.test(json) ? utf8Length(json) : json.length;
+    // utf8Length's regex test flattens the concatenation into one string, which the queue keeps:
+    // the tree of parts it replaces held twice the bytes (bench/node-case.mjs memory: 485 → 260 B
+    // an event) and made each chunk's copy walk it.
+    bytes = utf8Length(json);
   } catch (error) {
     throw new OutboxError('invalid', `event "${name as string}" cannot be serialized: ${errorText(error)}`, { cause: error });
   }
@@ -121,11 +122,9 @@ export function utf8Length(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
-      i++;
-    } else bytes += 2;
+    bytes += code < 0x800 ? 1 : 2;
+    // A surrogate pair: 2 UTF-16 units, 4 bytes.
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) i++;
   }
   return bytes;
 }

@@ -125,7 +125,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
     for (const key of chunkKeys.sort()) {
       // A chunk with a write or delete pending is what memory says, not what storage still holds.
-      if ((!all && chunks.has(key)) || deletes.has(key) || (dirty.has(key) && chunks.has(key))) continue;
+      if ((chunks.has(key) && (!all || dirty.has(key))) || deletes.has(key)) continue;
       const text = await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
@@ -193,7 +193,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
     forget(events) {
       for (const event of events) {
-        const live = event.chunk === undefined ? undefined : chunks.get(event.chunk);
+        const live = chunks.get(event.chunk!); // no chunk (not written yet): no entry either
         if (live) without(live, event);
         if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }

@@ -12,9 +12,9 @@ export const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Arr
 
 /** JSON.parse that answers undefined for a torn or foreign value: skipped, never fatal. */
 export function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as T;
+    // Undefined reads as the text "undefined": a SyntaxError, like any torn value.
+    return JSON.parse(text!) as T;
   } catch {
     return undefined;
   }

@@ -34,7 +34,7 @@ function autoStart(): void {
   const init = calls.find((call): call is ['init', TrackerOptions] => Array.isArray(call) && call[0] === 'init');
   const options = { ...optionsFrom(script?.dataset ?? {}), ...init?.[1] } as TrackerOptions;
   if (!options.endpoint) {
-    if (calls.length) console.warn('[outbox] calls are queued but no tracker starts: give the script tag a data-endpoint, or queue ["init", { endpoint }]');
+    if (calls.length) console.warn('[outbox] calls queued, no tracker: set data-endpoint or queue ["init", { endpoint }]');
     return;
   }
   let tracker: Tracker;
@@ -59,8 +59,8 @@ function autoStart(): void {
 function optionsFrom(data: DOMStringMap): Partial<TrackerOptions> {
   const options: Record<string, unknown> = {};
   const known = defaults as Record<string, unknown>;
-  for (const [key, value] of Object.entries(data)) {
-    if (value === undefined) continue;
+  // A dataset's values are all strings (DOMStringMap's type allows undefined for absent keys).
+  for (const [key, value] of Object.entries(data) as [string, string][]) {
     const kind = key === 'retry' ? 'number' : typeof known[key];
     if (key === 'endpoint' || key === 'sourceId' || kind === 'string') options[key] = value;
     else if (key === 'storage') options.storage = value === 'memory' || value === 'false' ? false : undefined;

@@ -14,6 +14,6 @@ export function platformDefaults(): PlatformDefaults {
     integrations: [pageLifecycle, tabCoordination, onlineRetry],
     // Probed once (open + a write): where IndexedDB is missing or blocked the tracker keeps events
     // in memory and reports it once through onError.
-    storage: (name) => import('../storage/indexeddb.js').then((m) => m.openIndexedDbStorage({ name })),
+    storage: (name) => import('../storage/open-indexeddb.js').then((m) => m.openIndexedDbStorage({ name })),
   };
 }

@@ -6,7 +6,7 @@ import type { Integration } from '../integration.js';
  * not the flag, decide whether to wait.
  */
 export const onlineRetry: Integration = (core) => {
-  if (typeof addEventListener !== 'function') return;
+  // Installed by platformDefaults only in browsers, where addEventListener exists.
   const wake = () => core.wake(true);
   addEventListener('online', wake);
   return () => removeEventListener('online', wake);

@@ -30,7 +30,8 @@ export const deferRefreshMs = 1000;
  * Events that do not fit stay queued (and stored) for later or for the next page.
  */
 export const pageLifecycle: Integration = (core) => {
-  if (!core.options.unload || typeof window === 'undefined' || typeof document === 'undefined') return;
+  // Installed by platformDefaults only where window and document exist.
+  if (!core.options.unload) return;
   const { options } = core;
   const transport = createUnloadTransport(options);
   // Events this page handed to the browser, and until when they are held back.
@@ -58,7 +59,7 @@ export const pageLifecycle: Integration = (core) => {
     // A tab waiting on a live sending tab leaves what storage holds to that tab (no duplicates).
     const follower = followers.has(core);
     core.pending((event, inFlight, isStored) => {
-      if (!(inFlight && (isStored || !includeInFlight)) && !(handed.get(event)! > now) && !leftBehind.has(event) && !(follower && isStored)) {
+      if ((isStored ? !inFlight && !follower : !inFlight || includeInFlight) && !(handed.get(event)! > now) && !leftBehind.has(event)) {
         if (!isStored) memoryOnly.push(event);
         else if (stored.length < limit) stored.push(event);
       }
@@ -180,10 +181,7 @@ export const pageLifecycle: Integration = (core) => {
   // Where fetchLater exists, the deferred request follows the queue. Polled rather than pushed:
   // the tracker has no change events, and this costs one pass over the queue per second.
   let refresh: ReturnType<typeof setInterval> | undefined;
-  const stopRefresh = () => {
-    clearInterval(refresh);
-    refresh = undefined;
-  };
+  const stopRefresh = () => clearInterval(refresh);
   if (typeof (globalThis as { fetchLater?: unknown }).fetchLater === 'function') refresh = setInterval(refreshDeferred, deferRefreshMs);
   // An acknowledged event must not stay in the deferred request: the browser would send it again
   // at teardown (seen within a second of the last acknowledgement). The next refresh rebuilds it.

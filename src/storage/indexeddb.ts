@@ -37,12 +37,11 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions = {}): S
  * memory instead. Browsers get this as their default storage.
  */
 export async function openIndexedDbStorage(options: IndexedDbStorageOptions = {}): Promise<StorageAdapter> {
-  const { storage, run } = connect(options);
-  await run('readwrite', (store) => {
+  const { storage, write } = connect(options);
+  await write((store) => {
     store.put('', probeKey);
     store.delete(probeKey);
-    return promisifyRequest(store.transaction);
-  });
+  }, false);
   return storage;
 }
 
@@ -79,18 +78,12 @@ function connect(options: IndexedDbStorageOptions) {
         if (store === current) reopen();
         reject(new OutboxError('storage', `IndexedDB "${database}" did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      const settle = (done: () => void) => {
-        clearTimeout(timer);
-        done();
-      };
       // `indexedDB` may be missing or throw on access (sandboxed frames, disabled storage): the
       // store function then throws synchronously, and this promise rejects with it.
       Promise.resolve()
         .then(() => current(mode, (objectStore) => (adopt(objectStore.transaction.db), work(objectStore))))
-        .then(
-          (value) => settle(() => resolve(value)),
-          (error: unknown) => settle(() => reject(error)),
-        );
+        .finally(() => clearTimeout(timer))
+        .then(resolve, reject);
     });
   }
 
@@ -134,7 +127,9 @@ function connect(options: IndexedDbStorageOptions) {
     async keys(prefix) {
       const range = prefix ? IDBKeyRange.bound(prefix, `${prefix}\uffff`) : undefined;
       const keys = await run('readonly', (objectStore) => promisifyRequest(objectStore.getAllKeys(range)));
-      return keys.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix));
+      // Every key in the range starts with the prefix (IndexedDB compares strings by code unit);
+      // without one, keys another library stored may be numbers or dates.
+      return keys.filter((key): key is string => typeof key === 'string');
     },
     apply: (sets, deletes) =>
       write((objectStore) => {
@@ -147,5 +142,5 @@ function connect(options: IndexedDbStorageOptions) {
       return () => void listeners.delete(listener);
     },
   };
-  return { storage, run };
+  return { storage, write };
 }

@@ -61,7 +61,8 @@ interface Deferred {
 // The request itself (its rid and events), with how it left.
 const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({ ...request, path, bytes: request.body.length, reply });
 
-const keyOf = (cut: readonly QueuedEvent[]) => (cut.length ? `${cut.length}:${cut[0]!.id}:${cut[cut.length - 1]!.id}` : '');
+// An empty cut's key matches no deferred request (one is only made from a non-empty cut).
+const keyOf = (cut: readonly QueuedEvent[]) => `${cut.length}:${cut[0]?.id}:${cut[cut.length - 1]?.id}`;
 
 /**
  * Creates the unload transport. Every body is a `Uint8Array`, which fetch and sendBeacon send

@@ -5,7 +5,7 @@ const encoder = new TextEncoder();
  * never re-stringifying them (analytics-next re-stringifies its whole buffer per event: O(n²)).
  */
 export function encodeBody(events: readonly { json: string }[], sentAt: number): Uint8Array {
-  return encoder.encode(`{"sentAt":${sentAt},"events":[${events.map((event) => event.json).join(',')}]}`);
+  return encoder.encode(`{"sentAt":${sentAt},"events":[${Array.from(events, (event) => event.json).join()}]}`);
 }
 
 /**
