@@ -1,6 +1,7 @@
 import { ruledIds } from '../batch-outcome.js';
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
+import { parseJson } from '../stored-records.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { unloadLeases } from './unload-leases.js';
@@ -69,15 +70,6 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   return found;
 }
 
-function parseChunk(text: string | undefined): OutboxEventRecord[] | undefined {
-  try {
-    const records = JSON.parse(text ?? '[]') as unknown;
-    return Array.isArray(records) ? records : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // Asks for every receipt at once, then in one transaction takes acknowledged events out of their
 // chunks (counted sent, or ruled and reported) and deletes answered leases. Those chunks are under
 // lease, so no outbox has loaded them: its next read sees them after this, or not at all. The
@@ -93,8 +85,8 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   const removed: OutboxEventRecord[] = [];
   if (acked.size) {
     for (const key of await storage!.keys('c:')) {
-      const records = parseChunk(await storage!.get(key));
-      if (!records) continue; // corrupt: the outbox's own read quarantines it
+      const records = parseJson<OutboxEventRecord[]>(await storage!.get(key));
+      if (!Array.isArray(records)) continue; // corrupt: the outbox's own read quarantines it
       const rest = records.filter((record) => !acked.has(record?.id) || !removed.push(record));
       if (!rest.length) deletes.push(key);
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
