@@ -34,14 +34,16 @@ export const receiptRetryMs = 2000;
  * batch in flight may carry the same events), which leases end, and which to ask again.
  */
 export function decideLeases(leases: readonly FoundLease[], answers: readonly ReceiptAnswer[], now: number): LeaseDecision {
-  const decision: LeaseDecision = { acked: new Set(), release: [], retry: [] };
+  const acked = new Set<string>();
+  const release: FoundLease[] = [];
+  const retry: FoundLease[] = [];
   leases.forEach((lease, i) => {
     const answer = answers[i];
-    if (answer) lease.ids.forEach((id) => decision.acked.add(id));
-    if (answer || (answer === false && now - lease.at >= receiptSettleMs)) decision.release.push(lease);
-    else if (answer !== null && lease.until - now > receiptRetryMs) decision.retry.push(lease);
+    if (answer) lease.ids.forEach((id) => acked.add(id));
+    if (answer || (answer === false && now - lease.at >= receiptSettleMs)) release.push(lease);
+    else if (answer !== null && lease.until - now > receiptRetryMs) retry.push(lease);
   });
-  return decision;
+  return { acked, release, retry };
 }
 
 /**
