@@ -118,23 +118,23 @@ export function streamProblem(stream: unknown): string | undefined {
   return stringProblem(stream, 'stream', maxStreamLength, true);
 }
 
+// A JSON object: not null, not an array.
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * What is wrong with a parsed wire event, or `undefined`. Checks every field of {@link WireEvent};
  * nesting depth is checked on the JSON text ({@link jsonDepthExceeds}), where it costs one scan.
  */
 export function eventProblem(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'event must be an object';
-  const e = event as Record<string, unknown>;
-  const properties = e.properties;
+  if (!isObject(event)) return 'event must be an object';
+  const properties = event.properties;
   return (
-    idProblem(e.id) ??
-    nameProblem(e.name) ??
-    timestampProblem(e.timestamp) ??
-    sourceIdProblem(e.sourceId) ??
-    streamProblem(e.stream) ??
-    (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))
-      ? 'properties must be a JSON object'
-      : undefined)
+    idProblem(event.id) ??
+    nameProblem(event.name) ??
+    timestampProblem(event.timestamp) ??
+    sourceIdProblem(event.sourceId) ??
+    streamProblem(event.stream) ??
+    (properties === undefined || isObject(properties) ? undefined : 'properties must be a JSON object')
   );
 }
 
