@@ -91,14 +91,10 @@ function stringProblem(value: unknown, field: string, max: number, optional?: bo
  * What is wrong with one field of an event, or `undefined`. Shared by `track()` (which checks
  * the fields it is given before it serializes) and the collectors (which check parsed events).
  */
-export function idProblem(id: unknown): string | undefined {
-  return stringProblem(id, 'id', maxIdLength);
-}
+export const idProblem = (id: unknown): string | undefined => stringProblem(id, 'id', maxIdLength);
 
 /** See {@link idProblem}. */
-export function nameProblem(name: unknown): string | undefined {
-  return stringProblem(name, 'name', maxNameLength);
-}
+export const nameProblem = (name: unknown): string | undefined => stringProblem(name, 'name', maxNameLength);
 
 /** See {@link idProblem}. */
 export function timestampProblem(timestamp: unknown): string | undefined {
@@ -109,14 +105,10 @@ export function timestampProblem(timestamp: unknown): string | undefined {
 }
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
-export function sourceIdProblem(sourceId: unknown): string | undefined {
-  return stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
-}
+export const sourceIdProblem = (sourceId: unknown): string | undefined => stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
-export function streamProblem(stream: unknown): string | undefined {
-  return stringProblem(stream, 'stream', maxStreamLength, true);
-}
+export const streamProblem = (stream: unknown): string | undefined => stringProblem(stream, 'stream', maxStreamLength, true);
 
 // A JSON object: not null, not an array.
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
