@@ -97,12 +97,8 @@ export const idProblem = (id: unknown): string | undefined => stringProblem(id, 
 export const nameProblem = (name: unknown): string | undefined => stringProblem(name, 'name', maxNameLength);
 
 /** See {@link idProblem}. */
-export function timestampProblem(timestamp: unknown): string | undefined {
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || Math.abs(timestamp) > maxTimestamp) {
-    return 'timestamp must be epoch milliseconds (a finite number a Date can hold)';
-  }
-  return undefined;
-}
+export const timestampProblem = (timestamp: unknown): string | undefined =>
+  typeof timestamp !== 'number' || !Number.isFinite(timestamp) || Math.abs(timestamp) > maxTimestamp ? 'timestamp must be epoch milliseconds (a finite number a Date can hold)' : undefined;
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
 export const sourceIdProblem = (sourceId: unknown): string | undefined => stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
