@@ -94,8 +94,7 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  if (storage!.apply) await storage!.apply(sets, deletes);
-  else await Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]);
+  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]));
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;
