@@ -55,16 +55,18 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     channel.postMessage({ acked: JSON.stringify(acked) } satisfies AckMessage);
     acked = [];
   };
-  stops.push(() => {
-    clearTimeout(timer);
-    if (acked.length) post();
-    channel.close();
-  });
   const announce = (ids: readonly string[]) => {
     acked.push(...ids);
     timer ??= setTimeout(post, 100);
   };
-  stops.push(core.onAcknowledged((ids) => leader && announce(ids)));
+  stops.push(
+    () => {
+      clearTimeout(timer);
+      if (acked.length) post();
+      channel.close();
+    },
+    core.onAcknowledged((ids) => leader && announce(ids)),
+  );
   if (!locks?.request) {
     leader = true;
     return sendAlone(core);
