@@ -37,7 +37,7 @@ export const tabCoordination: Integration = (core) => {
 function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   const { name } = core.options;
   const storage = core.storage;
-  const locks = typeof navigator === 'object' ? navigator.locks : undefined;
+  const locks = globalThis.navigator?.locks;
   if (!storage?.watch || typeof BroadcastChannel !== 'function') return sendAlone(core);
 
   let leader = false;
@@ -55,16 +55,18 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
     channel.postMessage({ acked: JSON.stringify(acked) } satisfies AckMessage);
     acked = [];
   };
-  stops.push(() => {
-    if (timer !== undefined) clearTimeout(timer);
-    if (acked.length) post();
-    channel.close();
-  });
   const announce = (ids: readonly string[]) => {
     acked.push(...ids);
     timer ??= setTimeout(post, 100);
   };
-  stops.push(core.onAcknowledged((ids) => leader && announce(ids)));
+  stops.push(
+    () => {
+      clearTimeout(timer);
+      if (acked.length) post();
+      channel.close();
+    },
+    core.onAcknowledged((ids) => leader && announce(ids)),
+  );
   if (!locks?.request) {
     leader = true;
     return sendAlone(core);
@@ -77,9 +79,9 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   stops.push(() => {
     abort.abort();
     release();
+    followers.delete(core);
   });
   const lock = `outbox:${name}:sender`;
-  stops.push(() => followers.delete(core));
   // Who sends what storage holds if this tab goes: the live sender, while this tab waits for the
   // lock; the next sender, while this sender has tabs waiting (asked whenever one nudges). The
   // unload path leaves it to that tab: a closing sender's unload request whose lease never landed
