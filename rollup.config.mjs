@@ -19,7 +19,7 @@ const ts = () => esbuild({ target: 'es2022', sourceMap: false });
 // mangles its internals. Never a name of the public API, of anything stored (IndexedDB outlives
 // a deploy) or posted between tabs (tabs may run different builds), since mangled names change
 // from build to build.
-const internalProperties = new RegExp(
+export const internalProperties = new RegExp(
   `^(${['heldUntil', 'notBefore', 'settled', 'upTo', 'holdBack', 'setSending', 'onAcknowledged', 'rescan', 'resync', 'forgetKnown', 'saveRules', 'loadRules', 'takeActivated', 'withdrawIfHolding', 'acknowledge', 'onTracked', 'forget', 'report', 'wake', 'counters', 'integrations', 'seq', 'chunk', 'stored', 'acked', 'gone', 'attempt', 'batch', 'broken', 'nextLeaseExpiry', 'writerId', 'chunkEvents', 'maxLeaseMs', 'failures', 'maxEvents', 'maxBytes', 'maxCount', 'stopAtOversize', 'skip', 'findFetchLater', 'postKeepalive', 'queueBeacon', 'latencyTotalMs', 'acknowledgedRequests'].join('|')})$`,
 );
 

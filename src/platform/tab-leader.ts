@@ -2,8 +2,10 @@ import type { Integration, TrackerCore } from '../integration.js';
 import { followers } from './followers.js';
 import { findLeases, followReceipts } from './lease-receipts.js';
 
+// Posted between tabs, which may run different builds: its field must never be on rollup.config.mjs's
+// mangled list (`acked` was, so the script tag posted a renamed field no other build could read).
 interface AckMessage {
-  acked?: unknown;
+  outboxAcked?: unknown;
 }
 
 /**
@@ -43,7 +45,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   let leader = false;
   const channel = new BroadcastChannel(`outbox:${name}:acks`);
   channel.onmessage = (event: MessageEvent<AckMessage>) => {
-    const ids = event.data?.acked;
+    const ids = event.data?.outboxAcked;
     if (typeof ids === 'string') core.forget(JSON.parse(ids) as string[]);
   };
   // Acknowledgements go out at most every 100 ms as one JSON string: cloning an array
@@ -52,7 +54,7 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const post = () => {
     timer = undefined;
-    channel.postMessage({ acked: JSON.stringify(acked) } satisfies AckMessage);
+    channel.postMessage({ outboxAcked: JSON.stringify(acked) } satisfies AckMessage);
     acked = [];
   };
   const announce = (ids: readonly string[]) => {
