@@ -21,7 +21,7 @@ export interface WaiterTimers {
  * tests), by default the platform's (called as methods of the global object, which they are).
  */
 export function createFlushWaiters(timers: WaiterTimers = globalThis as unknown as WaiterTimers): FlushWaiters {
-  const waiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
+  let waiters: { upTo: number; resolve: (done: boolean) => void }[] = [];
   return {
     wait(upTo, timeoutMs) {
       return new Promise<boolean>((resolve) => {
@@ -42,9 +42,7 @@ export function createFlushWaiters(timers: WaiterTimers = globalThis as unknown 
         if (seq < lowest) return;
         oldest = Math.min(oldest, seq);
       }
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (oldest >= waiters[i]!.upTo) waiters.splice(i, 1)[0]!.resolve(true);
-      }
+      waiters = waiters.filter((waiter) => oldest < waiter.upTo || void waiter.resolve(true));
     },
   };
 }

@@ -91,50 +91,38 @@ function stringProblem(value: unknown, field: string, max: number, optional?: bo
  * What is wrong with one field of an event, or `undefined`. Shared by `track()` (which checks
  * the fields it is given before it serializes) and the collectors (which check parsed events).
  */
-export function idProblem(id: unknown): string | undefined {
-  return stringProblem(id, 'id', maxIdLength);
-}
+export const idProblem = (id: unknown): string | undefined => stringProblem(id, 'id', maxIdLength);
 
 /** See {@link idProblem}. */
-export function nameProblem(name: unknown): string | undefined {
-  return stringProblem(name, 'name', maxNameLength);
-}
+export const nameProblem = (name: unknown): string | undefined => stringProblem(name, 'name', maxNameLength);
 
 /** See {@link idProblem}. */
-export function timestampProblem(timestamp: unknown): string | undefined {
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || Math.abs(timestamp) > maxTimestamp) {
-    return 'timestamp must be epoch milliseconds (a finite number a Date can hold)';
-  }
-  return undefined;
-}
+export const timestampProblem = (timestamp: unknown): string | undefined =>
+  typeof timestamp !== 'number' || !Number.isFinite(timestamp) || Math.abs(timestamp) > maxTimestamp ? 'timestamp must be epoch milliseconds (a finite number a Date can hold)' : undefined;
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
-export function sourceIdProblem(sourceId: unknown): string | undefined {
-  return stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
-}
+export const sourceIdProblem = (sourceId: unknown): string | undefined => stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
-export function streamProblem(stream: unknown): string | undefined {
-  return stringProblem(stream, 'stream', maxStreamLength, true);
-}
+export const streamProblem = (stream: unknown): string | undefined => stringProblem(stream, 'stream', maxStreamLength, true);
+
+// A JSON object: not null, not an array.
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * What is wrong with a parsed wire event, or `undefined`. Checks every field of {@link WireEvent};
  * nesting depth is checked on the JSON text ({@link jsonDepthExceeds}), where it costs one scan.
  */
 export function eventProblem(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'event must be an object';
-  const e = event as Record<string, unknown>;
-  const properties = e.properties;
+  if (!isObject(event)) return 'event must be an object';
+  const properties = event.properties;
   return (
-    idProblem(e.id) ??
-    nameProblem(e.name) ??
-    timestampProblem(e.timestamp) ??
-    sourceIdProblem(e.sourceId) ??
-    streamProblem(e.stream) ??
-    (properties !== undefined && (typeof properties !== 'object' || properties === null || Array.isArray(properties))
-      ? 'properties must be a JSON object'
-      : undefined)
+    idProblem(event.id) ??
+    nameProblem(event.name) ??
+    timestampProblem(event.timestamp) ??
+    sourceIdProblem(event.sourceId) ??
+    streamProblem(event.stream) ??
+    (properties === undefined || isObject(properties) ? undefined : 'properties must be a JSON object')
   );
 }
 

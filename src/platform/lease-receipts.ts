@@ -1,6 +1,7 @@
 import { ruledIds } from '../batch-outcome.js';
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
+import { parseJson } from '../stored-records.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { unloadLeases } from './unload-leases.js';
@@ -33,14 +34,16 @@ export const receiptRetryMs = 2000;
  * batch in flight may carry the same events), which leases end, and which to ask again.
  */
 export function decideLeases(leases: readonly FoundLease[], answers: readonly ReceiptAnswer[], now: number): LeaseDecision {
-  const decision: LeaseDecision = { acked: new Set(), release: [], retry: [] };
+  const acked = new Set<string>();
+  const release: FoundLease[] = [];
+  const retry: FoundLease[] = [];
   leases.forEach((lease, i) => {
     const answer = answers[i];
-    if (answer) lease.ids.forEach((id) => decision.acked.add(id));
-    if (answer || (answer === false && now - lease.at >= receiptSettleMs)) decision.release.push(lease);
-    else if (answer !== null && lease.until - now > receiptRetryMs) decision.retry.push(lease);
+    if (answer) lease.ids.forEach((id) => acked.add(id));
+    if (answer || (answer === false && now - lease.at >= receiptSettleMs)) release.push(lease);
+    else if (answer !== null && lease.until - now > receiptRetryMs) retry.push(lease);
   });
-  return decision;
+  return { acked, release, retry };
 }
 
 /**
@@ -69,15 +72,6 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   return found;
 }
 
-function parseChunk(text: string | undefined): OutboxEventRecord[] | undefined {
-  try {
-    const records = JSON.parse(text ?? '[]') as unknown;
-    return Array.isArray(records) ? records : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // Asks for every receipt at once, then in one transaction takes acknowledged events out of their
 // chunks (counted sent, or ruled and reported) and deletes answered leases. Those chunks are under
 // lease, so no outbox has loaded them: its next read sees them after this, or not at all. The
@@ -93,15 +87,14 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   const removed: OutboxEventRecord[] = [];
   if (acked.size) {
     for (const key of await storage!.keys('c:')) {
-      const records = parseChunk(await storage!.get(key));
-      if (!records) continue; // corrupt: the outbox's own read quarantines it
+      const records = parseJson<OutboxEventRecord[]>(await storage!.get(key));
+      if (!Array.isArray(records)) continue; // corrupt: the outbox's own read quarantines it
       const rest = records.filter((record) => !acked.has(record?.id) || !removed.push(record));
       if (!rest.length) deletes.push(key);
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  if (storage!.apply) await storage!.apply(sets, deletes);
-  else await Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]);
+  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]));
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;

@@ -2,8 +2,10 @@ import type { Integration, TrackerCore } from '../integration.js';
 import { followers } from './followers.js';
 import { findLeases, followReceipts } from './lease-receipts.js';
 
+// Posted between tabs, which may run different builds: its field must never be on rollup.config.mjs's
+// mangled list (`acked` was, so the script tag posted a renamed field no other build could read).
 interface AckMessage {
-  acked?: unknown;
+  outboxAcked?: unknown;
 }
 
 /**
@@ -37,13 +39,13 @@ export const tabCoordination: Integration = (core) => {
 function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   const { name } = core.options;
   const storage = core.storage;
-  const locks = typeof navigator === 'object' ? navigator.locks : undefined;
+  const locks = globalThis.navigator?.locks;
   if (!storage?.watch || typeof BroadcastChannel !== 'function') return sendAlone(core);
 
   let leader = false;
   const channel = new BroadcastChannel(`outbox:${name}:acks`);
   channel.onmessage = (event: MessageEvent<AckMessage>) => {
-    const ids = event.data?.acked;
+    const ids = event.data?.outboxAcked;
     if (typeof ids === 'string') core.forget(JSON.parse(ids) as string[]);
   };
   // Acknowledgements go out at most every 100 ms as one JSON string: cloning an array
@@ -52,19 +54,21 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const post = () => {
     timer = undefined;
-    channel.postMessage({ acked: JSON.stringify(acked) } satisfies AckMessage);
+    channel.postMessage({ outboxAcked: JSON.stringify(acked) } satisfies AckMessage);
     acked = [];
   };
-  stops.push(() => {
-    if (timer !== undefined) clearTimeout(timer);
-    if (acked.length) post();
-    channel.close();
-  });
   const announce = (ids: readonly string[]) => {
     acked.push(...ids);
     timer ??= setTimeout(post, 100);
   };
-  stops.push(core.onAcknowledged((ids) => leader && announce(ids)));
+  stops.push(
+    () => {
+      clearTimeout(timer);
+      if (acked.length) post();
+      channel.close();
+    },
+    core.onAcknowledged((ids) => leader && announce(ids)),
+  );
   if (!locks?.request) {
     leader = true;
     return sendAlone(core);
@@ -77,9 +81,9 @@ function coordinate(core: TrackerCore, stops: (() => void)[]): void {
   stops.push(() => {
     abort.abort();
     release();
+    followers.delete(core);
   });
   const lock = `outbox:${name}:sender`;
-  stops.push(() => followers.delete(core));
   // Who sends what storage holds if this tab goes: the live sender, while this tab waits for the
   // lock; the next sender, while this sender has tabs waiting (asked whenever one nudges). The
   // unload path leaves it to that tab: a closing sender's unload request whose lease never landed

@@ -17,8 +17,8 @@ const root = new URL('../..', import.meta.url).pathname;
 const node = (code: string, type: 'module' | 'commonjs') =>
   execFileSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: root, encoding: 'utf8' }).trim();
 
-/** The min+gzip budget of dist/outbox.iife.js, in bytes. Lower it as the bundle shrinks. */
-export const iifeBudgetBytes = 14 * 1024;
+/** The min+gzip budget of dist/outbox.iife.js, in bytes (issue 11: no larger than 14,304). Lower it as the bundle shrinks. */
+export const iifeBudgetBytes = 14_304;
 
 describe('built package', () => {
   it('imports by name as ESM', () => {
@@ -46,6 +46,23 @@ describe('built package', () => {
     const iife = sandbox.Outbox as Record<string, unknown>;
     const index = Object.keys(require(`${root}dist/index.cjs`)).sort();
     expect(Object.keys(iife).filter((key) => index.includes(key)).sort()).toEqual(index);
+  });
+
+  // Storage outlives a deploy and tabs may run different builds: a field stored or posted between
+  // tabs that the script tag's property mangling renamed would be unreadable by every other build
+  // (the acknowledgement message's `acked` was, until this test).
+  it('never mangles a field that is stored, posted between tabs or on the wire', async () => {
+    const { internalProperties } = (await import(`${root}rollup.config.mjs`)) as { internalProperties: RegExp };
+    const shared = {
+      'wire event': ['id', 'name', 'timestamp', 'sourceId', 'stream', 'properties'],
+      'collector replies': ['accepted', 'duplicates', 'ruled', 'rules', 'rid', 'received'],
+      'stored lease (IndexedDB) and unload lease (localStorage)': ['until', 'ids', 'stream', 'at', 'rid'],
+      'stored rules': ['name', 'stream', 'sourceId', 'until'],
+      'acknowledgements between tabs': ['outboxAcked'],
+    };
+    const mangled = Object.entries(shared).flatMap(([where, fields]) => fields.filter((field) => internalProperties.test(field)).map((field) => `${where}: ${field}`));
+    expect(mangled).toEqual([]);
+    expect(readFileSync(`${root}dist/outbox.iife.js`, 'utf8')).toContain('outboxAcked');
   });
 
   it(`keeps the script tag within ${iifeBudgetBytes} bytes min+gzip`, () => {
