@@ -706,14 +706,18 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
       outbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
       armTimer();
     },
-    acknowledge(events) {
+    acknowledge(events, ruledSet) {
       const done = (events as Entry[]).filter((entry) => !entry.gone && !entry.batch?.inFlight);
       for (const entry of done) {
         detach(entry);
         entry.acked = true;
       }
       outbox?.remove(done);
-      counters.sent += done.length;
+      // As for a batch's 2xx: what the collector says it dropped by rule is counted and reported.
+      const ruled = ruledSet?.size ? done.filter((entry) => ruledSet.has(entry.id)) : [];
+      counters.sent += done.length - ruled.length;
+      counters.dropped.ruled += ruled.length;
+      if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
       if (done.length) ackListeners.forEach((listener) => listener(done.map((e) => e.id)));
       settleFlushWaiters();
     },
