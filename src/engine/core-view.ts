@@ -1,8 +1,9 @@
-import type { OutboxError } from '../errors.js';
+import { OutboxError } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
 import type { ResolvedOptions } from '../options.js';
 import { healthy } from '../queue-backoff.js';
 import type { StatsCounters } from '../stats.js';
+import { records } from './delivery.js';
 import type { Intake } from './intake.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { Scheduler } from './scheduler.js';
@@ -61,10 +62,14 @@ export function createCoreView(settings: CoreViewSettings): TrackerCore {
       storageLink.linkedOutbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
       queueScheduler.arm();
     },
-    acknowledge(events) {
+    acknowledge(events, ruledSet) {
       const done = settledElsewhere(events as Entry[]);
       storageLink.linkedOutbox?.remove(done);
-      counters.sent += done.length;
+      // As for a batch's 2xx: what the collector says it dropped by rule is counted and reported.
+      const ruled = ruledSet?.size ? done.filter((entry) => ruledSet.has(entry.id)) : [];
+      counters.sent += done.length - ruled.length;
+      counters.dropped.ruled += ruled.length;
+      if (ruled.length) settings.report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
       if (done.length) settings.onLeft(done.map((e) => e.id));
       settings.settleWaiters();
     },

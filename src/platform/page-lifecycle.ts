@@ -1,3 +1,4 @@
+import { ruledIds } from '../batch-outcome.js';
 import { OutboxError } from '../errors.js';
 import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
@@ -79,17 +80,22 @@ export const pageLifecycle: Integration = (core) => {
     // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a
     // beacon or fetchLater, which answer nothing, the collector's receipt is asked a little later.
     // Either way the events are acknowledged instead of sent again when the hold-back ends.
-    void (reply ?? receiptLater(rid, events[0]!.stream)).then((ok) => {
-      if (!ok) return;
+    // The reply's (or receipt's) `ruled` ids are counted dropped by rule, not sent.
+    void (reply ?? receiptLater(rid, events[0]!.stream)).then((body) => {
+      if (!body) return;
       unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
-      core.acknowledge(events);
+      core.acknowledge(events, new Set(ruledIds(body, events.map((e) => e.id))));
     });
   }
 
-  function receiptLater(rid: string, stream: string): Promise<boolean> {
+  // Resolves with the receipt (wire.ts ReceiptReply, with its `ruled` ids) when it says received, else false.
+  function receiptLater(rid: string, stream: string): Promise<unknown> {
     const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
     if (!endpoint || options.transport) return Promise.resolve(false);
-    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs)).then(() => askReceipt(options.fetch, endpoint, rid, receiptTimeoutMs)).then((answer) => answer === true);
+    let receipt: unknown;
+    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs))
+      .then(() => askReceipt(options.fetch, endpoint, rid, receiptTimeoutMs, (reply) => (receipt = reply)))
+      .then((answer) => answer === true && receipt);
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the

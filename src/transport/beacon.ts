@@ -1,4 +1,5 @@
 import type { QueuedEvent } from '../event.js';
+import { readReply } from './http.js';
 import { cutUnloadBatch, encodeUnloadRequest, unloadBudgetBytes, type UnloadOptions, type UnloadRequest } from './unload-request.js';
 import { platformSenders, type FetchLaterResult, type UnloadSenders } from './unload-senders.js';
 
@@ -19,10 +20,11 @@ export interface UnloadSent {
   /** Body bytes, as sent. */
   bytes: number;
   /**
-   * A keepalive fetch's outcome, when the page lives to see it: true on a 2xx (the events are
-   * delivered), false otherwise. Beacons and fetchLater give no answer.
+   * A keepalive fetch's outcome, when the page lives to see it: on a 2xx (the events are delivered)
+   * its body, read like a batch reply (wire.ts `BatchReply`: its `ruled` ids), or true when it has
+   * none; false otherwise. Beacons and fetchLater give no answer.
    */
-  reply?: Promise<boolean>;
+  reply?: Promise<unknown>;
 }
 
 /** The browser side of the unload path: one budgeted request now, or one deferred request. */
@@ -59,7 +61,7 @@ interface Deferred {
 }
 
 // The request itself (its rid and events), with how it left.
-const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<boolean>): UnloadSent => ({ ...request, path, bytes: request.body.length, reply });
+const handed = (request: UnloadRequest, path: UnloadPath, reply?: Promise<unknown>): UnloadSent => ({ ...request, path, bytes: request.body.length, reply });
 
 // An empty cut's key matches no deferred request (one is only made from a non-empty cut).
 const keyOf = (cut: readonly QueuedEvent[]) => `${cut.length}:${cut[0]?.id}:${cut[cut.length - 1]?.id}`;
@@ -120,7 +122,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
 
   // A keepalive fetch over the quota rejects only later, never synchronously: then, if the page
   // is still there to see it, the same request goes as a beacon.
-  function keepalive(request: UnloadRequest): Promise<boolean> | undefined {
+  function keepalive(request: UnloadRequest): Promise<unknown> | undefined {
     const bytes = request.body.length;
     try {
       const reply = senders.postKeepalive(request.url, request.body);
@@ -128,7 +130,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
       keepaliveBytes += bytes;
       // Settled: its bytes leave the quota before a fallback beacon counts its own.
       return reply.finally(() => (keepaliveBytes -= bytes)).then(
-        (response) => response.ok,
+        (response) => response.ok && readReply(response).then((body) => body ?? true),
         () => (beacon(request), false),
       );
     } catch {

@@ -104,15 +104,7 @@ it('still finds the newest memory-only events behind a long stored queue', () =>
 });
 
 it('at unload, leaves behind what did not fit and does not send it on the next unload event', () => {
-  delete (globalThis as { fetchLater?: unknown }).fetchLater;
-  const beacons: string[][] = [];
-  Object.defineProperty(navigator, 'sendBeacon', {
-    configurable: true,
-    value: (_url: string, body: Uint8Array) => {
-      beacons.push((JSON.parse(new TextDecoder().decode(body)) as { events: { id: string }[] }).events.map((e) => e.id));
-      return true;
-    },
-  });
+  const beacons = recordBeacons();
   const queue: Pending[] = ids('s', 25).map((id) => ({ event: event(id), inFlight: false, stored: true }));
   const { core } = coreOver(queue);
   const stop = pageLifecycle(core)!;
