@@ -77,19 +77,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     rescan: () => void storageLink.rescan(),
   });
   const rules = createRuleBook(queueModel, () => queueDelivery, () => storageLink.linkedOutbox);
-  const queueDelivery = createDelivery({
-    ...options,
-    transport: options.transport ?? createHttpTransport(options),
-    queueModel,
-    queueScheduler,
-    counters,
-    report,
-    linkedOutbox: () => storageLink.linkedOutbox,
-    owner: () => storageLink.owner,
-    applyRules: rules.applyReply,
-    onLeft,
-    settleWaiters,
-  });
+  const queueDelivery = createDelivery(options, options.transport ?? createHttpTransport(options), queueModel, queueScheduler, counters, report, () => storageLink, rules.applyReply, onLeft, settleWaiters);
   const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, ruleBook: rules, counters, report, settleWaiters, onLeft });
   const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report });
 
@@ -145,7 +133,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     stops.push(() => timers.clearTimeout(statsTimer));
   }
 
-  const core = createCoreView({ options, counters, queueModel, queueScheduler, storageLink, report, settleWaiters, onLeft, leftListeners, intake });
+  const core = createCoreView(options, counters, queueModel, queueScheduler, storageLink, queueDelivery, intake, leftListeners, settleWaiters, report);
   for (const integration of platformDefaults.integrations) {
     const stopTimer = integration(core);
     if (stopTimer) stops.push(stopTimer);

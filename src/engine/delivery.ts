@@ -1,32 +1,11 @@
-import { decideSettle, ruledEvents, type SettleSettings } from '../batch-outcome.js';
+import { decideSettle, ruledEvents } from '../batch-outcome.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from '../errors.js';
-import type { Outbox } from '../outbox.js';
+import type { ResolvedOptions } from '../options.js';
 import type { StatsCounters } from '../stats.js';
 import type { SendOutcome, Transport } from '../transport/transport.js';
 import type { Batch, Entry, QueueModel } from './queue-model.js';
 import type { Scheduler } from './scheduler.js';
-
-/** What {@link createDelivery} works with. */
-export interface DeliverySettings extends SettleSettings {
-  now: () => number;
-  /** A request's lease lasts two of these. */
-  timeoutMs: number;
-  transport: Transport;
-  queueModel: QueueModel;
-  queueScheduler: Scheduler;
-  counters: StatsCounters;
-  report(error: OutboxError): void;
-  /** The durable outbox, once storage is attached. */
-  linkedOutbox(): Outbox | undefined;
-  /** Whether this tab read the shared outbox to send it (its evictions are its to count). */
-  owner(): boolean;
-  /** Called with every acknowledged reply: its drop rules apply. */
-  applyRules(reply: unknown, now: number): void;
-  /** Called with the ids of events that left the outbox for good (other tabs forget them). */
-  onLeft(ids: readonly string[]): void;
-  /** Resolves the flush() calls nothing keeps waiting any more. */
-  settleWaiters(): void;
-}
+import type { StorageLink } from './storage-link.js';
 
 /**
  * Delivery (see {@link createDelivery}): starts requests and applies what their outcomes mean
@@ -39,25 +18,43 @@ export interface Delivery {
   dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void;
   /** Events the queue caps pushed out (already out of memory): counted and reported by a sender. */
   evicted(events: readonly Entry[]): void;
+  /** Events the collector has (`ruled`: those it dropped by rule): out of storage, counted, reported. */
+  acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void;
 }
 
 /** Reads serialized events back as records, for an error's `events`. */
 export const records = (events: readonly Entry[]): OutboxEventRecord[] => events.map((event) => JSON.parse(event.json) as OutboxEventRecord);
 
-/** Creates {@link Delivery} over the queue model, the scheduler and the transport. */
-export function createDelivery(settings: DeliverySettings): Delivery {
-  const { now, queueModel, queueScheduler, counters, report, linkedOutbox: outbox } = settings;
-  const onLeft = (events: readonly Entry[]) => settings.onLeft(events.map((e) => e.id));
+/**
+ * Creates {@link Delivery}: `options` give the clock, the request timeout (a lease lasts two) and
+ * the retry policy; `link` is the storage link (its outbox once attached, and whether this tab owns
+ * it); `applyRules` takes each acknowledged reply's drop rules; `onLeft` is told the ids of events
+ * that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
+ */
+export function createDelivery(
+  options: ResolvedOptions,
+  transport: Transport,
+  queueModel: QueueModel,
+  queueScheduler: Scheduler,
+  counters: StatsCounters,
+  report: (error: OutboxError) => void,
+  link: () => StorageLink,
+  applyRules: (reply: unknown, now: number) => void,
+  onLeft: (ids: readonly string[]) => void,
+  settleWaiters: () => void,
+): Delivery {
+  const { now } = options;
+  const outbox = () => link().linkedOutbox;
 
   function startBatch(batch: Batch): void {
     queueModel.fly(batch);
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
-    outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + settings.timeoutMs * 2, batch.stream);
+    outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     const failed = (error: unknown) => landed(batch, { kind: 'retry', error }, started);
-    new Promise<SendOutcome>((resolve) => resolve(settings.transport.send(batch))).then((outcome) => {
+    new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then((outcome) => {
       try {
         // A custom transport may resolve with anything (null, a Proxy whose traps throw): read
         // once as plain data; what cannot be read is a failure, never an acknowledgement.
@@ -73,7 +70,7 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     queueModel.land(batch);
     const time = now();
     const { events, attempt } = batch;
-    const { decision, backoff, keepLease } = decideSettle(outcome, events.length, attempt, queueScheduler.backoff, time, settings);
+    const { decision, backoff, keepLease } = decideSettle(outcome, events.length, attempt, queueScheduler.backoff, time, options);
     batch.unsure = keepLease;
     if (!keepLease) outbox()?.release(batch.rid);
     queueScheduler.backoff = backoff;
@@ -84,17 +81,12 @@ export function createDelivery(settings: DeliverySettings): Delivery {
       const latency = time - started;
       queueModel.retire(batch);
       for (const entry of events) entry.acked = true;
-      outbox()?.remove(events);
-      const ruled = ruledEvents(reply, events);
-      counters.sent += events.length - ruled.length;
-      counters.dropped.ruled += ruled.length;
       counters.acknowledgedRequests++;
       counters.bytesSent += bytes! > 0 ? bytes! : 0; // NaN from a custom transport counts nothing
       counters.lastLatencyMs = latency;
       counters.latencyTotalMs += latency;
-      if (ruled.length) report(new OutboxError('ruled', `${ruled.length} events hit a collector drop rule`, { events: records(ruled) }));
-      settings.applyRules(reply, time);
-      onLeft(events);
+      acknowledged(events, ruledEvents(reply, events));
+      applyRules(reply, time);
       batch.settled?.();
     } else {
       counters.failedRequests++;
@@ -121,23 +113,35 @@ export function createDelivery(settings: DeliverySettings): Delivery {
         batch.settled?.();
       }
     }
-    settings.settleWaiters();
+    settleWaiters();
     queueScheduler.pump();
   }
 
-  // Every way out but an acknowledgement: out of storage, counted by reason, reported, forgotten by other tabs.
+  // Counted by reason and reported (a ruled reply may list none).
+  function counted(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+    counters.dropped[reason] += events.length;
+    if (events.length) report(new OutboxError(reason, message, { events: records(events), status, cause }));
+  }
+
+  function acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void {
+    outbox()?.remove(events);
+    counters.sent += events.length - ruled.length;
+    counted(ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
+    if (events.length) onLeft(events.map((e) => e.id));
+  }
+
+  // Every way out but an acknowledgement: out of storage, counted, reported, forgotten by other tabs.
   function lost(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     outbox()?.remove(events);
-    counters.dropped[reason] += events.length;
-    report(new OutboxError(reason, message, { events: records(events), status, cause }));
-    onLeft(events);
+    counted(events, reason, message, status, cause);
+    onLeft(events.map((e) => e.id));
   }
 
   function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     if (!events.length) return;
     events.forEach(queueModel.unlink);
     lost(events, reason, message, status, cause);
-    settings.settleWaiters();
+    settleWaiters();
   }
 
   function evicted(events: readonly Entry[]): void {
@@ -147,11 +151,11 @@ export function createDelivery(settings: DeliverySettings): Delivery {
     // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
-    if (!queueScheduler.isSending && !settings.owner() && box) return box.forget(events.filter((e) => e.stored));
+    if (!queueScheduler.isSending && !link().owner && box) return box.forget(events.filter((e) => e.stored));
     lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 
-  return { startBatch, dropped, evicted };
+  return { startBatch, dropped, evicted, acknowledged };
 }
 
 /** An error in words, for a report. */
