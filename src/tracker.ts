@@ -68,18 +68,18 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   // Events that left the outbox for good: tabs holding copies forget them (sim F6, F15).
   const onLeft = (ids: readonly string[]) => leftListeners.forEach((listener) => listener(ids));
   const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
-  const queueScheduler = createScheduler({
-    ...options,
-    batchLimits,
-    maxRescanMs: Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs),
+  const queueScheduler = createScheduler(
+    options,
     queueModel,
-    startBatch: (batch) => queueDelivery.startBatch(batch),
-    rescan: () => void storageLink.rescan(),
-  });
+    batchLimits,
+    Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs),
+    (batch) => queueDelivery.startBatch(batch),
+    () => void storageLink.rescan(),
+  );
   const rules = createRuleBook(queueModel, () => queueDelivery, () => storageLink.linkedOutbox);
   const queueDelivery = createDelivery(options, options.transport ?? createHttpTransport(options), queueModel, queueScheduler, counters, report, () => storageLink, rules.applyReply, onLeft, settleWaiters);
-  const storageLink = createStorageLink({ options, platformDefaults, queueModel, queueScheduler, queueDelivery, ruleBook: rules, counters, report, settleWaiters, onLeft });
-  const intake = createIntake({ options, counters, queueModel, queueScheduler, queueDelivery, ruleBook: rules, storageLink, report });
+  const storageLink = createStorageLink(options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters, onLeft);
+  const intake = createIntake(options, counters, queueModel, queueScheduler, queueDelivery, rules, storageLink, report);
 
   function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
     counters.tracked++;
@@ -142,7 +142,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
 
   return {
     track,
-    send: createSendCall({ options, counters, queueModel, queueScheduler, intake, report, batchLimits }),
+    send: createSendCall(options, counters, queueModel, queueScheduler, intake, report, batchLimits),
     flush,
     close,
     stats,

@@ -8,18 +8,6 @@ import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
 import type { StorageLink } from './storage-link.js';
 
-/** What {@link createIntake} works with. */
-export interface IntakeSettings {
-  options: ResolvedOptions;
-  counters: StatsCounters;
-  queueModel: QueueModel;
-  queueScheduler: Scheduler;
-  queueDelivery: Delivery;
-  ruleBook: RuleBook;
-  storageLink: StorageLink;
-  report(error: OutboxError): void;
-}
-
 /** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
 export interface Intake {
   /** The next arrival number: every entry queued so far has a lower one. */
@@ -36,9 +24,17 @@ export interface Intake {
   onTracked?: (() => void) | undefined;
 }
 
-/** Creates the {@link Intake}. */
-export function createIntake(settings: IntakeSettings): Intake {
-  const { options, counters, queueModel, queueScheduler, report } = settings;
+/** Creates the {@link Intake}: evictions go to `queueDelivery`, entries to the storage link's outbox. */
+export function createIntake(
+  options: ResolvedOptions,
+  counters: StatsCounters,
+  queueModel: QueueModel,
+  queueScheduler: Scheduler,
+  queueDelivery: Delivery,
+  ruleBook: RuleBook,
+  storageLink: StorageLink,
+  report: (error: OutboxError) => void,
+): Intake {
   const { now } = options;
   const nextId = createIdGenerator();
   let seq = 0;
@@ -47,8 +43,8 @@ export function createIntake(settings: IntakeSettings): Intake {
     const out = queueModel.add(entry);
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
-    settings.storageLink.linkedOutbox?.append(entry);
-    if (out.length) settings.queueDelivery.evicted(out);
+    storageLink.linkedOutbox?.append(entry);
+    if (out.length) queueDelivery.evicted(out);
   }
 
   const intake: Intake = {
@@ -64,7 +60,7 @@ export function createIntake(settings: IntakeSettings): Intake {
       // Checked once the event is built: the refusal names the event it loses (sim F12).
       if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
-      if (settings.ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
+      if (ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
     refused(error) {

@@ -1,26 +1,8 @@
 import type { BatchLimits } from '../batch.js';
-import type { Timers } from '../options.js';
-import { maxTimerDelayMs } from '../options.js';
+import { maxTimerDelayMs, type ResolvedOptions } from '../options.js';
 import { allowedInFlight, healthy, rebase, type QueueBackoff } from '../queue-backoff.js';
 import type { Batch, QueueModel } from './queue-model.js';
 import { decideDue, decideStarts, decideWake } from './schedule.js';
-
-/** What the {@link Scheduler} needs: settings, the queue, and what it calls when it decides. */
-export interface SchedulerSettings {
-  now: () => number;
-  timers: Timers;
-  flushIntervalMs: number;
-  minBatchEvents: number;
-  concurrency: number;
-  /** The longest a rescan may lie ahead (a lease's longest life). */
-  maxRescanMs: number;
-  batchLimits: BatchLimits;
-  queueModel: QueueModel;
-  /** Starts a batch's request (delivery). */
-  startBatch(batch: Batch): void;
-  /** Reads storage for events other writers appended (the storage link). */
-  rescan(): void;
-}
 
 /**
  * The scheduler (see {@link createScheduler}): the engine's only timer and microtask. It applies
@@ -52,9 +34,21 @@ export interface Scheduler {
   stopTimer(): void;
 }
 
-/** Creates the {@link Scheduler}: sending, not ready, healthy, no timer armed. */
-export function createScheduler(settings: SchedulerSettings): Scheduler {
-  const { now, timers, queueModel, flushIntervalMs } = settings;
+/**
+ * Creates the {@link Scheduler}: sending, not ready, healthy, no timer armed. `options` give the
+ * clock, the timers, the flush interval, minBatchEvents and concurrency; a rescan lies at most
+ * `maxRescanMs` ahead (a lease's longest life). It calls `startBatch` (delivery) to start a batch's
+ * request and `rescan` (the storage link) to read what other writers appended.
+ */
+export function createScheduler(
+  options: ResolvedOptions,
+  queueModel: QueueModel,
+  batchLimits: BatchLimits,
+  maxRescanMs: number,
+  startBatch: (batch: Batch) => void,
+  rescan: () => void,
+): Scheduler {
+  const { now, timers, flushIntervalMs } = options;
   let pumpQueued = false;
   let nextFlushAt: number | undefined;
   let nextRescanAt: number | undefined;
@@ -79,7 +73,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
         nextFlushAt = now() + flushIntervalMs;
         arm();
       }
-      if (queueModel.unbatched >= settings.batchLimits.maxEvents) self.soon();
+      if (queueModel.unbatched >= batchLimits.maxEvents) self.soon();
     },
     rescanBy(at) {
       if (at !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, at);
@@ -101,12 +95,12 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     // the clock went back allowed nothing, and the timer saw none to wait for (sim F9).
     self.backoff = rebase(self.backoff, time);
     // While the collector fails, the whole queue waits, then sends one probe at a time.
-    const allowed = allowedInFlight(self.backoff, time, settings.concurrency);
+    const allowed = allowedInFlight(self.backoff, time, options.concurrency);
     if (queueModel.flying.size >= allowed) return arm();
-    const { starts, cut } = decideStarts(queueModel, time, allowed, self.draining, settings.batchLimits);
+    const { starts, cut } = decideStarts(queueModel, time, allowed, self.draining, batchLimits);
     // A transport that re-enters track() while a request starts may evict what was decided on.
-    for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) settings.startBatch(batch);
-    for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) settings.startBatch(queueModel.newBatch(events));
+    for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) startBatch(batch);
+    for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) startBatch(queueModel.newBatch(events));
     if (queueModel.unbatched === 0) {
       self.draining = false;
       nextFlushAt = undefined;
@@ -119,7 +113,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     const time = now();
     self.backoff = rebase(self.backoff, time);
     let at: number;
-    ({ wakeAt: at, nextFlushAt, nextRescanAt } = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, settings.maxRescanMs));
+    ({ wakeAt: at, nextFlushAt, nextRescanAt } = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, maxRescanMs));
     if (at === timerAt) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
@@ -133,9 +127,9 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   function onTimer(): void {
     timerAt = Infinity;
     timer = undefined;
-    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: queueModel.unbatched }, settings.minBatchEvents, flushIntervalMs);
+    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: queueModel.unbatched }, options.minBatchEvents, flushIntervalMs);
     ({ nextFlushAt, nextRescanAt } = due);
-    if (due.rescan) settings.rescan();
+    if (due.rescan) rescan();
     if (due.drainNow) self.draining = true;
     pump();
   }

@@ -1,4 +1,4 @@
-import { cutBatch } from '../batch.js';
+import { cutBatch, type BatchLimits } from '../batch.js';
 import { OutboxError } from '../errors.js';
 import { maxTimerDelayMs, type ResolvedOptions } from '../options.js';
 import type { StatsCounters } from '../stats.js';
@@ -29,36 +29,30 @@ export interface SendResult {
  */
 export const waitMs = (ms: unknown): number => (typeof ms === 'number' && ms >= 0 ? Math.min(ms, maxTimerDelayMs) : 30_000);
 
-/** What {@link createSendCall} works with. */
-export interface SendCallSettings {
-  options: ResolvedOptions;
-  counters: StatsCounters;
-  queueModel: QueueModel;
-  queueScheduler: Scheduler;
-  intake: Intake;
-  report(error: OutboxError): void;
-  /** The batch limits (maxBatchEvents, maxBatchBytes), built once by the tracker. */
-  batchLimits: { maxEvents: number; maxBytes: number };
-}
-
 /**
  * Creates `send()`: these events now, cut by the batch limits whatever the timer and thresholds
  * say, through the same queue and retry policy as `track()`'s.
  */
-export function createSendCall(settings: SendCallSettings): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
-  const { options, queueModel, intake, batchLimits } = settings;
-
+export function createSendCall(
+  options: ResolvedOptions,
+  counters: StatsCounters,
+  queueModel: QueueModel,
+  queueScheduler: Scheduler,
+  intake: Intake,
+  report: (error: OutboxError) => void,
+  batchLimits: BatchLimits,
+): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
   return async (inputs, timeoutMs) => {
     let list: unknown[];
     try {
       list = Array.from(inputs as Iterable<unknown>);
     } catch (error) {
-      settings.report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
+      report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
       return { sent: 0, dropped: 0, pending: 0 };
     }
     const entries: Entry[] = [];
     for (const input of list) {
-      settings.counters.tracked++;
+      counters.tracked++;
       try {
         const event = input as SendEventInput | undefined;
         entries.push(intake.admit(event?.name, event?.properties, event));
@@ -86,7 +80,7 @@ export function createSendCall(settings: SendCallSettings): (inputs: readonly Se
         }
       }
       if (!open) resolve();
-      settings.queueScheduler.soon();
+      queueScheduler.soon();
       timeout = options.timers.setTimeout(() => resolve(), waitMs(timeoutMs));
     });
     options.timers.clearTimeout(timeout);

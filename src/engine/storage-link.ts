@@ -13,21 +13,6 @@ import type { Scheduler } from './scheduler.js';
 /** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
 export const minLeaseCapMs = 10_000;
 
-/** What {@link createStorageLink} works with. */
-export interface StorageLinkSettings {
-  options: ResolvedOptions;
-  platformDefaults: PlatformDefaults;
-  queueModel: QueueModel;
-  queueScheduler: Scheduler;
-  queueDelivery: Delivery;
-  ruleBook: RuleBook;
-  counters: StatsCounters;
-  report(error: OutboxError): void;
-  settleWaiters(): void;
-  /** Called with the ids of events that left the outbox for good (other tabs forget them). */
-  onLeft(ids: readonly string[]): void;
-}
-
 /**
  * The storage link (see {@link createStorageLink}): attaches the durable outbox, loads what other
  * writers stored (rescan), and reloads it all for a new sender (resync).
@@ -45,9 +30,22 @@ export interface StorageLink {
   resync(): Promise<void>;
 }
 
-/** Creates the {@link StorageLink}; nothing happens before `attach()`. */
-export function createStorageLink(settings: StorageLinkSettings): StorageLink {
-  const { options, queueModel, queueScheduler, queueDelivery, report } = settings;
+/**
+ * Creates the {@link StorageLink}; nothing happens before `attach()`. `onLeft` is told the ids of
+ * events that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
+ */
+export function createStorageLink(
+  options: ResolvedOptions,
+  platformDefaults: PlatformDefaults,
+  queueModel: QueueModel,
+  queueScheduler: Scheduler,
+  queueDelivery: Delivery,
+  ruleBook: RuleBook,
+  counters: StatsCounters,
+  report: (error: OutboxError) => void,
+  settleWaiters: () => void,
+  onLeft: (ids: readonly string[]) => void,
+): StorageLink {
   const { now } = options;
   let outbox: Outbox | undefined;
   let storage: StorageAdapter | undefined;
@@ -92,13 +90,13 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
       report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
       queueScheduler.rescanBy(now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
     }
-    if (all) settings.settleWaiters();
+    if (all) settleWaiters();
     queueScheduler.pump();
   }
 
   async function attach(): Promise<void> {
     try {
-      const adapter = options.storage === false ? undefined : (options.storage ?? (await settings.platformDefaults.storage?.(options.name)));
+      const adapter = options.storage === false ? undefined : (options.storage ?? (await platformDefaults.storage?.(options.name)));
       if (adapter) {
         const box = createOutbox(adapter, {
           writerId: randomId(8),
@@ -113,8 +111,8 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
             // Unusable events are lost and counted; a bad lease or rules value loses nothing.
             // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
             if (kind === 'events') {
-              settings.counters.dropped.corrupt += count;
-              settings.onLeft((lost as OutboxEventRecord[]).map((record) => record.id));
+              counters.dropped.corrupt += count;
+              onLeft((lost as OutboxEventRecord[]).map((record) => record.id));
             }
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
@@ -124,7 +122,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
-        settings.ruleBook.restoreRules(await box.loadRules(), now());
+        ruleBook.restoreRules(await box.loadRules(), now());
         storage = adapter;
         outbox = box;
         // Events tracked before storage was ready are written now (they were only in memory).
@@ -140,7 +138,7 @@ export function createStorageLink(settings: StorageLinkSettings): StorageLink {
     queueScheduler.isReady = true;
     markReady();
     queueScheduler.pump();
-    settings.settleWaiters();
+    settleWaiters();
   }
 
   return {
