@@ -54,63 +54,53 @@ export function decideStarts<E extends QueuedEvent, B extends { events: readonly
   return decision;
 }
 
-/** The state the wake decision reads (see {@link decideWake}); times are epoch ms. */
-export interface WakeInput {
-  /** The queue's backoff pause ends then (0: none). */
-  pausedUntil: number;
-  unbatched: number;
-  draining: boolean;
-  nextFlushAt: number | undefined;
-  nextRescanAt: number | undefined;
-  /** The earliest hold-back of the unload path still in force (Infinity: none). */
-  heldUntil: number;
-}
-
-/** When to wake next, and the flush and rescan times cut back after the clock went back. */
-export interface WakeDecision {
-  wakeAt: number;
-  nextFlushAt: number | undefined;
-  nextRescanAt: number | undefined;
-}
-
 /**
- * When the engine's one timer fires next after `now` (Infinity: not at all). Pure. A rescan lies
- * at most `maxRescanMs` ahead (a lease's longest life). Waiting batches need no time of their
- * own: they go after the queue's pause, or after the settle that frees their slot.
+ * When the engine's one timer fires next after `now` (Infinity: not at all), and the flush and
+ * rescan times cut back after the clock went back: `[wakeAt, nextFlushAt, nextRescanAt]`. Pure.
+ * The queue's backoff pause ends at `pausedUntil` (0: none); `heldUntil` is the earliest hold-back
+ * of the unload path still in force (Infinity: none); a rescan lies at most `maxRescanMs` ahead
+ * (a lease's longest life). Waiting batches need no time of their own: they go after the queue's
+ * pause, or after the settle that frees their slot.
  */
-export function decideWake(now: number, input: WakeInput, flushIntervalMs: number, maxRescanMs: number): WakeDecision {
-  let { nextFlushAt, nextRescanAt } = input;
+export function decideWake(
+  now: number,
+  pausedUntil: number,
+  unbatched: number,
+  draining: boolean,
+  nextFlushAt: number | undefined,
+  nextRescanAt: number | undefined,
+  heldUntil: number,
+  flushIntervalMs: number,
+  maxRescanMs: number,
+): [wakeAt: number, nextFlushAt: number | undefined, nextRescanAt: number | undefined] {
   // Wall-clock targets: after the clock went back they would be far away (sim F4). None may lie
   // further than the interval that set it.
   if (nextFlushAt! > now + flushIntervalMs) nextFlushAt = now + flushIntervalMs;
   if (nextRescanAt! > now + maxRescanMs) nextRescanAt = now + maxRescanMs;
-  const { pausedUntil } = input;
   // Paused: nothing but a rescan before the pause ends. Draining: the pump runs, no flush timer.
-  const queued = input.unbatched > 0 ? Math.min(input.draining ? Infinity : nextFlushAt ?? Infinity, input.heldUntil) : Infinity;
-  return { wakeAt: Math.min(pausedUntil > now ? pausedUntil : queued, nextRescanAt ?? Infinity), nextFlushAt, nextRescanAt };
-}
-
-/** What the timer found due (see {@link decideDue}). */
-export interface DueDecision {
-  rescan: boolean;
-  /** Drain the queue now (the flush interval passed with enough events queued). */
-  drainNow: boolean;
-  nextFlushAt: number | undefined;
-  nextRescanAt: number | undefined;
+  const queued = unbatched > 0 ? Math.min(draining ? Infinity : nextFlushAt ?? Infinity, heldUntil) : Infinity;
+  return [Math.min(pausedUntil > now ? pausedUntil : queued, nextRescanAt ?? Infinity), nextFlushAt, nextRescanAt];
 }
 
 /**
- * What is due when the timer fires at `now`. Pure. A flush interval that passed with fewer than
- * `minBatchEvents` queued waits another interval.
+ * What is due when the timer fires at `now`: `[rescan, drainNow, nextFlushAt, nextRescanAt]`
+ * (drainNow: the flush interval passed with enough events queued). Pure. A flush interval that
+ * passed with fewer than `minBatchEvents` unbatched waits another interval.
  */
-export function decideDue(now: number, state: { nextFlushAt: number | undefined; nextRescanAt: number | undefined; unbatched: number }, minBatchEvents: number, flushIntervalMs: number): DueDecision {
-  let { nextFlushAt, nextRescanAt } = state;
-  const rescan = nextRescanAt !== undefined && nextRescanAt <= now;
+export function decideDue(
+  now: number,
+  nextFlushAt: number | undefined,
+  nextRescanAt: number | undefined,
+  unbatched: number,
+  minBatchEvents: number,
+  flushIntervalMs: number,
+): [rescan: boolean, drainNow: boolean, nextFlushAt: number | undefined, nextRescanAt: number | undefined] {
+  const rescan = nextRescanAt! <= now;
   if (rescan) nextRescanAt = undefined;
   let drainNow = false;
-  if (nextFlushAt !== undefined && nextFlushAt <= now) {
-    if (state.unbatched >= minBatchEvents) drainNow = true;
+  if (nextFlushAt! <= now) {
+    if (unbatched >= minBatchEvents) drainNow = true;
     else nextFlushAt = now + flushIntervalMs;
   }
-  return { rescan, drainNow, nextFlushAt, nextRescanAt };
+  return [rescan, drainNow, nextFlushAt, nextRescanAt];
 }

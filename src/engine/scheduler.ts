@@ -113,7 +113,7 @@ export function createScheduler(
     const time = now();
     self.backoff = rebase(self.backoff, time);
     let at: number;
-    ({ wakeAt: at, nextFlushAt, nextRescanAt } = decideWake(time, { pausedUntil: self.backoff.until, unbatched: queueModel.unbatched, draining: self.draining, nextFlushAt, nextRescanAt, heldUntil: queueModel.nextHold(time) }, flushIntervalMs, maxRescanMs));
+    [at, nextFlushAt, nextRescanAt] = decideWake(time, self.backoff.until, queueModel.unbatched, self.draining, nextFlushAt, nextRescanAt, queueModel.nextHold(time), flushIntervalMs, maxRescanMs);
     if (at === timerAt) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;
@@ -127,10 +127,10 @@ export function createScheduler(
   function onTimer(): void {
     timerAt = Infinity;
     timer = undefined;
-    const due = decideDue(now(), { nextFlushAt, nextRescanAt, unbatched: queueModel.unbatched }, options.minBatchEvents, flushIntervalMs);
-    ({ nextFlushAt, nextRescanAt } = due);
-    if (due.rescan) rescan();
-    if (due.drainNow) self.draining = true;
+    let rescanNow, drainNow;
+    [rescanNow, drainNow, nextFlushAt, nextRescanAt] = decideDue(now(), nextFlushAt, nextRescanAt, queueModel.unbatched, options.minBatchEvents, flushIntervalMs);
+    if (rescanNow) rescan();
+    if (drainNow) self.draining = true;
     pump();
   }
 

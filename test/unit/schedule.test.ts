@@ -2,7 +2,17 @@
 // what is due when it fires. Pure functions, table-driven: no timers, no network.
 import { describe, expect, it } from 'vitest';
 import type { QueuedEvent } from '../../src/event.js';
-import { decideDue, decideStarts, decideWake, type StartInput, type WakeInput } from '../../src/engine/schedule.js';
+import { decideDue, decideStarts, decideWake, type StartInput } from '../../src/engine/schedule.js';
+
+/** What decideWake reads, named (it takes them positionally). */
+interface WakeInput {
+  pausedUntil: number;
+  unbatched: number;
+  draining: boolean;
+  nextFlushAt: number | undefined;
+  nextRescanAt: number | undefined;
+  heldUntil: number;
+}
 
 let n = 0;
 const ev = (sourceId = 's', stream = '', bytes = 10): QueuedEvent => ({ id: `e${n}`, name: 'x', sourceId, stream, json: '{}', bytes, seq: n++ });
@@ -77,7 +87,8 @@ describe('decideWake', () => {
     { name: 'clock went back: the rescan is cut to the longest lease', input: { nextRescanAt: 90_000 }, wakeAt: 1500, nextRescanAt: 1500 },
   ])('$name', ({ input, wakeAt, nextFlushAt, nextRescanAt }) => {
     // At 1000, a 100 ms flush interval, rescans at most 500 ms ahead.
-    expect(decideWake(1000, { ...base, ...input }, 100, 500)).toEqual({ wakeAt, nextFlushAt, nextRescanAt });
+    const i = { ...base, ...input };
+    expect(decideWake(1000, i.pausedUntil, i.unbatched, i.draining, i.nextFlushAt, i.nextRescanAt, i.heldUntil, 100, 500)).toEqual([wakeAt, nextFlushAt, nextRescanAt]);
   });
 });
 
@@ -88,6 +99,6 @@ describe('decideDue', () => {
     { name: 'flush due with too few events: another interval', state: { nextFlushAt: 900, nextRescanAt: undefined, unbatched: 1 }, due: { rescan: false, drainNow: false, nextFlushAt: 1100, nextRescanAt: undefined } },
     { name: 'rescan due: done once', state: { nextFlushAt: undefined, nextRescanAt: 1000, unbatched: 0 }, due: { rescan: true, drainNow: false, nextFlushAt: undefined, nextRescanAt: undefined } },
   ])('$name', ({ state, due }) => {
-    expect(decideDue(1000, state, 2, 100)).toEqual(due);
+    expect(decideDue(1000, state.nextFlushAt, state.nextRescanAt, state.unbatched, 2, 100)).toEqual([due.rescan, due.drainNow, due.nextFlushAt, due.nextRescanAt]);
   });
 });
