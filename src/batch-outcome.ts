@@ -36,14 +36,12 @@ export function ruledEvents<E extends { id: string }>(reply: unknown, events: re
 /** The same for bare ids (a receipt's `ruled`, wire.ts `ReceiptReply`, against a lease's ids). */
 export const ruledIds = (reply: unknown, ids: readonly string[]): string[] => ruledEvents(reply, ids.map((id) => ({ id }))).map((e) => e.id);
 
-/** What a batch's outcome means (see {@link decideSettle}). */
-export interface Settlement {
-  decision: BatchDecision;
-  /** The queue's state from now: paused after a failure to retry, healthy after any answer. */
-  backoff: QueueBackoff;
-  /** Whether the request's lease stays in storage (it may have arrived: the next page asks its receipt). */
-  keepLease: boolean;
-}
+/**
+ * What a batch's outcome means (see {@link decideSettle}): the decision; the queue's state from
+ * now (paused after a failure to retry, healthy after any answer); whether the request's lease
+ * stays in storage (it may have arrived: the next page asks its receipt).
+ */
+export type Settlement = [decision: BatchDecision, backoff: QueueBackoff, keepLease: boolean];
 
 /** The retry policy {@link decideSettle} applies. */
 export interface SettleSettings {
@@ -58,12 +56,12 @@ export interface SettleSettings {
  */
 export function decideSettle(outcome: SendOutcome, size: number, attempt: number, backoff: QueueBackoff, now: number, settings: SettleSettings): Settlement {
   const failed = outcome.kind === 'retry';
-  return {
-    decision: decideBatch(outcome, size, attempt, settings.retry.limit),
+  return [
+    decideBatch(outcome, size, attempt, settings.retry.limit),
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
-    backoff: failed ? afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now, random: settings.random, backoff: settings.retry, maxRetryAfterMs: settings.maxRetryAfterMs }) : healthy,
+    failed ? afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now, random: settings.random, backoff: settings.retry, maxRetryAfterMs: settings.maxRetryAfterMs }) : healthy,
     // A network error or a timeout does not say the request never arrived: its lease stays (until
     // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
-    keepLease: failed && outcome.status === undefined,
-  };
+    failed && outcome.status === undefined,
+  ];
 }

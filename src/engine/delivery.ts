@@ -70,7 +70,7 @@ export function createDelivery(
     queueModel.land(batch);
     const time = now();
     const { events, attempt } = batch;
-    const { decision, backoff, keepLease } = decideSettle(outcome, events.length, attempt, queueScheduler.backoff, time, options);
+    const [decision, backoff, keepLease] = decideSettle(outcome, events.length, attempt, queueScheduler.backoff, time, options);
     batch.unsure = keepLease;
     if (!keepLease) outbox()?.release(batch.rid);
     queueScheduler.backoff = backoff;

@@ -13,11 +13,8 @@ export interface StartInput<E extends QueuedEvent, B extends { events: readonly 
   candidates(time: number): Iterable<E>;
 }
 
-/** Which batches start now: waiting ones first, then new ones cut from the candidates, in order. */
-export interface StartDecision<E, B> {
-  starts: B[];
-  cut: E[][];
-}
+/** Which batches start now: `[starts, cut]`, waiting ones first, then new ones cut from the candidates, in order. */
+export type StartDecision<E, B> = [starts: B[], cut: E[][]];
 
 /**
  * Which requests start at `time`, `allowed` being how many may be under way (queue-backoff.ts
@@ -27,7 +24,8 @@ export interface StartDecision<E, B> {
  * free and either a full batch is queued or the queue drains.
  */
 export function decideStarts<E extends QueuedEvent, B extends { events: readonly E[] }>(queue: StartInput<E, B>, time: number, allowed: number, draining: boolean, batchLimits: BatchLimits): StartDecision<E, B> {
-  const decision: StartDecision<E, B> = { starts: [], cut: [] };
+  const starts: B[] = [];
+  const cut: E[][] = [];
   let busy = 0;
   let { unbatched } = queue;
   const blocked = new Set<string>();
@@ -38,7 +36,7 @@ export function decideStarts<E extends QueuedEvent, B extends { events: readonly
   }
   for (const batch of queue.waitingBatches) {
     if (busy < allowed && !batch.events.some((e) => blocked.has(orderingKey(e)))) {
-      decision.starts.push(batch);
+      starts.push(batch);
       busy++;
     }
     block(batch.events);
@@ -46,12 +44,12 @@ export function decideStarts<E extends QueuedEvent, B extends { events: readonly
   while (busy < allowed && unbatched > 0 && (draining || unbatched >= batchLimits.maxEvents)) {
     const events = cutBatch(queue.candidates(time), batchLimits, blocked);
     if (!events.length) break;
-    decision.cut.push(events);
+    cut.push(events);
     unbatched -= events.length;
     busy++;
     block(events);
   }
-  return decision;
+  return [starts, cut];
 }
 
 /**

@@ -97,7 +97,7 @@ export function createScheduler(
     // While the collector fails, the whole queue waits, then sends one probe at a time.
     const allowed = allowedInFlight(self.backoff, time, options.concurrency);
     if (queueModel.flying.size >= allowed) return arm();
-    const { starts, cut } = decideStarts(queueModel, time, allowed, self.draining, batchLimits);
+    const [starts, cut] = decideStarts(queueModel, time, allowed, self.draining, batchLimits);
     // A transport that re-enters track() while a request starts may evict what was decided on.
     for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) startBatch(batch);
     for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) startBatch(queueModel.newBatch(events));

@@ -22,7 +22,10 @@ const ids = (lists: readonly (readonly QueuedEvent[])[]) => lists.map((list) => 
 
 describe('decideStarts', () => {
   type Input = Omit<StartInput<QueuedEvent, { events: QueuedEvent[] }>, 'candidates'> & { allowed: number; draining: boolean; candidates: () => QueuedEvent[]; batchLimits: typeof limits };
-  const start = ({ allowed, draining, batchLimits, ...queue }: Input) => decideStarts(queue, 0, allowed, draining, batchLimits);
+  const start = ({ allowed, draining, batchLimits, ...queue }: Input) => {
+    const [starts, cut] = decideStarts(queue, 0, allowed, draining, batchLimits);
+    return { starts, cut };
+  };
   it('starts waiting batches in line order while slots are free', () => {
     const a = batch(ev('a')), b = batch(ev('b')), c = batch(ev('c'));
     const decision = start({ waitingBatches: [a, b, c], flying: [], allowed: 2, unbatched: 0, draining: true, candidates: () => [], batchLimits: limits });

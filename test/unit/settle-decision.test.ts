@@ -21,7 +21,7 @@ describe('decideSettle', () => {
     { name: '413 of one: dropped too_large', outcome: { kind: 'split', status: 413, error }, size: 1, decision: 'too_large', backoff: healthy, keepLease: false },
     { name: '403: dropped rejected, the collector is up', outcome: { kind: 'drop', status: 403, error }, decision: 'rejected', backoff: healthy, keepLease: false },
   ])('$name', ({ outcome, size, attempt, before, decision, backoff, keepLease }) => {
-    expect(decideSettle(outcome, size ?? 10, attempt ?? 1, before ?? healthy, 10_000, settings)).toEqual({ decision, backoff, keepLease });
+    expect(decideSettle(outcome, size ?? 10, attempt ?? 1, before ?? healthy, 10_000, settings)).toEqual([decision, backoff, keepLease]);
   });
 
   it('draws randomness only for a failure to retry', () => {
