@@ -81,17 +81,6 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   const storageLink = createStorageLink(options, platformDefaults, queueModel, queueScheduler, queueDelivery, rules, counters, report, settleWaiters, onLeft);
   const intake = createIntake(options, counters, queueModel, queueScheduler, queueDelivery, rules, storageLink, report);
 
-  function track(name: string, properties?: Record<string, unknown>, callOptions?: TrackOptions): void {
-    counters.tracked++;
-    let entry;
-    try {
-      entry = intake.admit(name, properties, callOptions);
-    } catch (error) {
-      return intake.refused(error);
-    }
-    intake.enqueueEntry(entry);
-  }
-
   function flush(timeoutMs?: number): Promise<boolean> {
     if (queueScheduler.isClosed && !queueModel.deque.size) return Promise.resolve(true);
     queueScheduler.draining = true;
@@ -127,7 +116,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     const tick = () => {
       statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
       // The counters, plus the settings they help tune (Samsara's planned send_client_stats).
-      track('outbox.client_stats', { ...stats(), intervalMs: options.clientStatsIntervalMs, maxQueueEvents: options.maxQueueEvents, flushIntervalMs: options.flushIntervalMs });
+      intake.track('outbox.client_stats', { ...stats(), intervalMs: options.clientStatsIntervalMs, maxQueueEvents: options.maxQueueEvents, flushIntervalMs: options.flushIntervalMs });
     };
     statsTimer = timers.setTimeout(tick, options.clientStatsIntervalMs);
     stops.push(() => timers.clearTimeout(statsTimer));
@@ -141,7 +130,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   void storageLink.attach();
 
   return {
-    track,
+    track: intake.track,
     send: createSendCall(options, counters, queueModel, queueScheduler, intake, report, batchLimits),
     flush,
     close,

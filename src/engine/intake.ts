@@ -18,8 +18,8 @@ export interface Intake {
   refused(error: unknown): void;
   /** Queues an admitted entry in memory and storage; the caps may evict older ones (or it). */
   storeEntry(entry: Entry): void;
-  /** Stores an entry tracked: the unload path is told, and the flush interval starts. */
-  enqueueEntry(entry: Entry): void;
+  /** `track()`: queues an event, or counts and reports it refused; never throws. */
+  track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): void;
   /** The one listener told after each event tracked is queued (the unload path, while the page hides). */
   onTracked?: (() => void) | undefined;
 }
@@ -44,7 +44,7 @@ export function createIntake(
     // Appended before the eviction is reported: an onError that re-enters track() may evict this
     // very entry, and its removal must find it (it was written after being reported overflow).
     storageLink.linkedOutbox?.append(entry);
-    if (out.length) queueDelivery.evicted(out);
+    queueDelivery.evicted(out);
   }
 
   const intake: Intake = {
@@ -76,8 +76,16 @@ export function createIntake(
       report(outboxError);
     },
     storeEntry,
-    enqueueEntry(entry) {
+    track(name, properties, callOptions) {
+      counters.tracked++;
+      let entry;
+      try {
+        entry = intake.admit(name, properties, callOptions);
+      } catch (error) {
+        return intake.refused(error);
+      }
       storeEntry(entry);
+      // The unload path is told, and the flush interval starts.
       intake.onTracked?.();
       queueScheduler.tracked();
     },
