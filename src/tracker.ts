@@ -101,7 +101,7 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     while (delivered && queueModel.deque.size > 0 && now() < deadline) delivered = await flush(deadline - now());
     delivered &&= queueModel.deque.size === 0;
     queueScheduler.isClosed = true;
-    queueScheduler.stopTimer();
+    queueScheduler.arm();
     stops.splice(0).forEach((stopTimer) => stopTimer());
     await storageLink.linkedOutbox?.idle();
     return delivered;
@@ -136,6 +136,6 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     close,
     stats,
     testConnection: (stream) => testConnection(options, stream),
-    rules: () => rules.all.filter((r) => r.until > now()),
+    rules: () => rules.allRules.filter((r) => r.until > now()),
   };
 }

@@ -15,7 +15,7 @@ import type { StorageLink } from './storage-link.js';
 export interface Delivery {
   startBatch(batch: Batch): void;
   /** Drops events for `reason`: out of memory and storage, counted and reported. */
-  dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void;
+  dropEvents(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void;
   /** Events the queue caps pushed out (already out of memory): counted and reported by a sender. */
   evicted(events: readonly Entry[]): void;
   /** Events the collector has (`ruled`: those it dropped by rule): out of storage, counted, reported. */
@@ -109,7 +109,7 @@ export function createDelivery(
         parts.forEach(queueModel.enqueueBatch);
       } else {
         queueModel.retire(batch);
-        dropped(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${why}, attempt ${attempt})`, status, error);
+        dropEvents(events, decision === 'expire' ? 'expired' : decision, `${events.length} events ${decision} (${why}, attempt ${attempt})`, status, error);
         batch.settled?.();
       }
     }
@@ -137,7 +137,7 @@ export function createDelivery(
     onLeft(events.map((e) => e.id));
   }
 
-  function dropped(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+  function dropEvents(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     if (!events.length) return;
     events.forEach(queueModel.unlink);
     lost(events, reason, message, status, cause);
@@ -155,7 +155,7 @@ export function createDelivery(
     lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 
-  return { startBatch, dropped, evicted, acknowledged };
+  return { startBatch, dropEvents, evicted, acknowledged };
 }
 
 /** An error in words, for a report. */

@@ -87,7 +87,7 @@ export function createIntake(
       storeEntry(entry);
       // The unload path is told, and the flush interval starts.
       intake.onTracked?.();
-      queueScheduler.tracked();
+      queueScheduler.onQueued();
     },
   };
   return intake;

@@ -6,7 +6,7 @@ import type { Delivery } from './delivery.js';
 /** The rule book (see {@link createRuleBook}): the collector's drop rules in force, and their effects. */
 export interface RuleBook {
   /** Every rule known, expired ones included (they expire by time, not by deletion). */
-  readonly all: readonly ActiveRule[];
+  readonly allRules: readonly ActiveRule[];
   /** Whether an event matches a rule at `now()` (read only while rules are known: track()'s path). */
   ruleMatches(entry: Entry, now: () => number): boolean;
   /** Takes in the rules of a collector's reply: saved, and queued events they match dropped. */
@@ -22,11 +22,11 @@ export function createRuleBook(queueModel: QueueModel, queueDelivery: () => Deli
   function dropRuled(now: number): void {
     if (!rules.length) return;
     const matching = [...queueModel.deque.values()].filter((e) => !queueModel.isFlying(e) && matchRule(rules, e, now));
-    queueDelivery().dropped(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
+    queueDelivery().dropEvents(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }
 
   return {
-    get all() {
+    get allRules() {
       return rules;
     },
     ruleMatches: (entry, now) => rules.length > 0 && !!matchRule(rules, entry, now()),

@@ -22,16 +22,12 @@ export interface Scheduler {
   soon(): void;
   /** Starts what may start now, then re-arms the timer. */
   pump(): void;
-  /** Re-arms the timer for the next thing due. */
+  /** Re-arms the timer for the next thing due (none once closed). */
   arm(): void;
   /** An event was queued: the flush interval starts, a full batch goes at once. */
-  tracked(): void;
-  /** Rescans storage at `at` at the latest. */
-  rescanBy(at: number | undefined): void;
-  /** Loaded events are due at once (their tab's flush() may wait on this one). */
-  loadedDue(): void;
-  /** Stops the timer for good. */
-  stopTimer(): void;
+  onQueued(): void;
+  /** Rescans storage at `at` at the latest; after a read (`loaded`), loaded events are due at once. */
+  rescanBy(at: number | undefined, loaded?: boolean): void;
 }
 
 /**
@@ -68,22 +64,17 @@ export function createScheduler(
     },
     pump,
     arm,
-    tracked() {
+    onQueued() {
       if (nextFlushAt === undefined) {
         nextFlushAt = now() + flushIntervalMs;
         arm();
       }
       if (queueModel.unbatched >= batchLimits.maxEvents) self.soon();
     },
-    rescanBy(at) {
+    rescanBy(at, loaded) {
       if (at !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, at);
-    },
-    loadedDue() {
-      if (queueModel.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
-    },
-    stopTimer() {
-      if (timer !== undefined) timers.clearTimeout(timer);
-      timer = undefined;
+      // Their tab's flush() may wait on this one.
+      if (loaded && queueModel.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
     },
   };
 
@@ -109,11 +100,11 @@ export function createScheduler(
   }
 
   function arm(): void {
-    if (self.isClosed) return;
     const time = now();
     self.backoff = rebase(self.backoff, time);
     let at: number;
     [at, nextFlushAt, nextRescanAt] = decideWake(time, self.backoff.until, queueModel.unbatched, self.draining, nextFlushAt, nextRescanAt, queueModel.nextHold(time), flushIntervalMs, maxRescanMs);
+    if (self.isClosed) at = Infinity;
     if (at === timerAt) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     timerAt = at;

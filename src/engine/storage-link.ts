@@ -82,8 +82,7 @@ export function createStorageLink(
       // says: their tab's flush() waits on this one (sim F11).
       if (fresh.length) queueScheduler.draining = true;
       queueDelivery.evicted(queueModel.addLoaded(fresh));
-      queueScheduler.rescanBy(nextLeaseExpiry);
-      queueScheduler.loadedDue();
+      queueScheduler.rescanBy(nextLeaseExpiry, true);
     } catch (error) {
       // Tried again a flush interval later, until a read succeeds (sim F7: a sender whose takeover
       // read failed never read storage again); at most 10 s, other tabs' events wait (sim F14).
