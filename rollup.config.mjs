@@ -27,7 +27,7 @@ export const internalProperties = new RegExp(
 // Terser names mangled properties in the order it meets them. Given the shortest names to the most
 // used ones instead (counted in the bundle just before it is minified), the script tag is smaller.
 // A name the bundle already uses as a property (id, ok, at...) is never given, nor a keyword.
-const nameCache = {};
+export const nameCache = {};
 const shortNamesByUse = {
   name: 'short-names-by-use',
   renderChunk(code) {
@@ -70,7 +70,7 @@ export default [
       // it need not be frozen; compact drops the wrapper's whitespace.
       freeze: false,
       compact: true,
-      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
+      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 4, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
     },
   },
 ];
