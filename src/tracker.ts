@@ -83,9 +83,8 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
 
   function flush(timeoutMs?: number): Promise<boolean> {
     if (queueScheduler.isClosed && !queueModel.deque.size) return Promise.resolve(true);
-    queueScheduler.draining = true;
     const done = flushWaiters.wait(intake.nextSeq, waitMs(timeoutMs));
-    queueScheduler.soon();
+    queueScheduler.wake();
     settleWaiters();
     return done.then(async (delivered) => {
       await storageLink.linkedOutbox?.idle();

@@ -1,6 +1,5 @@
 import type { TrackerCore } from '../integration.js';
 import type { ResolvedOptions } from '../options.js';
-import { healthy } from '../queue-backoff.js';
 import type { StatsCounters } from '../stats.js';
 import type { Delivery } from './delivery.js';
 import type { Intake } from './intake.js';
@@ -64,11 +63,7 @@ export function createCoreView(
       intake.onTracked = listener;
       return () => (intake.onTracked = undefined);
     },
-    wake(resetBackoff) {
-      if (resetBackoff) queueScheduler.backoff = healthy;
-      queueScheduler.draining = true;
-      queueScheduler.soon();
-    },
+    wake: queueScheduler.wake,
     setSending(value) {
       queueScheduler.isSending = value;
       queueScheduler.soon();

@@ -14,10 +14,12 @@ export interface Scheduler {
   /** Storage was read (or given up): before that nothing is sent. */
   isReady: boolean;
   isClosed: boolean;
-  /** Everything unbatched goes now, not only full batches (a flush, the interval, loaded events). */
-  draining: boolean;
   /** The queue's backoff: set by delivery from each outcome. */
   backoff: QueueBackoff;
+  /** Everything unbatched goes at the next pump, not only full batches (loaded events). */
+  drainAll(): void;
+  /** Drains soon (a flush, the page shown again), after a reset of the backoff when asked (`online`). */
+  wake(resetBackoff?: boolean): void;
   /** Pumps on the next microtask (once however often asked). */
   soon(): void;
   /** Starts what may start now, then re-arms the timer. */
@@ -46,6 +48,8 @@ export function createScheduler(
 ): Scheduler {
   const { now, timers, flushIntervalMs } = options;
   let pumpQueued = false;
+  // Everything unbatched goes now, not only full batches (a flush, the interval, loaded events).
+  let draining = false;
   let nextFlushAt: number | undefined;
   let nextRescanAt: number | undefined;
   let timer: unknown;
@@ -55,12 +59,17 @@ export function createScheduler(
     isSending: true,
     isReady: false,
     isClosed: false,
-    draining: false,
     backoff: healthy,
     soon() {
       if (pumpQueued) return;
       pumpQueued = true;
       queueMicrotask(pump);
+    },
+    drainAll: () => void (draining = true),
+    wake(resetBackoff) {
+      if (resetBackoff) self.backoff = healthy;
+      draining = true;
+      self.soon();
     },
     pump,
     arm,
@@ -88,12 +97,12 @@ export function createScheduler(
     // While the collector fails, the whole queue waits, then sends one probe at a time.
     const allowed = allowedInFlight(self.backoff, time, options.concurrency);
     if (queueModel.flying.size >= allowed) return arm();
-    const [starts, cut] = decideStarts(queueModel, time, allowed, self.draining, batchLimits);
+    const [starts, cut] = decideStarts(queueModel, time, allowed, draining, batchLimits);
     // A transport that re-enters track() while a request starts may evict what was decided on.
     for (const batch of starts) if (queueModel.waitingBatches.includes(batch)) startBatch(batch);
     for (const events of cut) if (events.every((e) => !e.gone && !e.batch)) startBatch(queueModel.newBatch(events));
     if (queueModel.unbatched === 0) {
-      self.draining = false;
+      draining = false;
       nextFlushAt = undefined;
     }
     arm();
@@ -103,7 +112,7 @@ export function createScheduler(
     const time = now();
     self.backoff = rebase(self.backoff, time);
     let at: number;
-    [at, nextFlushAt, nextRescanAt] = decideWake(time, self.backoff.until, queueModel.unbatched, self.draining, nextFlushAt, nextRescanAt, queueModel.nextHold(time), flushIntervalMs, maxRescanMs);
+    [at, nextFlushAt, nextRescanAt] = decideWake(time, self.backoff.until, queueModel.unbatched, draining, nextFlushAt, nextRescanAt, queueModel.nextHold(time), flushIntervalMs, maxRescanMs);
     if (self.isClosed) at = Infinity;
     if (at === timerAt) return;
     if (timer !== undefined) timers.clearTimeout(timer);
@@ -121,7 +130,7 @@ export function createScheduler(
     let rescanNow, drainNow;
     [rescanNow, drainNow, nextFlushAt, nextRescanAt] = decideDue(now(), nextFlushAt, nextRescanAt, queueModel.unbatched, options.minBatchEvents, flushIntervalMs);
     if (rescanNow) rescan();
-    if (drainNow) self.draining = true;
+    if (drainNow) draining = true;
     pump();
   }
 

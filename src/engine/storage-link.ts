@@ -80,7 +80,7 @@ export function createStorageLink(
       for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
       // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
       // says: their tab's flush() waits on this one (sim F11).
-      if (fresh.length) queueScheduler.draining = true;
+      if (fresh.length) queueScheduler.drainAll();
       queueDelivery.evicted(queueModel.addLoaded(fresh));
       queueScheduler.rescanBy(nextLeaseExpiry, true);
     } catch (error) {
