@@ -68,16 +68,15 @@ export function createSendCall(
     let timeout: unknown;
     // Settles once every batch did, or when the wait the caller gave runs out.
     await new Promise<void>((resolve) => {
-      for (const stream of new Set(kept.map((e) => e.stream))) {
-        let rest = kept.filter((e) => e.stream === stream);
-        while (rest.length) {
-          const events = cutBatch(rest, batchLimits, new Set<string>());
-          rest = rest.slice(events.length);
-          const batch = queueModel.newBatch(events);
-          open++;
-          batch.settled = () => --open || resolve();
-          queueModel.enqueueBatch(batch);
-        }
+      // Each cut holds one stream (the first event's): the rest wait for the next cuts. Batches
+      // go in line by their oldest event, whatever order they were cut in.
+      for (let rest = kept; rest.length; ) {
+        const events = new Set(cutBatch(rest, batchLimits, new Set<string>()));
+        rest = rest.filter((e) => !events.has(e));
+        const batch = queueModel.newBatch([...events]);
+        open++;
+        batch.settled = () => --open || resolve();
+        queueModel.enqueueBatch(batch);
       }
       if (!open) resolve();
       queueScheduler.soon();
