@@ -119,8 +119,9 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
       unbatched += entries.length;
       // Chunks come oldest first. Those older than everything in memory go in front, newer ones
       // (other tabs' recent appends) behind, so the caps still evict the oldest events first.
+      // With nothing in memory (no head) no chunk compares newer: all go in front.
       const head = deque.first()?.chunk;
-      const newer = head === undefined ? -1 : entries.findIndex((e) => e.chunk! > head);
+      const newer = entries.findIndex((e) => e.chunk! > head!);
       const cut = newer < 0 ? entries.length : newer;
       const out = deque.prepend(entries.slice(0, cut), canEvict);
       for (const entry of entries.slice(cut)) out.push(...deque.push(entry, canEvict));

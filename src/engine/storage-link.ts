@@ -72,12 +72,12 @@ export function createStorageLink(
       // or that shares a chunk with leased ones, stays visible to the unload path; and if the
       // read fails, everything in memory stays and is sent.
       for (const entry of storedBefore) if (!entry.gone && !entry.batch && taken(entry)) queueModel.unlink(entry);
-      const known = new Set<string>();
-      for (const entry of queueModel.deque.values()) known.add(entry.id);
+      const known = new Set(Array.from(queueModel.deque.values(), (entry) => entry.id));
       const fresh = events.filter((e) => !known.has(e.id)) as Entry[];
       // Loaded events were queued before anything this tracker holds, so they sort below it: a
       // flush() waiting when they arrive waits for them too (the oldest gets the lowest number).
-      for (let i = fresh.length - 1; i >= 0; i--) fresh[i]!.seq = --loadedSeq;
+      loadedSeq -= fresh.length;
+      fresh.forEach((entry, i) => (entry.seq = loadedSeq + i));
       // Events loaded from storage (other tabs', earlier pages') go now whatever minBatchEvents
       // says: their tab's flush() waits on this one (sim F11).
       if (fresh.length) queueScheduler.drainAll();
