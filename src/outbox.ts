@@ -33,6 +33,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
+  // Lease keys this outbox wrote and has not released: they hold events back from other tabs,
+  // not from this one (its takeover read took its own unload lease for a closed page's: the
+  // held-back events left memory uncounted, and their chunk was never deleted).
+  const own = new Set<string>();
 
   function schedule(): void {
     if (scheduled) return;
@@ -110,7 +114,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (!valid || !(lease!.until > time)) {
         badLeases += lease === undefined || valid ? 0 : 1;
         deletes.add(key);
-      } else {
+      } else if (!own.has(key)) {
         // A lease far in the future (the clock went back, or a forged value) would hold its
         // events that long: cut it to what a request can take, and store the cut.
         if (lease!.until > time + maxLeaseMs) sets.set(key, JSON.stringify({ ...lease, until: (lease!.until = time + maxLeaseMs) }));
@@ -199,11 +203,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       }
     },
     lease(leaseId, ids, until, stream) {
+      own.add(leasePrefix + leaseId);
       sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {
       const key = leasePrefix + leaseId;
+      own.delete(key);
       if (!sets.delete(key)) deletes.add(key);
       schedule();
     },
