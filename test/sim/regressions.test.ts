@@ -124,6 +124,11 @@ describe('a hostile or broken collector', () => {
     it(`Retry-After ${JSON.stringify(retryAfter)} (date, garbage, huge, negative) neither stalls nor hammers`, () =>
       holds(history([track(), advance(60_000)], [{ kind: 'status', status: 503, retryAfter }])));
   }
+
+  // The simulator's "+N" was sent as the literal "+N" (the year N to Date.parse); "date+N" is the
+  // HTTP-date N s ahead, and the protocol check holds the tracker to it as to a delta in seconds.
+  it('Retry-After as an HTTP-date 30 s ahead is honoured, with retry.maxDelayMs at 100 ms', () =>
+    holds(history([track(), advance(60_000)], [{ kind: 'status', status: 503, retryAfter: 'date+30' }], { retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } })));
 });
 
 describe('resource bounds', () => {
