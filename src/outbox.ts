@@ -33,6 +33,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
+  const mine = new Set<string>(); // keys of this outbox's leases not yet released
 
   function schedule(): void {
     if (scheduled) return;
@@ -102,6 +103,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
     const leased = new Set<string>();
+    const theirs = new Set<string>(); // ids leased by another tab or an earlier page
     let nextLeaseExpiry: number | undefined;
     let badLeases = 0;
     for (const key of leaseKeys) {
@@ -110,11 +112,12 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (!valid || !(lease!.until > time)) {
         badLeases += lease === undefined || valid ? 0 : 1;
         deletes.add(key);
+        mine.delete(key);
       } else {
         // A lease far in the future (the clock went back, or a forged value) would hold its
         // events that long: cut it to what a request can take, and store the cut.
         if (lease!.until > time + maxLeaseMs) sets.set(key, JSON.stringify({ ...lease, until: (lease!.until = time + maxLeaseMs) }));
-        for (const id of lease!.ids) leased.add(id);
+        for (const id of lease!.ids) leased.add(id), mine.has(key) || theirs.add(id);
         nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease!.until);
       }
     }
@@ -138,7 +141,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
           badHere++;
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
-        else if (leased.has(event.id)) anyLeased = true;
+        // Only another's lease holds the chunk: an id this tab's own request carries (the host
+        // reused it) is known to the tracker, which takes in the rest now, not after the lease.
+        else if (theirs.has(event.id)) anyLeased = true;
         else live.set(event.id, event);
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
@@ -199,11 +204,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       }
     },
     lease(leaseId, ids, until, stream) {
+      mine.add(leasePrefix + leaseId);
       sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {
       const key = leasePrefix + leaseId;
+      mine.delete(key);
       if (!sets.delete(key)) deletes.add(key);
       schedule();
     },

@@ -458,4 +458,14 @@ describe('waiting without waking', () => {
       script: [{ kind: 'status', status: 408, retryAfter: '+2027' }],
       steps: [track({ props: 'none', source: 'none', pick: 0 }), { t: 'open' }, advance(3), { t: 'crash', tab: 0, reload: false }, { t: 'faults', failRate: 0, loseRate: 0 }],
     }));
+
+  // seed -934525758: the second tab reuses the sender's id e0 and tracks e1 in the same chunk. The
+  // sender's lease on its own e0, in flight, made its read skip that chunk until the lease ended
+  // (2 x timeoutMs, 49.7 days with Infinity): e1 waited as long, and its tab's flush() failed.
+  it("a chunk holding an id of this tab's own request in flight is read at once, not after the lease", () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 100, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: Infinity, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 20, storageLatencyMs: 0, storageApply: false, coordinate: true, seed: 0 },
+      script: [],
+      steps: [advance(3), track({ props: 'none', source: 'none', pick: 0 }), track({ props: 'none', source: 'none', id: 'dup', pick: 0 }, 3), { t: 'burst', tab: 1, count: 1, sources: 1 }],
+    }));
 });
