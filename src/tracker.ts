@@ -207,7 +207,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     evicted(out);
     onTracked?.();
     // The flush timer runs only while enough events wait to send: fewer stay put, and a timer
-    // that found too few would otherwise wake every interval for nothing (a crashed tab's forever).
+    // that found too few woke every interval for nothing while the page lived (seed -1448556261).
     if (nextFlushAt === undefined && unbatched >= options.minBatchEvents) {
       nextFlushAt = now() + options.flushIntervalMs;
       armTimer();
