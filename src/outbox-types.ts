@@ -19,7 +19,8 @@ export interface Outbox {
   remove(events: readonly StoredEvent[]): void;
   /**
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
-   * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
+   * first, leaving out chunks with an event under another writer's unexpired lease (this outbox's
+   * own leases hold nothing back: the caller has those events). `nextLeaseExpiry` says when to look again.
    * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
    * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
    * event known before is gone from storage (acknowledged) or leased by someone else.

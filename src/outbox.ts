@@ -33,10 +33,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
-  // Lease keys this outbox wrote and has not released: they hold events back from other tabs,
-  // not from this one (its takeover read took its own unload lease for a closed page's: the
-  // held-back events left memory uncounted, and their chunk was never deleted).
-  const own = new Set<string>();
+  const mine = new Set<string>(); // keys of this outbox's leases not yet released
 
   function schedule(): void {
     if (scheduled) return;
@@ -105,7 +102,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
-    const leased = new Set<string>();
+    // Ids leased by another tab or an earlier page. This tab's own leases hold nothing back from
+    // it: a page that hid (its events handed to an unload request, leased) and only then became
+    // the sender took them for a closed page's, and its takeover dropped them uncounted.
+    const theirs = new Set<string>();
     let nextLeaseExpiry: number | undefined;
     let badLeases = 0;
     for (const key of leaseKeys) {
@@ -114,11 +114,12 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (!valid || !(lease!.until > time)) {
         badLeases += lease === undefined || valid ? 0 : 1;
         deletes.add(key);
-      } else if (!own.has(key)) {
+        mine.delete(key);
+      } else {
         // A lease far in the future (the clock went back, or a forged value) would hold its
         // events that long: cut it to what a request can take, and store the cut.
         if (lease!.until > time + maxLeaseMs) sets.set(key, JSON.stringify({ ...lease, until: (lease!.until = time + maxLeaseMs) }));
-        for (const id of lease!.ids) leased.add(id);
+        if (!mine.has(key)) for (const id of lease!.ids) theirs.add(id);
         nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease!.until);
       }
     }
@@ -142,7 +143,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
           badHere++;
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
-        else if (leased.has(event.id)) anyLeased = true;
+        // Only another's lease holds the chunk: an id this tab's own request carries (the host
+        // reused it) is known to the tracker, which takes in the rest now, not after the lease.
+        else if (theirs.has(event.id)) anyLeased = true;
         else live.set(event.id, event);
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
@@ -160,7 +163,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     fullReadOwed = false;
     schedule();
     const present = new Set(chunkKeys);
-    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
+    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || theirs.has(event.id) };
   }
 
   // Keys and values of another type are as unusable as torn ones.
@@ -203,13 +206,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       }
     },
     lease(leaseId, ids, until, stream) {
-      own.add(leasePrefix + leaseId);
+      mine.add(leasePrefix + leaseId);
       sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {
       const key = leasePrefix + leaseId;
-      own.delete(key);
+      mine.delete(key);
       if (!sets.delete(key)) deletes.add(key);
       schedule();
     },

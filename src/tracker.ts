@@ -206,7 +206,9 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     outbox?.append(entry);
     evicted(out);
     onTracked?.();
-    if (nextFlushAt === undefined) {
+    // The flush timer runs only while enough events wait to send: fewer stay put, and a timer
+    // that found too few woke every interval for nothing while the page lived (seed -1448556261).
+    if (nextFlushAt === undefined && unbatched >= options.minBatchEvents) {
       nextFlushAt = now() + options.flushIntervalMs;
       armTimer();
     }
@@ -465,7 +467,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     }
     if (nextFlushAt !== undefined && nextFlushAt <= time) {
       if (unbatched >= options.minBatchEvents) draining = true;
-      else nextFlushAt = time + options.flushIntervalMs;
+      else nextFlushAt = undefined;
     }
     pump();
   }
