@@ -75,7 +75,5 @@ export interface OutboxSettings {
    * Without it, a failed write waits for the next append, removal or lease.
    */
   retry?: (delayMs: number, write: () => void) => void;
-  /** Randomness for the retry jitter. @default Math.random */
-  random?: () => number;
 }
 

@@ -16,7 +16,7 @@ const rulesKey = 'rules';
  * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
-  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry, random = Math.random } = settings;
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry } = settings;
   // chunk key → events of it not yet removed. Our own chunks hold the appended objects (a Set:
   // hashing each new id cost track() 0.3-0.6 µs); chunks read back are indexed by id (a chunk
   // loaded twice holds other objects with the same ids: removal must still find them).
@@ -91,7 +91,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // One report per streak of failures, not one per tick. Written again by itself: a tab that
         // appends nothing more never wrote its failed chunk (seed -579417675).
         if (!failures++) onError(error);
-        retry?.(writeRetryDelay(failures, random), schedule);
+        retry?.(writeRetryDelay(failures), schedule);
       },
     );
   }
@@ -241,10 +241,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
 
 /**
  * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
- * 3.2 s, the upper half of it at random (equal jitter): storage that keeps failing is tried
- * again at most 4 times in the first second, then at most once per 1.6 s.
+ * 3.2 s. Storage that keeps failing is tried again at most 3 times in the first second, then at
+ * most once per 1.6 s. No jitter: the only contenders are this origin's few tabs.
  */
-export const writeRetryDelay = (failures: number, random: () => number): number => (100 << Math.min(failures - 1, 5)) * (1 + random()) / 2;
+export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 5);
 
 // The events of a chunk not yet removed: the appended objects themselves, or by id when read back.
 type Live = Set<StoredEvent> | Map<string, StoredEvent>;

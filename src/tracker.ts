@@ -574,7 +574,6 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             timers.clearTimeout(writeTimer);
             if (!closed) writeTimer = timers.setTimeout(write, delayMs);
           },
-          random: options.random,
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
