@@ -241,8 +241,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
 
 /**
  * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
- * 3.2 s. Storage that keeps failing is tried again at most 3 times in the first second, then at
- * most once per 1.6 s. No jitter: the only contenders are this origin's few tabs.
+ * 3.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
+ * then at 1.5 and 3.1 s and every 3.2 s. No jitter: the only contenders are this origin's few tabs.
  */
 export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 5);
 
