@@ -16,7 +16,7 @@ const rulesKey = 'rules';
  * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
-  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity } = settings;
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry } = settings;
   // chunk key → events of it not yet removed. Our own chunks hold the appended objects (a Set:
   // hashing each new id cost track() 0.3-0.6 µs); chunks read back are indexed by id (a chunk
   // loaded twice holds other objects with the same ids: removal must still find them).
@@ -29,7 +29,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   const dirty = new Set<string>();
   let chunkSeq = 0;
   let scheduled = false;
-  let failing = false;
+  let failures = 0; // failed write ticks in a row
   let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
@@ -79,7 +79,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       : Promise.all([...setList.map(([k, v]) => call(() => storage.set(k, v))), ...deleteList.map((k) => call(() => storage.delete(k)))]);
     return done.then(
       () => {
-        failing = false;
+        failures = 0;
         for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;
       },
       (error: unknown) => {
@@ -88,9 +88,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // acknowledged events in again, counted twice (sim F10). New chunks stay `stored`-unset.
         for (const [key, value] of setList) if (!sets.has(key) && !deletes.has(key)) chunks.has(key) ? dirty.add(key) : key.startsWith(chunkPrefix) || sets.set(key, value);
         for (const key of deleteList) sets.has(key) || chunks.has(key) || deletes.add(key);
-        // One report per streak of failures, not one per tick.
-        if (!failing) onError(error);
-        failing = true;
+        // One report per streak of failures, not one per tick. Written again by itself: a tab that
+        // appends nothing more never wrote its failed chunk (seed -579417675).
+        if (!failures++) onError(error);
+        retry?.(writeRetryDelay(failures), schedule);
       },
     );
   }
@@ -237,6 +238,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
   };
 }
+
+/**
+ * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
+ * 3.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
+ * then at 1.5 and 3.1 s and every 3.2 s. No jitter: the only contenders are this origin's few tabs.
+ */
+export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 5);
 
 // The events of a chunk not yet removed: the appended objects themselves, or by id when read back.
 type Live = Set<StoredEvent> | Map<string, StoredEvent>;

@@ -124,6 +124,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
   let nextRescanAt: number | undefined;
   let timer: unknown;
   let timerAt = Infinity;
+  let writeTimer: unknown; // the outbox's retry of a failed write
   let storage: StorageAdapter | undefined;
   let outbox: Outbox | undefined;
   let onTracked: (() => void) | undefined; // the unload path, told of events tracked while the page hides
@@ -568,6 +569,11 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
           // unload path's 10 s hold) is a clock that went back, or a forged value.
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
+          // A failed write is written again after a backoff, on this tracker's timers: close() stops it.
+          retry(delayMs, write) {
+            timers.clearTimeout(writeTimer);
+            if (!closed) writeTimer = timers.setTimeout(write, delayMs);
+          },
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         rules = mergeRules(await box.loadRules(), undefined, now());
@@ -683,6 +689,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     delivered &&= deque.size === 0;
     closed = true;
     if (timer !== undefined) timers.clearTimeout(timer);
+    timers.clearTimeout(writeTimer);
     timer = undefined;
     stops.splice(0).forEach((stop) => stop());
     await outbox?.idle();

@@ -497,3 +497,16 @@ describe('simulator fixes from random seeds (branch pause)', () => {
       ],
     }));
 });
+
+describe('a failed storage write is retried by itself (branch wretry)', () => {
+  // seed -579417675: the tab that is not the sender bursts 241 events into a cap of 10 while 30 %
+  // of storage operations fail; it evicts e0-e230 before their chunks are written (kept for the
+  // sender, uncounted) and its write ticks fail. A failed tick was written again only by a later
+  // append, removal or lease: this tab does nothing more, so e0-e19 never reached storage.
+  it("a non-sending tab's failed chunk write is written again without another append", () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 20, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, coordinate: true, seed: 0 },
+      script: [],
+      steps: [advance(56), { t: 'faults', failRate: 0.3, loseRate: 0 }, { t: 'burst', tab: 1, count: 241, sources: 1 }, advance(101)],
+    }));
+});
