@@ -241,10 +241,12 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
 
 /**
  * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
- * 3.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
- * then at 1.5 and 3.1 s and every 3.2 s. No jitter: the only contenders are this origin's few tabs.
+ * 51.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
+ * then ever more rarely, at most once a minute: a storage broken for hours must not wake every
+ * tab every few seconds (with a 3.2 s cap the simulation's idle hours ran twice as long). No
+ * jitter: the only contenders are this origin's few tabs.
  */
-export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 5);
+export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 9);
 
 // The events of a chunk not yet removed: the appended objects themselves, or by id when read back.
 type Live = Set<StoredEvent> | Map<string, StoredEvent>;
