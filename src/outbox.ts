@@ -123,10 +123,14 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const loaded = new Map<string, Map<string, StoredEvent>>();
     let bad = 0;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
-    for (const key of chunkKeys.sort()) {
-      // A chunk with a write or delete pending is what memory says, not what storage still holds.
-      if ((chunks.has(key) && (!all || dirty.has(key))) || deletes.has(key)) continue;
-      const text = await get(key);
+    const present = new Set(chunkKeys);
+    // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
+    // storage holds: a full read takes it from memory. It may hold events this tab evicted while
+    // another tab sent, kept for that sender, that no later read would see (seed 527197183).
+    for (const key of [...new Set([...chunkKeys, ...(all ? dirty : [])])].sort()) {
+      const mine = all && dirty.has(key) ? chunks.get(key) : undefined;
+      if ((chunks.has(key) && !all) || deletes.has(key)) continue;
+      const text = mine ? serializeChunk(mine.values()) : await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
       const live = new Map<string, StoredEvent>();
@@ -139,7 +143,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
         else if (leased.has(event.id)) anyLeased = true;
-        else live.set(event.id, event);
+        else {
+          event.stored = present.has(key); // a chunk taken from memory may not be written yet
+          live.set(event.id, event);
+        }
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
       if (anyLeased) continue;
@@ -155,7 +162,6 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (bad) onCorrupt('events', bad, lost);
     fullReadOwed = false;
     schedule();
-    const present = new Set(chunkKeys);
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
   }
 
