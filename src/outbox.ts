@@ -127,10 +127,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
     // storage holds: a full read takes it from memory. It may hold events this tab evicted while
     // another tab sent, kept for that sender, that no later read would see (seed 527197183).
-    for (const key of [...new Set([...chunkKeys, ...(all ? dirty : [])])].sort()) {
-      const mine = all && dirty.has(key) ? chunks.get(key) : undefined;
+    for (const key of [...new Set([...chunkKeys, ...dirty])].sort()) {
       if ((chunks.has(key) && !all) || deletes.has(key)) continue;
-      const text = mine ? serializeChunk(mine.values()) : await get(key);
+      const text = dirty.has(key) ? serializeChunk(chunks.get(key)?.values() ?? []) : await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
       const live = new Map<string, StoredEvent>();
