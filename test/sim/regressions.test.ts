@@ -441,3 +441,23 @@ describe('two tabs past maxQueueEvents', () => {
       ],
     }));
 });
+
+// seed 527197183 (docs/durability.md, once an open finding): tab 1, not the sender, tracks 78
+// events with maxQueueEvents 10 and evicts 68 of them from memory before they are written; they
+// stay in its chunks for the sender. Storage faults make each write of those chunks fail; the
+// sender closes, tab 1 takes over, and its full read skipped the chunks with a write pending.
+// Once written, they were this tab's own known chunks, which no later read takes in: 68 events
+// stranded in storage while tab 1 lived (and kept the lock from every reload).
+describe('events evicted before the takeover, in chunks whose write failed', () => {
+  const stranded: SimConfig = { ...config, storage: true, tabs: 2, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, latencyMs: 1, storageLatencyMs: 0, storageApply: false, coordinate: true, seed: 0 };
+  const steps: Step[] = [advance(1), { t: 'burst', tab: 3, count: 78, sources: 1 }, { t: 'faults', failRate: 0.05, loseRate: 0 }, { t: 'close', tab: 0 }, advance(10)];
+
+  it('the new sender reads them from memory and sends them', () => holds({ config: stranded, script: [], steps }));
+
+  it('the same after a crash of the sender', () => holds({ config: stranded, script: [], steps: steps.map((step) => (step.t === 'close' ? { t: 'crash', tab: 0, reload: false } : step)) }));
+
+  // As the random seed found it: re-entrant onError, and a chunk torn 10 ms after the close
+  // (the oldest one, which is not what strands the others).
+  it('as found: with a chunk torn after the close', () =>
+    holds({ config: { ...stranded, reentrant: true }, script: [], steps: [...steps, { t: 'corrupt', what: 'chunkGarbage', pick: 0 }] }));
+});

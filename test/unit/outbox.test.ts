@@ -145,3 +145,70 @@ describe('outbox chunk membership', () => {
     expect(idsIn(map)).toEqual(['e0']);
   });
 });
+
+// A new sender's full read (seed 527197183): a chunk whose write is pending holds what memory
+// says, not what storage holds; skipped, the events in it that its tab no longer holds in memory
+// (evicted while another tab sent, kept in the outbox for that sender) were read by no one.
+describe('outbox full read of a chunk whose write is pending', () => {
+  // A memory adapter whose next `failSets` writes fail, half of them synchronously.
+  function failingSets(map: Map<string, string>) {
+    const inner = createMemoryStorage(map);
+    const state = { failSets: 0 };
+    const adapter: StorageAdapter = {
+      ...inner,
+      set(key, value) {
+        if (state.failSets-- > 0) {
+          if (state.failSets % 2) throw new Error('set failed (sync)');
+          return Promise.reject(new Error('set failed'));
+        }
+        return inner.set(key, value);
+      },
+    };
+    return { adapter, state };
+  }
+  const open = (adapter: StorageAdapter, errors: unknown[]) =>
+    createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: (e) => errors.push(e), onCorrupt: () => undefined });
+  const idsIn = (map: Map<string, string>) => [...map].filter(([k]) => k.startsWith('c:')).flatMap(([, v]) => (JSON.parse(v) as { id: string }[]).map((r) => r.id));
+
+  it('takes the events of a chunk never written (its write failed) from memory, not yet stored', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    const errors: unknown[] = [];
+    const box = open(adapter, errors);
+    state.failSets = 1;
+    [event('e0', 0), event('e1', 1)].forEach((e) => box.append(e));
+    await settle(box);
+    expect(errors).toHaveLength(1);
+    expect(idsIn(map)).toEqual([]);
+    const { events } = await box.load(true);
+    // Not stored: a caller that takes the chunk's absence for an acknowledgement asks `stored` first.
+    expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', false], ['e1', false]]);
+    await settle(box); // the read's tick writes what the failed one did not
+    expect(idsIn(map)).toEqual(['e0', 'e1']);
+    expect(events.every((e) => e.stored)).toBe(true);
+    // A read of new chunks (not a full one) does not take this writer's chunk in again.
+    expect((await box.load()).events).toEqual([]);
+  });
+
+  it('takes a chunk whose rewrite failed from memory: without the event removed, and removal still finds the appended objects', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    const errors: unknown[] = [];
+    const box = open(adapter, errors);
+    const appended = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    appended.forEach((e) => box.append(e));
+    await settle(box);
+    state.failSets = 1;
+    box.remove([appended[1]!]);
+    await settle(box);
+    expect(errors).toHaveLength(1);
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // storage still holds the acknowledged e1
+    const { events } = await box.load(true);
+    expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', true], ['e2', true]]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0', 'e2']);
+    box.remove([appended[0]!, appended[2]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
+  });
+});
