@@ -122,6 +122,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const events: StoredEvent[] = [];
     const loaded = new Map<string, Map<string, StoredEvent>>();
     let bad = 0;
+    let owed = false;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
     const present = new Set(chunkKeys);
     // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
@@ -129,7 +130,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // another tab sent, kept for that sender, that no later read would see (seed 527197183).
     for (const key of [...new Set([...chunkKeys, ...dirty])].sort()) {
       if ((chunks.has(key) && !all) || deletes.has(key)) continue;
-      const text = dirty.has(key) ? serializeChunk(chunks.get(key)?.values() ?? []) : await get(key);
+      // Not a quarantine a failed read marked (dirty, never taken in): that one is in storage.
+      const mine = dirty.has(key) ? chunks.get(key) : undefined;
+      const text = mine ? serializeChunk(mine.values()) : await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
       const live = new Map<string, StoredEvent>();
@@ -148,7 +151,11 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         }
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
-      if (anyLeased) continue;
+      // One with a write pending stays known, which only a full read looks past: the next is one.
+      if (anyLeased) {
+        owed ||= dirty.has(key);
+        continue;
+      }
       loaded.set(key, live);
       // Quarantine: the chunk is rewritten without what could not be used (deleted if empty).
       if (badHere) dirty.add(key);
@@ -159,7 +166,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
-    fullReadOwed = false;
+    fullReadOwed = owed;
     schedule();
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
   }

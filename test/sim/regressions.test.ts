@@ -456,6 +456,32 @@ describe('events evicted before the takeover, in chunks whose write failed', () 
 
   it('the same after a crash of the sender', () => holds({ config: stranded, script: [], steps: steps.map((step) => (step.t === 'close' ? { t: 'crash', tab: 0, reload: false } : step)) }));
 
+  // A variant (not from a random seed): with maxBatchEvents 3, evicted e66 and e67 share a chunk
+  // with e68, which tab 1 sends itself while its writes fail. At the takeover the full read skips
+  // that chunk for e68's lease; the chunk stays known, and the rescan at the lease's end skipped it.
+  it('a chunk with a write pending that the full read skipped for a lease is read once the lease ends', () =>
+    holds({ config: { ...stranded, maxBatchEvents: 3, latencyMs: 50 }, script: [], steps: [advance(1), { t: 'burst', tab: 1, count: 78, sources: 1 }, { t: 'faults', failRate: 0.05, loseRate: 0 }, advance(3), { t: 'close', tab: 0 }, advance(10)] }));
+
+  // seed -672630671, found while exploring with the first form of the fix (a chunk with a write
+  // pending read from memory in any read): the sender's read of tab 1's chunk with a damaged
+  // record marked it for quarantine, then failed; the next read took "the pending write" from
+  // memory, which never held the chunk (empty), and deleted e1-e19 from storage. Passes on main.
+  it('a quarantine a failed read marked is read from storage again, not emptied', () =>
+    holds({
+      config: { ...stranded, maxBatchEvents: 20 },
+      script: [],
+      steps: [
+        advance(1),
+        { t: 'burst', tab: 1, count: 81, sources: 1 },
+        { t: 'faults', failRate: 0.3, loseRate: 0 },
+        advance(102),
+        { t: 'corrupt', what: 'recordBadProperties', pick: 0 },
+        advance(505),
+        { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none', stream: 'ui', pick: 0 }, { ...valid, props: 'none', source: 'none', pick: 0 }] },
+        advance(1834),
+      ],
+    }));
+
   // As the random seed found it: re-entrant onError, and a chunk torn 10 ms after the close
   // (the oldest one, which is not what strands the others).
   it('as found: with a chunk torn after the close', () =>

@@ -190,6 +190,47 @@ describe('outbox full read of a chunk whose write is pending', () => {
     expect((await box.load()).events).toEqual([]);
   });
 
+  // With maxBatchEvents 3 (seed-free variants of the history above): the chunk of the evicted
+  // e66, e67 also held e68, in flight under this tab's lease at the takeover.
+  it('makes the read after it full when it skipped such a chunk for a lease: its events are read once the lease ends', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    let time = 1_700_000_000_000;
+    const box = createOutbox(adapter, { writerId: 'w', now: () => time, onError: () => undefined, onCorrupt: () => undefined });
+    state.failSets = 1;
+    [event('e0', 0), event('e1', 1), event('e2', 2)].forEach((e) => box.append(e));
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
+    map.set('l:r1', JSON.stringify({ until: time + 1000, ids: ['e2'] }));
+    const first = await box.load(true);
+    expect(first.events).toEqual([]);
+    expect(first.nextLeaseExpiry).toBe(time + 1000);
+    await settle(box); // the chunk is written now: no write pending any more
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']);
+    time += 1000;
+    const { events } = await box.load(); // the rescan at the lease's end
+    expect(events.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
+  });
+
+  it("reads another writer's chunk that a failed read marked for quarantine from storage again, not as an empty pending write", async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failGet = 'c:000000002:a:000000';
+    const adapter: StorageAdapter = { ...inner, get: (key) => (key === failGet ? Promise.reject(new Error('get failed')) : inner.get(key)) };
+    const corrupt: number[] = [];
+    const box = createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: (_, count) => corrupt.push(count) });
+    const row = (id: string) => `{"id":"${id}","name":"n","timestamp":1}`;
+    map.set('c:000000001:a:000000', `[{"id":"bad","name":"n","timestamp":1,"properties":"no"},${row('e1')},${row('e2')}]`);
+    map.set(failGet, `[${row('e3')}]`);
+    await expect(box.load()).rejects.toThrow('get failed'); // after the first chunk was marked for quarantine
+    failGet = '';
+    const { events } = await box.load();
+    expect(events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e1', 'e2', 'e3']); // quarantined: rewritten without the bad record
+    expect(corrupt).toEqual([1]);
+  });
+
   it('takes a chunk whose rewrite failed from memory: without the event removed, and removal still finds the appended objects', async () => {
     const map = new Map<string, string>();
     const { adapter, state } = failingSets(map);
