@@ -205,11 +205,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       loading = run.catch(() => undefined);
       return run;
     },
-    forget(events) {
+    forget(events, whole) {
       for (const event of events) {
         const live = chunks.get(event.chunk!); // no chunk (not written yet): no entry either
         if (live) without(live, event);
-        if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
+        // Unacknowledged (`whole`): the chunk goes from memory, and with it any rewrite from memory
+        // that would drop them from storage (seed 19 history: the tab acknowledged the rest).
+        if ((whole || live?.size === 0) && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
     lease(leaseId, ids, until, stream) {

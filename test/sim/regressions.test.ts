@@ -501,3 +501,17 @@ describe('a failed write in a tab with nothing left to do', () => {
       steps: [advance(41), { t: 'burst', tab: 0, count: 70, sources: 1 }, advance(280), { t: 'burst', tab: 1, count: 1, sources: 1 }],
     }));
 });
+
+// Not a random seed: a variant written while tracing the above. Tab 1 writes e0-e9, then its
+// second burst evicts e0-e4 (stored) before it sends, and it forgot them from its chunk's memory.
+// It takes the lock, its full read fails (storage faults), it sends its memory anyway and
+// acknowledging e5-e9 deleted the chunk, which memory said held nothing else: e0-e4 lost.
+// A tab that does not send now forgets the whole chunk of an event it evicts (outbox.forget `whole`).
+describe('evicted stored events of a tab that then sends', () => {
+  it('stay in storage when the tab acknowledges the rest of their chunk, and are sent', () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 20, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 5, storageApply: false, coordinate: true, failRate: 0.3, seed: 19 },
+      script: [],
+      steps: [advance(1), { t: 'burst', tab: 1, count: 10, sources: 1 }, advance(3), { t: 'burst', tab: 1, count: 5, sources: 1 }, advance(500)],
+    }));
+});

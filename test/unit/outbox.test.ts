@@ -128,6 +128,23 @@ describe('outbox chunk membership', () => {
     expect(idsIn(map)).toEqual([]);
   });
 
+  // A tab that does not send evicts stored events from memory, then takes the lock, its full read
+  // fails, and it sends and acknowledges the rest of their chunk: rewritten from memory, the chunk
+  // lost the evicted ones (regressions.test.ts "evicted stored events").
+  it('forget(events, true) of unacknowledged events leaves their chunk in storage when its other events are removed', async () => {
+    const map = new Map<string, string>();
+    const box = open(map);
+    const events = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    events.forEach((e) => box.append(e));
+    await settle(box);
+    box.forget([events[0]!], true);
+    box.remove([events[1]!, events[2]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // left for a read: e0 was never acknowledged
+    const { events: again } = await box.load();
+    expect(again.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
+  });
+
   it("finds the objects of another writer's chunk read twice, and forget() changes nothing stored", async () => {
     const map = new Map<string, string>();
     const writer = open(map, 'a');
