@@ -72,10 +72,5 @@ export interface OutboxSettings {
   chunkEvents?: number;
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
   maxLeaseMs?: number;
-  /**
-   * After a failed write, asked to run `write` again later (a timer): what failed is written on
-   * the next tick, and nothing else may start one. @default none: the next append or removal does
-   */
-  retryWrite?: (write: () => void) => void;
 }
 

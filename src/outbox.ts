@@ -16,7 +16,7 @@ const rulesKey = 'rules';
  * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
-  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retryWrite } = settings;
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity } = settings;
   // chunk key → events of it not yet removed. Our own chunks hold the appended objects (a Set:
   // hashing each new id cost track() 0.3-0.6 µs); chunks read back are indexed by id (a chunk
   // loaded twice holds other objects with the same ids: removal must still find them).
@@ -90,8 +90,6 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // One report per streak of failures, not one per tick.
         if (!failing) onError(error);
         failing = true;
-        // Not left to the next append or removal: a tab whose events all left memory makes none.
-        retryWrite?.(schedule);
       },
     );
   }

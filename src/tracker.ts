@@ -563,8 +563,6 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
           chunkEvents: maxBatchEvents,
-          // A write that failed is tried again within 10 s (sim seed -1482473976: never, in a tab with nothing left to send).
-          retryWrite: (write) => closed || timers.setTimeout(write, Math.min(options.flushIntervalMs, minLeaseCapMs)),
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
           // unload path's 10 s hold) is a clock that went back, or a forged value.
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),

@@ -488,20 +488,6 @@ describe('events evicted before the takeover, in chunks whose write failed', () 
     holds({ config: { ...stranded, reentrant: true }, script: [], steps: [...steps, { t: 'corrupt', what: 'chunkGarbage', pick: 0 }] }));
 });
 
-// seed -1482473976: tab 0, not the sender, bursts 70 events in chunks of 20 with maxQueueEvents
-// 10: 60 are evicted from memory before they are written, left to the outbox for the sender. One
-// of the four chunk writes fails; the sender reads the chunks that landed and acknowledges tab 0's
-// last 10, so tab 0 has nothing left to append or remove, and nothing retried the failed tick:
-// e20-e39 stayed unwritten in its memory (lost at its close). Failed writes now retry on a timer.
-describe('a failed write in a tab with nothing left to do', () => {
-  it('is retried on a timer: the events evicted before it are written and sent', () =>
-    holds({
-      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 20, maxQueueEvents: 10, flushIntervalMs: 5000, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, coordinate: true, failRate: 0.05, seed: -1588822957 },
-      script: [],
-      steps: [advance(41), { t: 'burst', tab: 0, count: 70, sources: 1 }, advance(280), { t: 'burst', tab: 1, count: 1, sources: 1 }],
-    }));
-});
-
 // Not a random seed: a variant written while tracing the above. Tab 1 writes e0-e9, then its
 // second burst evicts e0-e4 (stored) before it sends, and it forgot them from its chunk's memory.
 // It takes the lock, its full read fails (storage faults), it sends its memory anyway and

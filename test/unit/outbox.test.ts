@@ -270,27 +270,3 @@ describe('outbox full read of a chunk whose write is pending', () => {
     expect(idsIn(map)).toEqual([]);
   });
 });
-
-// seed -1482473976: a tab that does not send evicted unwritten events from memory; their write
-// failed, and a failed tick was retried only by the next append or removal, which never came (its
-// other events left as the sender acknowledged them). The events stayed unwritten in memory for good.
-describe('outbox write retry', () => {
-  it('asks retryWrite to run the write again after a failed tick, and that run writes what failed', async () => {
-    const map = new Map<string, string>();
-    const inner = createMemoryStorage(map);
-    let fail = 1;
-    const adapter: StorageAdapter = { ...inner, set: (key, value) => (fail-- > 0 ? Promise.reject(new Error('set failed')) : inner.set(key, value)) };
-    const retries: (() => void)[] = [];
-    const errors: unknown[] = [];
-    const box = createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: (e) => errors.push(e), onCorrupt: () => undefined, retryWrite: (write) => retries.push(write) });
-    [event('e0', 0), event('e1', 1)].forEach((e) => box.append(e));
-    await settle(box);
-    expect(errors).toHaveLength(1);
-    expect(map.size).toBe(0);
-    expect(retries).toHaveLength(1);
-    retries.shift()!(); // the timer fires; nothing else happened in between
-    await settle(box);
-    expect([...map.values()].flatMap((v) => (JSON.parse(v) as { id: string }[]).map((r) => r.id))).toEqual(['e0', 'e1']);
-    expect(retries).toHaveLength(0); // a write that succeeded asks for none
-  });
-});
