@@ -26,8 +26,12 @@ export interface Outbox {
    * event known before is gone from storage (acknowledged) or leased by someone else.
    */
   load(all?: boolean): Promise<LoadResult>;
-  /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
-  forget(events: readonly StoredEvent[]): void;
+  /**
+   * Stops tracking events that left memory while another tab owns storage (memory only, no write).
+   * With `whole` (events not acknowledged: evicted, still in storage), it forgets their chunks
+   * entirely: removing the chunks' other events then leaves the chunks in storage, for a read.
+   */
+  forget(events: readonly StoredEvent[], whole?: boolean): void;
   /**
    * Records that `ids` are being sent by someone until `until`, so no one else sends them.
    * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector

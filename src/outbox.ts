@@ -128,11 +128,17 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const events: StoredEvent[] = [];
     const loaded = new Map<string, Map<string, StoredEvent>>();
     let bad = 0;
+    let owed = false;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
-    for (const key of chunkKeys.sort()) {
-      // A chunk with a write or delete pending is what memory says, not what storage still holds.
-      if ((chunks.has(key) && (!all || dirty.has(key))) || deletes.has(key)) continue;
-      const text = await get(key);
+    const present = new Set(chunkKeys);
+    // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
+    // storage holds: a full read takes it from memory. It may hold events this tab evicted while
+    // another tab sent, kept for that sender, that no later read would see (seed 527197183).
+    for (const key of [...new Set([...chunkKeys, ...dirty])].sort()) {
+      if ((chunks.has(key) && !all) || deletes.has(key)) continue;
+      // Not a quarantine a failed read marked (dirty, never taken in): that one is in storage.
+      const pending = dirty.has(key) ? chunks.get(key) : undefined;
+      const text = pending ? serializeChunk(pending.values()) : await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
       const live = new Map<string, StoredEvent>();
@@ -147,10 +153,17 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // Only another's lease holds the chunk: an id this tab's own request carries (the host
         // reused it) is known to the tracker, which takes in the rest now, not after the lease.
         else if (theirs.has(event.id)) anyLeased = true;
-        else live.set(event.id, event);
+        else {
+          event.stored = present.has(key); // a chunk taken from memory may not be written yet
+          live.set(event.id, event);
+        }
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
-      if (anyLeased) continue;
+      // One with a write pending stays known, which only a full read looks past: the next is one.
+      if (anyLeased) {
+        owed ||= dirty.has(key);
+        continue;
+      }
       loaded.set(key, live);
       // Quarantine: the chunk is rewritten without what could not be used (deleted if empty).
       if (badHere) dirty.add(key);
@@ -161,9 +174,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
-    fullReadOwed = false;
+    fullReadOwed = owed;
     schedule();
-    const present = new Set(chunkKeys);
     return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || theirs.has(event.id) };
   }
 
@@ -199,11 +211,13 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       loading = run.catch(() => undefined);
       return run;
     },
-    forget(events) {
+    forget(events, whole) {
       for (const event of events) {
         const live = chunks.get(event.chunk!); // no chunk (not written yet): no entry either
         if (live) without(live, event);
-        if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
+        // Unacknowledged (`whole`): the chunk goes from memory, and with it any rewrite from memory
+        // that would drop them from storage (seed 19 history: the tab acknowledged the rest).
+        if ((whole || live?.size === 0) && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
     lease(leaseId, ids, until, stream) {

@@ -188,7 +188,7 @@ export function createTrackerOn(platform: PlatformDefaults, trackerOptions: Trac
     // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
-    if (!sending && !owner && outbox) return outbox.forget(events.filter((e) => e.stored));
+    if (!sending && !owner && outbox) return outbox.forget(events.filter((e) => e.stored), true);
     outbox?.remove(events);
     counters.dropped.overflow += events.length;
     report(

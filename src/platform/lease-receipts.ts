@@ -94,7 +94,9 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]));
+  // Async arrows: a call that throws synchronously rejects its own promise, and the calls made
+  // before it still reach Promise.all (their rejections handled, as in outbox.ts; sim F5).
+  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(async ([key, value]) => storage!.set(key, value)), ...deletes.map(async (key) => storage!.delete(key))]));
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;
