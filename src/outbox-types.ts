@@ -19,14 +19,19 @@ export interface Outbox {
   remove(events: readonly StoredEvent[]): void;
   /**
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
-   * first, leaving out events under an unexpired lease. `nextLeaseExpiry` says when to look again.
+   * first, leaving out chunks with an event under another writer's unexpired lease (this outbox's
+   * own leases hold nothing back: the caller has those events). `nextLeaseExpiry` says when to look again.
    * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
    * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
    * event known before is gone from storage (acknowledged) or leased by someone else.
    */
   load(all?: boolean): Promise<LoadResult>;
-  /** Stops tracking events that left memory while another tab owns storage (memory only, no write). */
-  forget(events: readonly StoredEvent[]): void;
+  /**
+   * Stops tracking events that left memory while another tab owns storage (memory only, no write).
+   * With `whole` (events not acknowledged: evicted, still in storage), it forgets their chunks
+   * entirely: removing the chunks' other events then leaves the chunks in storage, for a read.
+   */
+  forget(events: readonly StoredEvent[], whole?: boolean): void;
   /**
    * Records that `ids` are being sent by someone until `until`, so no one else sends them.
    * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
@@ -68,5 +73,11 @@ export interface OutboxSettings {
   chunkEvents?: number;
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
   maxLeaseMs?: number;
+  /**
+   * After each failed write: call `write` in `delayMs` (outbox.ts `writeRetryDelay`). The caller
+   * owns the timer, so it can stop it (a closed tracker); a newer call replaces the older one.
+   * Without it, a failed write waits for the next append, removal or lease.
+   */
+  retry?: (delayMs: number, write: () => void) => void;
 }
 

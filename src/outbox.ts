@@ -16,7 +16,7 @@ const rulesKey = 'rules';
  * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
-  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity } = settings;
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry } = settings;
   // chunk key → events of it not yet removed. Our own chunks hold the appended objects (a Set:
   // hashing each new id cost track() 0.3-0.6 µs); chunks read back are indexed by id (a chunk
   // loaded twice holds other objects with the same ids: removal must still find them).
@@ -29,10 +29,11 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   const dirty = new Set<string>();
   let chunkSeq = 0;
   let scheduled = false;
-  let failing = false;
+  let failures = 0; // failed write ticks in a row
   let fullReadOwed = false;
   let writing: Promise<void> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
+  const mine = new Set<string>(); // keys of this outbox's leases not yet released
 
   function schedule(): void {
     if (scheduled) return;
@@ -78,7 +79,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       : Promise.all([...setList.map(([k, v]) => call(() => storage.set(k, v))), ...deleteList.map((k) => call(() => storage.delete(k)))]);
     return done.then(
       () => {
-        failing = false;
+        failures = 0;
         for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;
       },
       (error: unknown) => {
@@ -87,9 +88,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         // acknowledged events in again, counted twice (sim F10). New chunks stay `stored`-unset.
         for (const [key, value] of setList) if (!sets.has(key) && !deletes.has(key)) chunks.has(key) ? dirty.add(key) : key.startsWith(chunkPrefix) || sets.set(key, value);
         for (const key of deleteList) sets.has(key) || chunks.has(key) || deletes.add(key);
-        // One report per streak of failures, not one per tick.
-        if (!failing) onError(error);
-        failing = true;
+        // One report per streak of failures, not one per tick. Written again by itself: a tab that
+        // appends nothing more never wrote its failed chunk (seed -579417675).
+        if (!failures++) onError(error);
+        retry?.(writeRetryDelay(failures), schedule);
       },
     );
   }
@@ -101,7 +103,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
-    const leased = new Set<string>();
+    // Ids leased by another tab or an earlier page. This tab's own leases hold nothing back from
+    // it: a page that hid (its events handed to an unload request, leased) and only then became
+    // the sender took them for a closed page's, and its takeover dropped them uncounted.
+    const theirs = new Set<string>();
     let nextLeaseExpiry: number | undefined;
     let badLeases = 0;
     for (const key of leaseKeys) {
@@ -110,11 +115,12 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (!valid || !(lease!.until > time)) {
         badLeases += lease === undefined || valid ? 0 : 1;
         deletes.add(key);
+        mine.delete(key);
       } else {
         // A lease far in the future (the clock went back, or a forged value) would hold its
         // events that long: cut it to what a request can take, and store the cut.
         if (lease!.until > time + maxLeaseMs) sets.set(key, JSON.stringify({ ...lease, until: (lease!.until = time + maxLeaseMs) }));
-        for (const id of lease!.ids) leased.add(id);
+        if (!mine.has(key)) for (const id of lease!.ids) theirs.add(id);
         nextLeaseExpiry = Math.min(nextLeaseExpiry ?? Infinity, lease!.until);
       }
     }
@@ -122,11 +128,17 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const events: StoredEvent[] = [];
     const loaded = new Map<string, Map<string, StoredEvent>>();
     let bad = 0;
+    let owed = false;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
-    for (const key of chunkKeys.sort()) {
-      // A chunk with a write or delete pending is what memory says, not what storage still holds.
-      if ((chunks.has(key) && (!all || dirty.has(key))) || deletes.has(key)) continue;
-      const text = await get(key);
+    const present = new Set(chunkKeys);
+    // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
+    // storage holds: a full read takes it from memory. It may hold events this tab evicted while
+    // another tab sent, kept for that sender, that no later read would see (seed 527197183).
+    for (const key of [...new Set([...chunkKeys, ...dirty])].sort()) {
+      if ((chunks.has(key) && !all) || deletes.has(key)) continue;
+      // Not a quarantine a failed read marked (dirty, never taken in): that one is in storage.
+      const pending = dirty.has(key) ? chunks.get(key) : undefined;
+      const text = pending ? serializeChunk(pending.values()) : await get(key);
       if (text === undefined) continue; // deleted since keys() (acknowledged by another tab)
       const records = parseJson<unknown[]>(text);
       const live = new Map<string, StoredEvent>();
@@ -138,11 +150,20 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
           badHere++;
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
-        else if (leased.has(event.id)) anyLeased = true;
-        else live.set(event.id, event);
+        // Only another's lease holds the chunk: an id this tab's own request carries (the host
+        // reused it) is known to the tracker, which takes in the rest now, not after the lease.
+        else if (theirs.has(event.id)) anyLeased = true;
+        else {
+          event.stored = present.has(key); // a chunk taken from memory may not be written yet
+          live.set(event.id, event);
+        }
       }
       // A chunk with leased events is read again once the lease expires; until then it is not ours.
-      if (anyLeased) continue;
+      // One with a write pending stays known, which only a full read looks past: the next is one.
+      if (anyLeased) {
+        owed ||= dirty.has(key);
+        continue;
+      }
       loaded.set(key, live);
       // Quarantine: the chunk is rewritten without what could not be used (deleted if empty).
       if (badHere) dirty.add(key);
@@ -153,10 +174,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     for (const [key, live] of loaded) chunks.set(key, live);
     if (bad) onCorrupt('events', bad, lost);
-    fullReadOwed = false;
+    fullReadOwed = owed;
     schedule();
-    const present = new Set(chunkKeys);
-    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || leased.has(event.id) };
+    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || theirs.has(event.id) };
   }
 
   // Keys and values of another type are as unusable as torn ones.
@@ -191,19 +211,23 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       loading = run.catch(() => undefined);
       return run;
     },
-    forget(events) {
+    forget(events, whole) {
       for (const event of events) {
         const live = chunks.get(event.chunk!); // no chunk (not written yet): no entry either
         if (live) without(live, event);
-        if (live?.size === 0 && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
+        // Unacknowledged (`whole`): the chunk goes from memory, and with it any rewrite from memory
+        // that would drop them from storage (seed 19 history: the tab acknowledged the rest).
+        if ((whole || live?.size === 0) && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
     lease(leaseId, ids, until, stream) {
+      mine.add(leasePrefix + leaseId);
       sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
       schedule();
     },
     release(leaseId) {
       const key = leasePrefix + leaseId;
+      mine.delete(key);
       if (!sets.delete(key)) deletes.add(key);
       schedule();
     },
@@ -228,6 +252,15 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
   };
 }
+
+/**
+ * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
+ * 51.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
+ * then ever more rarely, at most once a minute: a storage broken for hours must not wake every
+ * tab every few seconds (with a 3.2 s cap the simulation's idle hours ran twice as long). No
+ * jitter: the only contenders are this origin's few tabs.
+ */
+export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 9);
 
 // The events of a chunk not yet removed: the appended objects themselves, or by id when read back.
 type Live = Set<StoredEvent> | Map<string, StoredEvent>;

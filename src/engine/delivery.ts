@@ -151,7 +151,7 @@ export function createDelivery(
     // shared outbox and its caps, so only it deletes from storage and counts the eviction. An
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
-    if (!queueScheduler.isSending && !link().owner && box) return box.forget(events.filter((e) => e.stored));
+    if (!queueScheduler.isSending && !link().owner && box) return box.forget(events.filter((e) => e.stored), true);
     lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 

@@ -83,7 +83,8 @@ export function decideWake(
 /**
  * What is due when the timer fires at `now`: `[rescan, drainNow, nextFlushAt, nextRescanAt]`
  * (drainNow: the flush interval passed with enough events queued). Pure. A flush interval that
- * passed with fewer than `minBatchEvents` unbatched waits another interval.
+ * passed with fewer than `minBatchEvents` unbatched stops the flush timer: re-armed, it woke every
+ * interval for nothing (sim seed -1448556261); `Scheduler.onQueued` starts it again once enough wait.
  */
 export function decideDue(
   now: number,
@@ -91,14 +92,13 @@ export function decideDue(
   nextRescanAt: number | undefined,
   unbatched: number,
   minBatchEvents: number,
-  flushIntervalMs: number,
 ): [rescan: boolean, drainNow: boolean, nextFlushAt: number | undefined, nextRescanAt: number | undefined] {
   const rescan = nextRescanAt! <= now;
   if (rescan) nextRescanAt = undefined;
   let drainNow = false;
   if (nextFlushAt! <= now) {
     if (unbatched >= minBatchEvents) drainNow = true;
-    else nextFlushAt = now + flushIntervalMs;
+    else nextFlushAt = undefined;
   }
   return [rescan, drainNow, nextFlushAt, nextRescanAt];
 }

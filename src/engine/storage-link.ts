@@ -119,6 +119,8 @@ export function createStorageLink(
           // A request times out after timeoutMs, so a lease longer than two of those (or than the
           // unload path's 10 s hold) is a clock that went back, or a forged value.
           maxLeaseMs: Math.max(options.timeoutMs * 2, minLeaseCapMs),
+          // A failed write is written again after a backoff, on the scheduler's timers: close() stops it.
+          retry: queueScheduler.retry,
         });
         // Read before anything is written: storage that cannot even read is given up, reported once.
         ruleBook.restoreRules(await box.loadRules(), now());

@@ -4,7 +4,7 @@ import type { TrackerCore } from '../integration.js';
 import { parseJson } from '../stored-records.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
-import { unloadLeases } from './unload-leases.js';
+import { ownUnloadRids, unloadLeases } from './unload-leases.js';
 
 /** A lease found by a new sender: a request of a closed page or tab that may have arrived. */
 export interface FoundLease {
@@ -47,7 +47,7 @@ export function decideLeases(leases: readonly FoundLease[], answers: readonly Re
 }
 
 /**
- * The unexpired leases in storage, plus the unload leases only localStorage holds (WebKit drops
+ * The unexpired leases in storage, plus the unload leases only localStorage holds, not this page's own (WebKit drops
  * the IndexedDB write made at pagehide), which are written to IndexedDB now: the outbox's own
  * lease check then holds their events back while we ask. Never rejects.
  */
@@ -58,9 +58,9 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   try {
     for (const key of await storage!.keys('l:')) {
       const lease = JSON.parse((await storage!.get(key)) ?? '0') as FoundLease | 0;
-      if (lease && lease.until > now && Array.isArray(lease.ids)) found.push({ ...lease, rid: key.slice(2), stream: lease.stream ?? '', at: lease.at ?? 0 });
+      if (lease && lease.until > now && Array.isArray(lease.ids) && !ownUnloadRids.has(key.slice(2))) found.push({ ...lease, rid: key.slice(2), stream: lease.stream ?? '', at: lease.at ?? 0 });
     }
-    const local = unloadLeases(options.name, now, () => []).filter((lease) => !found.some((l) => l.rid === lease.rid));
+    const local = unloadLeases(options.name, now, () => []).filter((lease) => !ownUnloadRids.has(lease.rid) && !found.some((l) => l.rid === lease.rid));
     for (const lease of local) {
       const at = lease.until - unloadLeaseMs;
       await storage!.set(`l:${lease.rid}`, JSON.stringify({ ...lease, at }));
@@ -94,7 +94,9 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(([key, value]) => storage!.set(key, value)), ...deletes.map((key) => storage!.delete(key))]));
+  // Async arrows: a call that throws synchronously rejects its own promise, and the calls made
+  // before it still reach Promise.all (their rejections handled, as in outbox.ts; sim F5).
+  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(async ([key, value]) => storage!.set(key, value)), ...deletes.map(async (key) => storage!.delete(key))]));
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;

@@ -4,7 +4,7 @@ import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
 import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
 import { followers } from './followers.js';
-import { unloadLeases } from './unload-leases.js';
+import { ownUnloadRids, unloadLeases } from './unload-leases.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
 
 /**
@@ -75,6 +75,7 @@ export const pageLifecycle: Integration = (core) => {
     const now = options.now();
     const until = now + unloadLeaseMs;
     for (const event of events) handed.set(event, until);
+    ownUnloadRids.add(rid);
     core.holdBack(events, until, rid);
     unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
     // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a

@@ -8,6 +8,13 @@ export interface UnloadLease {
 }
 
 /**
+ * The rids of unload requests this page sent. Its own reply or receipt settles them: a takeover
+ * in this page must not ask for them as a closed page's (a receipt's acknowledgement there took
+ * the page's own held-back events out of memory uncounted).
+ */
+export const ownUnloadRids = new Set<string>();
+
+/**
  * Unload leases in localStorage, one key per tracker name. The IndexedDB lease written at
  * `pagehide` never lands in WebKit (its transaction dies with the page); a localStorage write is
  * done when the call returns, and the next page of the origin reads it. `update` gets the

@@ -90,6 +90,20 @@ export const pageErrors = (page: Page) => page.evaluate(() => (window as unknown
 export const pageStats = <T = { requests: number; queued: number; failedRequests: number; dropped: Record<string, number> }>(page: Page) =>
   page.evaluate(() => (window as unknown as { tracker: { stats(): unknown } }).tracker.stats()) as Promise<T>;
 
+/**
+ * When a delivery test comes up short: what the page's tracker says (stats, reported errors), and
+ * whether a nudge (`online`: send now, backoff reset) gets it going again within 3 s. Firefox
+ * stalled twice in ~40 runs of this file with the queue idle (no request, nothing in flight)
+ * after its first two failures; this tells a dead timer from a stuck queue in CI logs.
+ */
+export async function logStall(page: Page, collector: Collector, label: string): Promise<void> {
+  const before = await pageStats(page);
+  console.log(`[durability] ${label}: stalled? stats ${JSON.stringify(before)}; errors ${JSON.stringify(await pageErrors(page))}; collector ${JSON.stringify(collector.stats())}; ${await page.evaluate(() => document.visibilityState)}`);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  console.log(`[durability] ${label}: after an online nudge: ${JSON.stringify(await pageStats(page))}`);
+}
+
 export const range = (prefix: string, from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
 
 /** Ids the collector stored that start with `prefix`, sorted. */

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, launchPersistent as launchChromiumProfile, startPageServer, tempProfile, collectorPerTest, type PageServer } from './harness.js';
-import { appUrl, expectDelivered, fast, killBrowser, openApp, pageErrors, pageStats, range, trackRange, trackUntil, type Collector } from './durability-helpers.js';
+import { appUrl, expectDelivered, fast, killBrowser, logStall, openApp, pageErrors, pageStats, range, trackRange, trackUntil, type Collector } from './durability-helpers.js';
 import { engines, hasPersistentProfile, launchPersistent } from './engine.js';
 import { useEngine } from './engine-hooks.js';
 import { chromiumContext } from './engine-chromium.js';
@@ -123,6 +123,7 @@ describe.each(engines)('%s', (engine) => {
     const down = Date.now();
     await trackRange(page, 'd', 0, 300);
     const { got, want } = await expectDelivered(collector, 'd', range('d', 0, 300), 25_000, `${engine}: collector down 10 s`);
+    if (got.length < want.length) await logStall(page, collector, `${engine}: collector down 10 s`);
     expect(got).toEqual(want);
     expect(Date.now() - down).toBeGreaterThanOrEqual(10_000);
     expect(collector.stats().refusedConnections).toBeGreaterThan(0);
@@ -138,6 +139,7 @@ describe.each(engines)('%s', (engine) => {
     collector.setFaults({ failRate: 0.5, failStatus: 500, latencyMs: 100 });
     for (let part = 1; part < 5; part++) await trackRange(page, 'f', part * 100, part * 100 + 100);
     const { got, want } = await expectDelivered(collector, 'f', range('f', 0, 500), 20_000, `${engine}: flaky collector`);
+    if (got.length < want.length) await logStall(page, collector, `${engine}: flaky collector`);
     expect(got).toEqual(want);
     await context.close();
   });

@@ -127,8 +127,9 @@ const eventSpec: fc.Arbitrary<EventSpec> = fc.record({
 
 const retryAfter = fc.oneof(
   fc.integer({ min: 1, max: 120 }).map(String),
-  fc.constantFrom('0', 'soon', '-5', '1e3', '', '99999999999', ' 3 ', 'Wed, 21 Oct 2015 07:28:00 GMT'),
-  fc.integer({ min: 1, max: 3600 }).map((s) => `+${s}`), // an HTTP-date, filled in when answered
+  // '+2027' is no date but Date.parse reads it as the year 2027: a pause capped at maxRetryAfterMs.
+  fc.constantFrom('0', 'soon', '-5', '1e3', '', '99999999999', ' 3 ', 'Wed, 21 Oct 2015 07:28:00 GMT', '+2027'),
+  fc.integer({ min: 1, max: 3600 }).map((s) => `date+${s}`), // an HTTP-date s seconds ahead, written when answered (sim-network.ts)
 );
 
 const rulesVariant = fc.constantFrom<RulesVariant>('genuine', 'ttlZero', 'emptyStream', 'emptyName', 'noField', 'huge', 'many', 'notArray', 'nonString');

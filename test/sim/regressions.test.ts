@@ -124,6 +124,11 @@ describe('a hostile or broken collector', () => {
     it(`Retry-After ${JSON.stringify(retryAfter)} (date, garbage, huge, negative) neither stalls nor hammers`, () =>
       holds(history([track(), advance(60_000)], [{ kind: 'status', status: 503, retryAfter }])));
   }
+
+  // The simulator's "+N" was sent as the literal "+N" (the year N to Date.parse); "date+N" is the
+  // HTTP-date N s ahead, and the protocol check holds the tracker to it as to a delta in seconds.
+  it('Retry-After as an HTTP-date 30 s ahead is honoured, with retry.maxDelayMs at 100 ms', () =>
+    holds(history([track(), advance(60_000)], [{ kind: 'status', status: 503, retryAfter: 'date+30' }], { retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 } })));
 });
 
 describe('resource bounds', () => {
@@ -439,5 +444,129 @@ describe('two tabs past maxQueueEvents', () => {
         { t: 'burst', tab: 1, count: 277, sources: 1 },
         track({ props: 'none', source: 'none', stream: 'long', pick: 0 }),
       ],
+    }));
+});
+
+// Issue 9's open findings about waiting (docs/durability.md, "Open findings", fixed on branch pause).
+describe('waiting without waking', () => {
+  // seed -1448556261: the tab that crashed held one event under minBatchEvents (10, cut to
+  // maxBatchEvents 5); its flush timer found too few at every 100 ms interval and re-armed, 36,000
+  // idle wake-ups through the other tab's 1 h Retry-After pause, past the end check's budget.
+  it('a tab holding fewer than minBatchEvents events does not wake every flushIntervalMs', () =>
+    holds({
+      config: { ...config, storage: true, tabs: 1, maxBatchEvents: 5, maxQueueEvents: 10, minBatchEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 0, storageApply: false, seed: 0 },
+      script: [{ kind: 'status', status: 408, retryAfter: '+2027' }],
+      steps: [track({ props: 'none', source: 'none', pick: 0 }), { t: 'open' }, advance(3), { t: 'crash', tab: 0, reload: false }, { t: 'faults', failRate: 0, loseRate: 0 }],
+    }));
+
+  // seed -934525758: the second tab reuses the sender's id e0 and tracks e1 in the same chunk. The
+  // sender's lease on its own e0, in flight, made its read skip that chunk until the lease ended
+  // (2 x timeoutMs, 49.7 days with Infinity): e1 waited as long, and its tab's flush() failed.
+  it("a chunk holding an id of this tab's own request in flight is read at once, not after the lease", () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 100, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: Infinity, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 20, storageLatencyMs: 0, storageApply: false, coordinate: true, seed: 0 },
+      script: [],
+      steps: [advance(3), track({ props: 'none', source: 'none', pick: 0 }), track({ props: 'none', source: 'none', id: 'dup', pick: 0 }, 3), { t: 'burst', tab: 1, count: 1, sources: 1 }],
+    }));
+});
+
+// Found by random seeds on branch pause: simulator fixes (docs/durability.md, "Open findings").
+describe('simulator fixes from random seeds (branch pause)', () => {
+  // seed 1245665988: the delete of an acknowledged event's chunk was lost (loseRate), a later read
+  // took the event in again and it was sent and counted `sent` twice: the documented limit "What
+  // storage must keep", which the counter balance check did not excuse (the loss check did).
+  it('an acknowledged event a lost delete left in storage is sent again without a counter violation', () =>
+    holds({
+      config: { ...config, storage: true, tabs: 1, maxBatchEvents: 1, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 5, storageApply: true, coordinate: false, seed: -1191149164 },
+      script: [],
+      steps: [{ t: 'faults', failRate: 0.3, loseRate: 0.05 }, { t: 'burst', tab: 0, count: 7, sources: 1 }, advance(13), { t: 'flush', tab: 0, timeoutMs: 0 }],
+    }));
+
+  // seed -439420171: the history tore the chunk of a non-sending tab's one send() event, which had
+  // no id of the history's own (the tracker made one); the sender quarantined it, counted, naming
+  // no id, and that tab kept its copy. Excused like the same event with an id (a simulator fix).
+  it("a non-sending tab whose corrupted event had the tracker's own id is excused from flush() true", () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 1, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, coordinate: true, seed: 0 },
+      script: [],
+      steps: [
+        { t: 'send', tab: 1, events: [{ ...valid, props: 'none', id: 'none', source: 'none', pick: 0 }] },
+        advance(59),
+        { t: 'corrupt', what: 'chunkGarbage', pick: 0 },
+        { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none', pick: 0 }] },
+      ],
+    }));
+});
+
+describe('a failed storage write is retried by itself (branch wretry)', () => {
+  // seed -579417675: the tab that is not the sender bursts 241 events into a cap of 10 while 30 %
+  // of storage operations fail; it evicts e0-e230 before their chunks are written (kept for the
+  // sender, uncounted) and its write ticks fail. A failed tick was written again only by a later
+  // append, removal or lease: this tab does nothing more, so e0-e19 never reached storage.
+  it("a non-sending tab's failed chunk write is written again without another append", () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 20, maxQueueEvents: 10, minBatchEvents: 1, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 100, storageApply: false, coordinate: true, seed: 0 },
+      script: [],
+      steps: [advance(56), { t: 'faults', failRate: 0.3, loseRate: 0 }, { t: 'burst', tab: 1, count: 241, sources: 1 }, advance(101)],
+    }));
+});
+
+// seed 527197183 (docs/durability.md, once an open finding): tab 1, not the sender, tracks 78
+// events with maxQueueEvents 10 and evicts 68 of them from memory before they are written; they
+// stay in its chunks for the sender. Storage faults make each write of those chunks fail; the
+// sender closes, tab 1 takes over, and its full read skipped the chunks with a write pending.
+// Once written, they were this tab's own known chunks, which no later read takes in: 68 events
+// stranded in storage while tab 1 lived (and kept the lock from every reload).
+describe('events evicted before the takeover, in chunks whose write failed', () => {
+  const stranded: SimConfig = { ...config, storage: true, tabs: 2, maxBatchEvents: 1, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, concurrency: 1, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, latencyMs: 1, storageLatencyMs: 0, storageApply: false, coordinate: true, seed: 0 };
+  const steps: Step[] = [advance(1), { t: 'burst', tab: 3, count: 78, sources: 1 }, { t: 'faults', failRate: 0.05, loseRate: 0 }, { t: 'close', tab: 0 }, advance(10)];
+
+  it('the new sender reads them from memory and sends them', () => holds({ config: stranded, script: [], steps }));
+
+  it('the same after a crash of the sender', () => holds({ config: stranded, script: [], steps: steps.map((step) => (step.t === 'close' ? { t: 'crash', tab: 0, reload: false } : step)) }));
+
+  // A variant (not from a random seed): with maxBatchEvents 3, evicted e66 and e67 share a chunk
+  // with e68, which tab 1 sends itself while its writes fail. At the takeover the full read skips
+  // that chunk for e68's lease; the chunk stays known, and the rescan at the lease's end skipped it.
+  it('a chunk with a write pending that the full read skipped for a lease is read once the lease ends', () =>
+    holds({ config: { ...stranded, maxBatchEvents: 3, latencyMs: 50 }, script: [], steps: [advance(1), { t: 'burst', tab: 1, count: 78, sources: 1 }, { t: 'faults', failRate: 0.05, loseRate: 0 }, advance(3), { t: 'close', tab: 0 }, advance(10)] }));
+
+  // seed -672630671, found while exploring with the first form of the fix (a chunk with a write
+  // pending read from memory in any read): the sender's read of tab 1's chunk with a damaged
+  // record marked it for quarantine, then failed; the next read took "the pending write" from
+  // memory, which never held the chunk (empty), and deleted e1-e19 from storage. Passes on main.
+  it('a quarantine a failed read marked is read from storage again, not emptied', () =>
+    holds({
+      config: { ...stranded, maxBatchEvents: 20 },
+      script: [],
+      steps: [
+        advance(1),
+        { t: 'burst', tab: 1, count: 81, sources: 1 },
+        { t: 'faults', failRate: 0.3, loseRate: 0 },
+        advance(102),
+        { t: 'corrupt', what: 'recordBadProperties', pick: 0 },
+        advance(505),
+        { t: 'send', tab: 0, events: [{ ...valid, props: 'none', source: 'none', stream: 'ui', pick: 0 }, { ...valid, props: 'none', source: 'none', pick: 0 }] },
+        advance(1834),
+      ],
+    }));
+
+  // As the random seed found it: re-entrant onError, and a chunk torn 10 ms after the close
+  // (the oldest one, which is not what strands the others).
+  it('as found: with a chunk torn after the close', () =>
+    holds({ config: { ...stranded, reentrant: true }, script: [], steps: [...steps, { t: 'corrupt', what: 'chunkGarbage', pick: 0 }] }));
+});
+
+// Not a random seed: a variant written while tracing the above. Tab 1 writes e0-e9, then its
+// second burst evicts e0-e4 (stored) before it sends, and it forgot them from its chunk's memory.
+// It takes the lock, its full read fails (storage faults), it sends its memory anyway and
+// acknowledging e5-e9 deleted the chunk, which memory said held nothing else: e0-e4 lost.
+// A tab that does not send now forgets the whole chunk of an event it evicts (outbox.forget `whole`).
+describe('evicted stored events of a tab that then sends', () => {
+  it('stay in storage when the tab acknowledges the rest of their chunk, and are sent', () =>
+    holds({
+      config: { ...config, storage: true, tabs: 2, maxBatchEvents: 20, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, latencyMs: 1, storageLatencyMs: 5, storageApply: false, coordinate: true, failRate: 0.3, seed: 19 },
+      script: [],
+      steps: [advance(1), { t: 'burst', tab: 1, count: 10, sources: 1 }, advance(3), { t: 'burst', tab: 1, count: 5, sources: 1 }, advance(500)],
     }));
 });

@@ -11,6 +11,7 @@ import type { SimClock } from './sim-clock.js';
 /** One scripted answer to one request. */
 export type Reply =
   | { kind: 'ok'; body: 'reply' | 'empty' | 'malformed' | 'huge' | 'endless'; rules?: RulesVariant }
+  /** `retryAfter` is the header as sent, but `date+N`: an HTTP-date N s ahead, written when answered. */
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308 }
   | { kind: 'timeout' }
@@ -143,7 +144,8 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
     if (reply.kind === 'status') {
       note(events(), reply.status, true);
       const headers: Record<string, string> = {};
-      if (reply.retryAfter !== undefined) headers['retry-after'] = reply.retryAfter;
+      const ahead = /^date\+(\d+)$/.exec(reply.retryAfter ?? '');
+      if (reply.retryAfter !== undefined) headers['retry-after'] = ahead ? new Date(clock.wall() + Number(ahead[1]) * 1000).toUTCString() : reply.retryAfter;
       return new Response(`{"error":"scripted ${reply.status}"}`, { status: reply.status, headers });
     }
     const parsed = events();
@@ -280,6 +282,8 @@ export function createSimNetwork(clock: SimClock, script: readonly Reply[], late
             marks.push({ kind: 'end', entry });
             const retryAfter = response.headers.get('retry-after');
             if (retryAfter && /^\d+$/.test(retryAfter)) entry.retryAfterMs = Number(retryAfter) * 1000;
+            // An HTTP-date asks for a pause until then (whole seconds: up to 999 ms short of N s).
+            else if (retryAfter?.endsWith(' GMT') && Date.parse(retryAfter) >= clock.wall()) entry.retryAfterMs = Date.parse(retryAfter) - clock.wall();
             entry.jumpsAtEnd = jumps;
             return dead ? new Promise<never>(() => undefined) : response;
           },

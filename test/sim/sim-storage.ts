@@ -31,6 +31,11 @@ export interface SimStorage {
   readonly failures: number;
   /** Ids of events in chunk writes that reported success and were dropped (the storage lied). */
   readonly lostIds: Set<string>;
+  /**
+   * Chunk deletes and rewrites that reported success and were dropped: the events they removed
+   * stay in storage, and a read takes them in again (sent and counted twice: durability.md, Limits).
+   */
+  readonly lostRemovals: number;
 }
 
 /** Parses the ids of a chunk value; a corrupted one yields none. */
@@ -49,6 +54,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
   const map = new Map<string, string>();
   const random = prng(seed);
   let failures = 0;
+  let lostRemovals = 0;
   const lostIds = new Set<string>();
   const watchers = new Map<string, Set<() => void>>();
   // After a committed write that added chunks, the other tabs' watchers hear of it (a BroadcastChannel post).
@@ -63,6 +69,9 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
     get failures() {
       return failures;
     },
+    get lostRemovals() {
+      return lostRemovals;
+    },
     storedIds() {
       const ids = new Set<string>();
       for (const [key, value] of map) if (key.startsWith('c:')) for (const id of chunkIds(value)) ids.add(id);
@@ -72,7 +81,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
       let dead = false;
       const never = new Promise<never>(() => undefined);
       // Every operation: maybe a synchronous throw, then latency, then maybe a rejection.
-      function op<T>(name: string, run: () => T, write: boolean, written: readonly (readonly [string, string])[] = []): Promise<T> {
+      function op<T>(name: string, run: () => T, write: boolean, written: readonly (readonly [string, string])[] = [], deleted: readonly string[] = []): Promise<T> {
         if (dead) return never;
         const { failRate, loseRate, latencyMs } = store.faults;
         const roll = random();
@@ -91,6 +100,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
               reject(new Error(`sim storage: ${name} failed`));
             } else {
               if (lost) for (const [key, value] of written) if (key.startsWith('c:')) for (const id of chunkIds(value)) lostIds.add(id);
+              if (lost && [...written.map(([key]) => key), ...deleted].some((key) => key.startsWith('c:') && map.has(key))) lostRemovals++;
               const result = lost ? (undefined as T) : run();
               if (!lost) nudge(owner, written);
               resolve(result);
@@ -101,7 +111,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
       const adapter: StorageAdapter = {
         get: (key) => op('get', () => map.get(key), false),
         set: (key, value) => op('set', () => void map.set(key, value), true, [[key, value]]),
-        delete: (key) => op('delete', () => void map.delete(key), true),
+        delete: (key) => op('delete', () => void map.delete(key), true, [], [key]),
         keys: (prefix) => op('keys', () => [...map.keys()].filter((key) => key.startsWith(prefix)), false),
       };
       // The optional bulk method, as IndexedDB's adapter has it; without it the core uses set/delete.
@@ -115,6 +125,7 @@ export function createSimStorage(clock: SimClock, seed: number, faults: StorageF
             },
             true,
             sets,
+            deletes,
           );
       if (tabs) {
         adapter.watch = (listener) => {

@@ -128,6 +128,23 @@ describe('outbox chunk membership', () => {
     expect(idsIn(map)).toEqual([]);
   });
 
+  // A tab that does not send evicts stored events from memory, then takes the lock, its full read
+  // fails, and it sends and acknowledges the rest of their chunk: rewritten from memory, the chunk
+  // lost the evicted ones (regressions.test.ts "evicted stored events").
+  it('forget(events, true) of unacknowledged events leaves their chunk in storage when its other events are removed', async () => {
+    const map = new Map<string, string>();
+    const box = open(map);
+    const events = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    events.forEach((e) => box.append(e));
+    await settle(box);
+    box.forget([events[0]!], true);
+    box.remove([events[1]!, events[2]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // left for a read: e0 was never acknowledged
+    const { events: again } = await box.load();
+    expect(again.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
+  });
+
   it("finds the objects of another writer's chunk read twice, and forget() changes nothing stored", async () => {
     const map = new Map<string, string>();
     const writer = open(map, 'a');
@@ -143,5 +160,113 @@ describe('outbox chunk membership', () => {
     box.forget([first[0]!]);
     await settle(box);
     expect(idsIn(map)).toEqual(['e0']);
+  });
+});
+
+// A new sender's full read (seed 527197183): a chunk whose write is pending holds what memory
+// says, not what storage holds; skipped, the events in it that its tab no longer holds in memory
+// (evicted while another tab sent, kept in the outbox for that sender) were read by no one.
+describe('outbox full read of a chunk whose write is pending', () => {
+  // A memory adapter whose next `failSets` writes fail, half of them synchronously.
+  function failingSets(map: Map<string, string>) {
+    const inner = createMemoryStorage(map);
+    const state = { failSets: 0 };
+    const adapter: StorageAdapter = {
+      ...inner,
+      set(key, value) {
+        if (state.failSets-- > 0) {
+          if (state.failSets % 2) throw new Error('set failed (sync)');
+          return Promise.reject(new Error('set failed'));
+        }
+        return inner.set(key, value);
+      },
+    };
+    return { adapter, state };
+  }
+  const open = (adapter: StorageAdapter, errors: unknown[]) =>
+    createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: (e) => errors.push(e), onCorrupt: () => undefined });
+  const idsIn = (map: Map<string, string>) => [...map].filter(([k]) => k.startsWith('c:')).flatMap(([, v]) => (JSON.parse(v) as { id: string }[]).map((r) => r.id));
+
+  it('takes the events of a chunk never written (its write failed) from memory, not yet stored', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    const errors: unknown[] = [];
+    const box = open(adapter, errors);
+    state.failSets = 1;
+    [event('e0', 0), event('e1', 1)].forEach((e) => box.append(e));
+    await settle(box);
+    expect(errors).toHaveLength(1);
+    expect(idsIn(map)).toEqual([]);
+    const { events } = await box.load(true);
+    // Not stored: a caller that takes the chunk's absence for an acknowledgement asks `stored` first.
+    expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', false], ['e1', false]]);
+    await settle(box); // the read's tick writes what the failed one did not
+    expect(idsIn(map)).toEqual(['e0', 'e1']);
+    expect(events.every((e) => e.stored)).toBe(true);
+    // A read of new chunks (not a full one) does not take this writer's chunk in again.
+    expect((await box.load()).events).toEqual([]);
+  });
+
+  // With maxBatchEvents 3 (seed-free variants of the history above): the chunk of the evicted
+  // e66, e67 also held e68, in flight under this tab's lease at the takeover.
+  it('makes the read after it full when it skipped such a chunk for a lease: its events are read once the lease ends', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    let time = 1_700_000_000_000;
+    const box = createOutbox(adapter, { writerId: 'w', now: () => time, onError: () => undefined, onCorrupt: () => undefined });
+    state.failSets = 1;
+    [event('e0', 0), event('e1', 1), event('e2', 2)].forEach((e) => box.append(e));
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
+    map.set('l:r1', JSON.stringify({ until: time + 1000, ids: ['e2'] }));
+    const first = await box.load(true);
+    expect(first.events).toEqual([]);
+    expect(first.nextLeaseExpiry).toBe(time + 1000);
+    await settle(box); // the chunk is written now: no write pending any more
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']);
+    time += 1000;
+    const { events } = await box.load(); // the rescan at the lease's end
+    expect(events.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
+  });
+
+  it("reads another writer's chunk that a failed read marked for quarantine from storage again, not as an empty pending write", async () => {
+    const map = new Map<string, string>();
+    const inner = createMemoryStorage(map);
+    let failGet = 'c:000000002:a:000000';
+    const adapter: StorageAdapter = { ...inner, get: (key) => (key === failGet ? Promise.reject(new Error('get failed')) : inner.get(key)) };
+    const corrupt: number[] = [];
+    const box = createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: (_, count) => corrupt.push(count) });
+    const row = (id: string) => `{"id":"${id}","name":"n","timestamp":1}`;
+    map.set('c:000000001:a:000000', `[{"id":"bad","name":"n","timestamp":1,"properties":"no"},${row('e1')},${row('e2')}]`);
+    map.set(failGet, `[${row('e3')}]`);
+    await expect(box.load()).rejects.toThrow('get failed'); // after the first chunk was marked for quarantine
+    failGet = '';
+    const { events } = await box.load();
+    expect(events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e1', 'e2', 'e3']); // quarantined: rewritten without the bad record
+    expect(corrupt).toEqual([1]);
+  });
+
+  it('takes a chunk whose rewrite failed from memory: without the event removed, and removal still finds the appended objects', async () => {
+    const map = new Map<string, string>();
+    const { adapter, state } = failingSets(map);
+    const errors: unknown[] = [];
+    const box = open(adapter, errors);
+    const appended = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    appended.forEach((e) => box.append(e));
+    await settle(box);
+    state.failSets = 1;
+    box.remove([appended[1]!]);
+    await settle(box);
+    expect(errors).toHaveLength(1);
+    expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // storage still holds the acknowledged e1
+    const { events } = await box.load(true);
+    expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', true], ['e2', true]]);
+    await settle(box);
+    expect(idsIn(map)).toEqual(['e0', 'e2']);
+    box.remove([appended[0]!, appended[2]!]);
+    await settle(box);
+    expect(idsIn(map)).toEqual([]);
   });
 });

@@ -7,7 +7,10 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { QueuedEvent } from '../../src/event.js';
 import type { TrackerCore } from '../../src/integration.js';
 import { resolveOptions } from '../../src/options.js';
+import { findLeases } from '../../src/platform/lease-receipts.js';
 import { pageLifecycle, deferRefreshMs } from '../../src/platform/page-lifecycle.js';
+import { unloadLeases } from '../../src/platform/unload-leases.js';
+import { createMemoryStorage } from '../../src/storage/memory.js';
 
 interface Pending {
   event: QueuedEvent;
@@ -164,4 +167,23 @@ it('after a mere hide, only events tracked by that event\'s own handlers leave a
   await track('later');
   expect(beacons).toEqual([['app.hidden']]);
   stop();
+});
+
+it("a page that becomes the sender after its own unload request does not ask that request's receipt as a closed page's (CI, Chromium: its held-back events left memory uncounted)", async () => {
+  localStorage.clear();
+  recordBeacons();
+  const queue: Pending[] = ids('s', 3).map((id) => ({ event: event(id), inFlight: false, stored: true }));
+  const { core } = coreOver(queue);
+  (core as { storage: unknown }).storage = createMemoryStorage();
+  const stop = pageLifecycle(core)!;
+  window.dispatchEvent(new Event('pagehide'));
+  expect(core.holdBack).toHaveBeenCalledTimes(1);
+  const own = (core.holdBack as unknown as { mock: { calls: [unknown, number, string][] } }).mock.calls[0]![2];
+  // A closed page's unload lease, as it left it in localStorage.
+  unloadLeases(core.options.name, core.options.now(), (leases) => [...leases, { rid: 'closed-page', until: core.options.now() + 5000, ids: ['x'], stream: '' }]);
+  expect(unloadLeases(core.options.name, core.options.now(), (leases) => leases).map((lease) => lease.rid)).toEqual([own, 'closed-page']);
+  const found = await findLeases(core);
+  expect(found.map((lease) => lease.rid)).toEqual(['closed-page']);
+  stop();
+  localStorage.clear();
 });
