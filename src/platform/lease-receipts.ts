@@ -47,9 +47,10 @@ export function decideLeases(leases: readonly FoundLease[], answers: readonly Re
 }
 
 /**
- * The unexpired leases in storage, plus the unload leases only localStorage holds, not this page's own (WebKit drops
+ * The unexpired leases in storage, plus the unload leases only localStorage holds (WebKit drops
  * the IndexedDB write made at pagehide), which are written to IndexedDB now: the outbox's own
- * lease check then holds their events back while we ask. Never rejects.
+ * lease check then holds their events back while we ask. Never this page's own unload requests
+ * (`ownUnloadRids`: their reply or receipt settles them here). Never rejects.
  */
 export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
   const { storage, options } = core;

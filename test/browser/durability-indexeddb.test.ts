@@ -114,11 +114,14 @@ it('writes each tick of the tracker in one transaction, and deletes only what wa
   expect((JSON.parse(chunk[1]) as unknown[]).length).toBe(500);
 
   // In flight (the collector answers after 500 ms): leased, and every event still stored.
-  void page.evaluate(() => (window as unknown as { tracker: { flush(): Promise<boolean> } }).tracker.flush());
+  // Awaited before the context closes: left running, WebKit's polling of it outlived the window
+  // (an unhandled "no such window" rejection failed a CI run).
+  const flushed = page.evaluate(() => (window as unknown as { tracker: { flush(): Promise<boolean> } }).tracker.flush());
   await expect.poll(async () => Object.keys(await readStore()).filter((k) => k.startsWith('l:'))).toHaveLength(1);
   expect((JSON.parse((await readStore())[chunk[0]]!) as unknown[]).length).toBe(500);
   await collector.waitFor((c) => c.stats().accepted === acceptedBefore + 500, 5000);
   await expect.poll(async () => Object.keys(await readStore()).filter((k) => k.startsWith('c:') || k.startsWith('l:'))).toEqual([]);
+  expect(await flushed).toBe(true);
   collector.clearFaults();
   await context.close();
 });

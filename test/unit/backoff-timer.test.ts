@@ -5,48 +5,11 @@
 // nothing woke the queue again: `inFlight` 0, `queued` 200, no request, ever.
 import { expect, it } from 'vitest';
 import { createTracker, type SendOutcome, type WireBatch } from '../../src/index.js';
-
-/**
- * Timers on a manual clock whose reading lags: the first `lagReads` reads inside a timer's
- * callback are 1 ms behind the time the timer fired at (Node's timers run on a monotonic clock,
- * Date.now() may read a millisecond earlier; a loaded machine also lets the clock move between
- * two reads of one task).
- */
-function laggingTimers(lagReads: number) {
-  let time = 0;
-  let lagLeft = 0;
-  let nextHandle = 1;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return {
-    now: () => (lagLeft > 0 ? (lagLeft--, time - 1) : time),
-    pending,
-    timers: {
-      setTimeout: (callback: () => void, delayMs: number) => (pending.set(nextHandle, { at: time + delayMs, callback }), nextHandle++),
-      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
-    },
-    async advance(ms: number): Promise<void> {
-      const target = time + ms;
-      await tick();
-      for (;;) {
-        const due = [...pending.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!due) break;
-        pending.delete(due[0]);
-        time = Math.max(time, due[1].at);
-        lagLeft = lagReads;
-        due[1].callback();
-        lagLeft = 0;
-        await tick();
-      }
-      time = target;
-      await tick();
-    },
-  };
-}
+import { manualTimers } from './manual-timers.js';
 
 it('a pause that ends between the pump reading the clock and the timer reading it still wakes the queue', async () => {
   // The timer's own read, then the pump's, lag: the third read (where the timer is armed) does not.
-  const clock = laggingTimers(2);
+  const clock = manualTimers({ lagReads: 2 });
   let calls = 0;
   const delivered: string[] = [];
   const transport = {

@@ -3,43 +3,9 @@
 // for nothing, forever in a page that tracked one event under minBatchEvents (sim seed -1448556261).
 import { describe, expect, it } from 'vitest';
 import { createTracker, type SendOutcome, type WireBatch } from '../../src/index.js';
+import { manualTimers } from './manual-timers.js';
 
 const flushIntervalMs = 100;
-
-/** Timers on a manual clock: `advance` fires what is due, in order, and counts the wake-ups. */
-function manualTimers() {
-  let time = 0;
-  let nextHandle = 1;
-  let wakeups = 0;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return {
-    now: () => time,
-    get wakeups() {
-      return wakeups;
-    },
-    timers: {
-      setTimeout: (callback: () => void, delayMs: number) => (pending.set(nextHandle, { at: time + delayMs, callback }), nextHandle++),
-      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
-    },
-    tick,
-    async advance(ms: number): Promise<void> {
-      const target = time + ms;
-      await tick();
-      for (;;) {
-        const due = [...pending.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!due) break;
-        pending.delete(due[0]);
-        time = Math.max(time, due[1].at);
-        wakeups++;
-        due[1].callback();
-        await tick();
-      }
-      time = target;
-      await tick();
-    },
-  };
-}
 
 function ackingTransport() {
   const sentAt: number[] = [];

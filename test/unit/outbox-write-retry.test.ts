@@ -7,41 +7,14 @@ import { createTracker, type SendOutcome, type WireBatch } from '../../src/index
 import { createOutbox, type StoredEvent } from '../../src/outbox.js';
 import { createMemoryStorage } from '../../src/storage/memory.js';
 import type { StorageAdapter } from '../../src/storage/storage.js';
+import { manualTimers } from './manual-timers.js';
 
 function event(id: string, seq: number): StoredEvent {
   const { json, bytes } = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
   return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
 }
 
-/** Timers on a manual clock: `advance` fires what is due, in order, letting promises settle between. */
-function manualClock() {
-  let time = 1_700_000_000_000;
-  let nextHandle = 1;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return {
-    now: () => time,
-    pending,
-    timers: {
-      setTimeout: (callback: () => void, delayMs: number) => (pending.set(nextHandle, { at: time + delayMs, callback }), nextHandle++),
-      clearTimeout: (handle: unknown) => void pending.delete(handle as number),
-    },
-    async advance(ms: number): Promise<void> {
-      const target = time + ms;
-      for (let i = 0; i < 3; i++) await tick();
-      for (;;) {
-        const due = [...pending.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-        if (!due) break;
-        pending.delete(due[0]);
-        time = Math.max(time, due[1].at);
-        due[1].callback();
-        for (let i = 0; i < 3; i++) await tick();
-      }
-      time = target;
-      await tick();
-    },
-  };
-}
+
 
 /** A memory adapter whose writes fail while `failing` says so; `attempts` holds the time of each set. */
 function scripted(map: Map<string, string>, now: () => number, failing: (attempt: number) => boolean) {
@@ -57,7 +30,7 @@ function scripted(map: Map<string, string>, now: () => number, failing: (attempt
   return { adapter, attempts };
 }
 
-function outboxOn(clock: ReturnType<typeof manualClock>, adapter: StorageAdapter) {
+function outboxOn(clock: ReturnType<typeof manualTimers>, adapter: StorageAdapter) {
   const errors: unknown[] = [];
   const box = createOutbox(adapter, {
     writerId: 'w',
@@ -75,7 +48,7 @@ const chunkCount = (map: Map<string, string>) => [...map.keys()].filter((key) =>
 
 describe('a failed outbox write is retried by itself', () => {
   it('a write that fails once, then nothing else happens: written 100 ms later', async () => {
-    const clock = manualClock();
+    const clock = manualTimers({ start: 1_700_000_000_000, settleTicks: 3 });
     const map = new Map<string, string>();
     const { adapter, attempts } = scripted(map, clock.now, (n) => n === 1);
     const { box, errors } = outboxOn(clock, adapter);
@@ -96,7 +69,7 @@ describe('a failed outbox write is retried by itself', () => {
   });
 
   it('storage failing for 2 minutes: a bounded number of tries per second, never given up', async () => {
-    const clock = manualClock();
+    const clock = manualTimers({ start: 1_700_000_000_000, settleTicks: 3 });
     const map = new Map<string, string>();
     const start = clock.now();
     const { adapter, attempts } = scripted(map, clock.now, () => clock.now() < start + 120_000);
@@ -120,7 +93,7 @@ describe('a failed outbox write is retried by itself', () => {
 
 describe('the tracker owns the retry timer', () => {
   it('a tracker whose storage writes fail tries again while open, and leaves no timer after close()', async () => {
-    const clock = manualClock();
+    const clock = manualTimers({ start: 1_700_000_000_000, settleTicks: 3 });
     const map = new Map<string, string>();
     const { adapter, attempts } = scripted(map, clock.now, () => true);
     const transport = { send: async (_batch: WireBatch): Promise<SendOutcome> => ({ kind: 'ok', status: 200 }) };
