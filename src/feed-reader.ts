@@ -1,6 +1,7 @@
 import ky from 'ky';
 import { FeedError, feedErrorOf, isFeedError } from './feed-error.js';
 import { cursorsMoved, nextPageDelay } from './next-page-delay.js';
+import type { Cursor, FeedPage } from './feed-page.js';
 import { parseFeedStream } from './parse-feed-stream.js';
 
 // A ZeroEventHub consumer (github.com/vippsas/zeroeventhub, SPEC.md): GET
@@ -11,38 +12,12 @@ import { parseFeedStream } from './parse-feed-stream.js';
 
 export { FeedError, isFeedError } from './feed-error.js';
 export type { FeedErrorCode } from './feed-error.js';
+export type { Cursor, FeedEvent, FeedPage } from './feed-page.js';
 
 /** Reads from the beginning of time (ZeroEventHub `_first`). */
 export const FIRST_CURSOR = '_first';
 /** Reads from about now on (ZeroEventHub `_last`). */
 export const LAST_CURSOR = '_last';
-
-/** A position in one partition of the feed. The cursor is opaque: store it, send it back. */
-export interface Cursor {
-  partition: number;
-  cursor: string;
-}
-
-/** One event line of the feed. */
-export interface FeedEvent<T = unknown> {
-  partition: number;
-  /** Present when the server sent headers (see `eventHeaders`). */
-  headers?: Record<string, string>;
-  data: T;
-}
-
-/** One response of the feed. */
-export interface FeedPage<T = unknown> {
-  /** Event lines, in the order received. Between checkpoints, their order carries no meaning. */
-  events: FeedEvent<T>[];
-  /** Checkpoint lines, in the order received. */
-  checkpoints: Cursor[];
-  /**
-   * What to store with the effects of `events` and pass next: the cursors asked for, each
-   * replaced by its partition's latest checkpoint in this page.
-   */
-  cursors: Cursor[];
-}
 
 /** Retries of one page read (network errors, timeouts, 408, 429, 5xx). */
 export interface FeedRetryOptions {

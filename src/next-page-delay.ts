@@ -1,4 +1,4 @@
-import type { Cursor, FeedPage } from './feed-reader.js';
+import type { Cursor, FeedPage } from './feed-page.js';
 
 /** What `pages()` does after a page: read the next one after `delayMs`, or end. */
 export type NextPage = { kind: 'next'; delayMs: number } | { kind: 'end' };

@@ -1,5 +1,5 @@
 import { FeedError } from './feed-error.js';
-import type { Cursor, FeedEvent, FeedPage } from './feed-reader.js';
+import type { Cursor, FeedEvent, FeedPage } from './feed-page.js';
 
 /** Longest NDJSON line read, in UTF-16 code units: an endless line is a clear error, not our memory. */
 export const maxFeedLineLength = 8 * 1024 * 1024;
