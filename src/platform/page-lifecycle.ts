@@ -115,7 +115,10 @@ export const pageLifecycle: Integration = (core) => {
   function sendNow(includeInFlight: boolean): void {
     collectActivated();
     const events = candidates(includeInFlight);
-    if (!events.length) return;
+    // Nothing to send now: nor may the deferred request, or the browser sends it at teardown with
+    // no lease for the next sender to find (CI, Chromium: a closing sender that leaves its stored
+    // events to the next one still had them deferred from before they were stored; 100 duplicates).
+    if (!events.length) return transport.cancel();
     // Offline, Chromium's sendBeacon returns true and drops the data (toolchain.md): keep the
     // events instead. The flag is only a hint (Sentry #6403); a wrong "online" costs a lease.
     const offline = navigator.onLine === false;

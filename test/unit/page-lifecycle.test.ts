@@ -7,6 +7,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { QueuedEvent } from '../../src/event.js';
 import type { TrackerCore } from '../../src/integration.js';
 import { resolveOptions } from '../../src/options.js';
+import { followers } from '../../src/platform/followers.js';
 import { findLeases } from '../../src/platform/lease-receipts.js';
 import { pageLifecycle, deferRefreshMs } from '../../src/platform/page-lifecycle.js';
 import { unloadLeases } from '../../src/platform/unload-leases.js';
@@ -186,4 +187,25 @@ it("a page that becomes the sender after its own unload request does not ask tha
   expect(found.map((lease) => lease.rid)).toEqual(['closed-page']);
   stop();
   localStorage.clear();
+});
+
+it("at pagehide with nothing of its own to send, withdraws its deferred request (CI, Chromium: a closing sender left its stored events to the next one, but the request it had deferred while they were memory-only went at teardown, with no lease: 100 duplicates)", () => {
+  const signals: AbortSignal[] = [];
+  (globalThis as { fetchLater?: unknown }).fetchLater = (_url: string, init: { signal: AbortSignal }) => {
+    signals.push(init.signal);
+    return { activated: false };
+  };
+  const queue: Pending[] = ids('m', 5).map((id) => ({ event: event(id), inFlight: false, stored: false }));
+  const { core } = coreOver(queue);
+  const stop = pageLifecycle(core)!;
+  vi.advanceTimersByTime(deferRefreshMs);
+  expect(signals).toHaveLength(1);
+  // Stored since, and other tabs now wait on this sender: what storage holds is the next sender's.
+  for (const pending of queue) pending.stored = true;
+  followers.add(core);
+  window.dispatchEvent(new Event('pagehide'));
+  expect(signals).toHaveLength(1);
+  expect(signals[0]!.aborted).toBe(true);
+  expect(core.holdBack).not.toHaveBeenCalled();
+  stop();
 });
