@@ -45,6 +45,23 @@ const shortNamesByUse = {
   },
 };
 
+// The script tag is one file that loads everything at once: the lazy IndexedDB default (a dynamic
+// import, so that bundles which never need it do not carry idb-keyval) only costs it a module
+// namespace object and a hop. `import(spec).then((m) => m.name(args))`, where `name` is an async
+// function, becomes the call `name(args)` of a static import (imports placed last keep the module
+// order that gzips best; 34 B min+gzip). Code written otherwise keeps its dynamic import.
+const staticImports = {
+  name: 'static-imports',
+  transform(code) {
+    const imports = [];
+    const body = code.replace(/\bimport\((['"][^'"]+['"])\)\.then\(\((\w+)\) => \2\.(\w+)\(([^()]*)\)\)/g, (_, specifier, module, name, args) => {
+      imports.push(`import { ${name} as imported$${name} } from ${specifier};\n`);
+      return `imported$${name}(${args})`;
+    });
+    return imports.length ? { code: body + '\n' + imports.join(''), map: null } : null;
+  },
+};
+
 export default [
   {
     input: entries,
@@ -60,7 +77,7 @@ export default [
   },
   {
     input: 'src/entries/browser.ts',
-    plugins: [resolve({ browser: true }), ts()],
+    plugins: [resolve({ browser: true }), staticImports, ts()],
     output: {
       file: 'dist/outbox.iife.js',
       format: 'iife',
