@@ -86,11 +86,13 @@ export default [
       format: 'iife',
       name: 'Outbox',
       inlineDynamicImports: true,
-      // The inlined IndexedDB module's namespace is internal (nothing outside can reach it), so
-      // it need not be frozen; compact drops the wrapper's whitespace.
+      // A namespace object the bundle may hold is internal (nothing outside can reach it), so it
+      // need not be frozen; compact drops the wrapper's whitespace.
       freeze: false,
       compact: true,
-      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 4, unsafe_arrows: true }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
+      // inline: 1 inlines only simple functions (terser inlines ones with arguments and variables
+      // too by default): the script tag gzips 6 B smaller.
+      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 4, unsafe_arrows: true, inline: 1 }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
     },
   },
 ];
