@@ -59,7 +59,7 @@ export function decideSettle(outcome: SendOutcome, size: number, attempt: number
   return [
     decideBatch(outcome, size, attempt, settings.retry.limit),
     // Any answer but a failure to retry means the collector is up: a refusal is still an answer.
-    failed ? afterFailure(backoff, { retryAfterMs: outcome.retryAfterMs, now, random: settings.random, backoff: settings.retry, maxRetryAfterMs: settings.maxRetryAfterMs }) : healthy,
+    failed ? afterFailure(backoff, outcome.retryAfterMs, now, settings) : healthy,
     // A network error or a timeout does not say the request never arrived: its lease stays (until
     // the retry renews or ends it), so a next page asks the collector's receipt, not re-sends.
     failed && outcome.status === undefined,

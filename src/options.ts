@@ -184,29 +184,24 @@ export function resolveOptions(options: TrackerOptions): ResolvedOptions {
     throw new TypeError('[outbox] createTracker needs an `endpoint` URL (or a `transport`)');
   }
   const retry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry;
-  const resolved: ResolvedOptions = {
-    ...defaults,
-    endpoint: '',
-    now: Date.now,
-    random: Math.random,
-    timers: platformTimers,
-    fetch: platformFetch,
-    ...stripUndefined(options),
-    retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) },
-  } as ResolvedOptions;
-  if (typeof resolved.timers?.setTimeout !== 'function' || typeof resolved.timers.clearTimeout !== 'function') fail('timers', resolved.timers);
-  // Every numeric default names an option to check, the retry ones included.
-  for (const owner of [resolved, resolved.retry] as Record<string, unknown>[]) {
-    for (const key in owner) {
-      const value = owner[key];
-      if (typeof (defaults as Record<string, unknown>)[key] !== 'number' && typeof defaults.retry[key as 'limit'] !== 'number') continue;
+  const base = { ...defaults, endpoint: '', now: Date.now, random: Math.random, timers: platformTimers, fetch: platformFetch };
+  const resolved = { ...base, ...stripUndefined(options), retry: { ...defaults.retry, ...stripUndefined(retry ?? {}) } } as ResolvedOptions;
+  // Every number and function of the defaults names an option to check, the retry and timer ones
+  // included: it must keep its default's type (Object(): timers that are not an object have none).
+  const checks = [
+    [resolved, base, ''],
+    [resolved.retry, defaults.retry, 'retry.'],
+    [Object(resolved.timers), platformTimers, 'timers.'],
+  ] as [Record<string, unknown>, Record<string, unknown>, string][];
+  for (const [owner, reference, prefix] of checks) {
+    for (const key in reference) {
+      const kind = typeof reference[key];
+      const value = owner[key] as number;
+      if (kind !== 'number' && kind !== 'function') continue;
       const delay = key.endsWith('Ms');
-      if (typeof value !== 'number' || !(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)) fail(owner === resolved.retry ? `retry.${key}` : key, value);
-      if (delay) owner[key] = Math.min(value as number, maxTimerDelayMs);
+      if (typeof value !== kind || (kind === 'number' && (!(value >= (zeroAllowed.test(key) ? 0 : 1)) || (!delay && value < Infinity && value % 1)))) fail(prefix + key, value);
+      if (delay) owner[key] = Math.min(value, maxTimerDelayMs);
     }
-  }
-  for (const key of ['now', 'random', 'fetch'] as const) {
-    if (typeof resolved[key] !== 'function') fail(key, resolved[key]);
   }
   // A collector refuses more events, or a larger body, per request than the wire format allows
   // (a 413 per batch); 100 bytes are left for the body's envelope.

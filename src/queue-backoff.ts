@@ -17,28 +17,26 @@ export interface QueueBackoff {
 /** A healthy queue: the state after an acknowledgement, or a refusal (the collector answers). */
 export const healthy: QueueBackoff = { failures: 0, until: 0 };
 
-/** What a retryable failure tells the queue. */
-export interface FailureInput {
-  /** The server's `Retry-After`, already in milliseconds, if it sent one. */
-  retryAfterMs?: number | undefined;
-  now: number;
+/** The settings a retryable failure is judged by (the tracker's resolved options hold them). */
+export interface FailureSettings {
   random: () => number;
-  backoff: BackoffOptions;
+  /** The client backoff. */
+  retry: BackoffOptions;
   /** Cap of the server's pause (a separate setting from the client backoff cap). */
   maxRetryAfterMs: number;
 }
 
 /**
- * The state after a retryable failure. Pure. The pause is the server's `Retry-After` (capped at
- * `maxRetryAfterMs`) when given, else a full-jitter backoff on the failures in a row; a failure
- * never shortens a pause already decided.
+ * The state after a retryable failure at `now`. Pure. The pause is the server's `Retry-After`
+ * (`retryAfterMs`, capped at `maxRetryAfterMs`) when given, else a full-jitter backoff on the
+ * failures in a row; a failure never shortens a pause already decided.
  */
-export function afterFailure(previous: QueueBackoff, input: FailureInput): QueueBackoff {
-  const state = rebase(previous, input.now);
+export function afterFailure(previous: QueueBackoff, retryAfterMs: number | undefined, now: number, settings: FailureSettings): QueueBackoff {
+  const state = rebase(previous, now);
   const failures = state.failures + 1;
   // A custom transport may hand anything here: only a number >= 0 is a server's pause.
-  const pause = input.retryAfterMs! >= 0 ? Math.min(input.retryAfterMs!, input.maxRetryAfterMs) : backoffDelay(failures - 1, input.backoff, input.random);
-  return { failures, until: Math.max(state.until, input.now + pause), since: input.now };
+  const pause = retryAfterMs! >= 0 ? Math.min(retryAfterMs!, settings.maxRetryAfterMs) : backoffDelay(failures - 1, settings.retry, settings.random);
+  return { failures, until: Math.max(state.until, now + pause), since: now };
 }
 
 /**

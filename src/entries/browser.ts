@@ -65,7 +65,7 @@ function optionsFrom(data: DOMStringMap): Partial<TrackerOptions> {
     if (key === 'endpoint' || key === 'sourceId' || kind === 'string') options[key] = value;
     else if (key === 'storage') options.storage = value === 'memory' || value === 'false' ? false : undefined;
     else if (kind === 'boolean') options[key] = value !== 'false';
-    else if (kind === 'number' && value.trim() && Number.isFinite(Number(value))) options[key] = Number(value);
+    else if (kind === 'number' && value.trim() && isFinite(+value)) options[key] = +value;
     else {
       const why = kind === 'number' ? 'not a number' : key in known ? 'set it with ["init", {...}]' : 'not an option';
       console.warn(`[outbox] ignoring data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${value}": ${why}`);

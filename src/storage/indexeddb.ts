@@ -28,7 +28,7 @@ const probeKey = 'probe';
  * every write, other tabs hear of it through `watch()` (a BroadcastChannel per database).
  */
 export function createIndexedDbStorage(options: IndexedDbStorageOptions = {}): StorageAdapter {
-  return connect(options).storage;
+  return connect(options)[0];
 }
 
 /**
@@ -37,7 +37,7 @@ export function createIndexedDbStorage(options: IndexedDbStorageOptions = {}): S
  * memory instead. Browsers get this as their default storage.
  */
 export async function openIndexedDbStorage(options: IndexedDbStorageOptions = {}): Promise<StorageAdapter> {
-  const { storage, write } = connect(options);
+  const [storage, write] = connect(options);
   await write((store) => {
     store.put('', probeKey);
     store.delete(probeKey);
@@ -45,7 +45,8 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions = {}
   return storage;
 }
 
-function connect(options: IndexedDbStorageOptions) {
+// The adapter, and its write (which the probe uses with no change to announce).
+function connect(options: IndexedDbStorageOptions): readonly [StorageAdapter, (work: (store: IDBObjectStore) => void, changed: boolean) => Promise<void>] {
   const database = `outbox:${options.name ?? 'outbox'}`;
   const timeoutMs = options.timeoutMs ?? 5000;
   const listeners = new Set<() => void>();
@@ -142,5 +143,5 @@ function connect(options: IndexedDbStorageOptions) {
       return () => void listeners.delete(listener);
     },
   };
-  return { storage, write };
+  return [storage, write];
 }

@@ -5,7 +5,7 @@ import { afterFailure, allowedInFlight, healthy, rebase } from '../../src/queue-
 
 const backoff = { baseMs: 1000, maxDelayMs: 5000 };
 const fail = (state = healthy, extra: { retryAfterMs?: number; now?: number; random?: number; maxRetryAfterMs?: number } = {}) =>
-  afterFailure(state, { now: extra.now ?? 0, random: () => extra.random ?? 0.5, backoff, maxRetryAfterMs: extra.maxRetryAfterMs ?? 3_600_000, retryAfterMs: extra.retryAfterMs });
+  afterFailure(state, extra.retryAfterMs, extra.now ?? 0, { random: () => extra.random ?? 0.5, retry: backoff, maxRetryAfterMs: extra.maxRetryAfterMs ?? 3_600_000 });
 
 describe('queue backoff', () => {
   it.each([
