@@ -1,11 +1,11 @@
 import { decideSettle, ruledEvents } from '../batch-outcome.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
+import type { Outbox } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
 import type { SendOutcome, Transport } from '../transport/transport.js';
 import type { Batch, Entry, QueueModel } from './queue-model.js';
 import type { Scheduler } from './scheduler.js';
-import type { StorageLink } from './storage-link.js';
 
 /**
  * Delivery (see {@link createDelivery}): starts requests and applies what their outcomes mean
@@ -20,6 +20,16 @@ export interface Delivery {
   evicted(events: readonly Entry[]): void;
   /** Events the collector has (`ruled`: those it dropped by rule): out of storage, counted, reported. */
   acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void;
+}
+
+/**
+ * What delivery reads of the storage link (engine/storage-link.ts, which calls delivery: declared
+ * here so that the import goes one way): its outbox once attached, and whether this tab owns it.
+ */
+export interface OutboxLink {
+  readonly linkedOutbox: Outbox | undefined;
+  /** Whether this tab read the shared outbox to send it: from then on its evictions are its to count. */
+  readonly owner: boolean;
 }
 
 /** Reads serialized events back as records, for an error's `events`. */
@@ -38,7 +48,7 @@ export function createDelivery(
   queueScheduler: Scheduler,
   counters: StatsCounters,
   report: (error: OutboxError) => void,
-  link: () => StorageLink,
+  link: () => OutboxLink,
   applyRules: (reply: unknown, now: number) => void,
   onLeft: (ids: readonly string[]) => void,
   settleWaiters: () => void,

@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options.js';
 import { createOutbox, type Outbox, type StoredEvent } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
 import type { StorageAdapter } from '../storage/storage.js';
-import type { Delivery } from './delivery.js';
+import type { Delivery, OutboxLink } from './delivery.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
@@ -17,11 +17,8 @@ export const minLeaseCapMs = 10_000;
  * The storage link (see {@link createStorageLink}): attaches the durable outbox, loads what other
  * writers stored (rescan), and reloads it all for a new sender (resync).
  */
-export interface StorageLink {
-  readonly linkedOutbox: Outbox | undefined;
+export interface StorageLink extends OutboxLink {
   readonly storage: StorageAdapter | undefined;
-  /** Whether this tab read the shared outbox to send it: from then on its evictions are its to count. */
-  readonly owner: boolean;
   /** Settles once storage is resolved and first read (or given up for memory). */
   readonly ready: Promise<void>;
   /** Resolves the storage, reads its rules and (a sender) its events; then the engine is ready. */
