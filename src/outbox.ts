@@ -2,7 +2,7 @@ import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import type { LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 import { restoreRules } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { parseJson, restoreEvent, serializeChunk } from './stored-records.js';
+import { parseJson, restoreEvent, serializeChunk, writeAll } from './stored-records.js';
 
 export type { CorruptKind, LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 
@@ -72,12 +72,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     sets.clear();
     deletes.clear();
     if (!setList.length && !deleteList.length) return Promise.resolve();
-    // Each call through a promise: an adapter that throws synchronously is a failed write, and
-    // the calls made before it still reach Promise.all (their rejections handled; sim F5).
-    const done = storage.apply
-      ? call(() => storage.apply!(setList, deleteList))
-      : Promise.all([...setList.map(([k, v]) => call(() => storage.set(k, v))), ...deleteList.map((k) => call(() => storage.delete(k)))]);
-    return done.then(
+    // An adapter that throws synchronously is a failed write.
+    return writeAll(storage, setList, deleteList).then(
       () => {
         failures = 0;
         for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;

@@ -1,7 +1,7 @@
 import { ruledIds } from '../batch-outcome.js';
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
-import { parseJson } from '../stored-records.js';
+import { parseJson, writeAll } from '../stored-records.js';
 import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { ownUnloadRids, unloadLeases } from './unload-leases.js';
@@ -97,7 +97,7 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   }
   // Async arrows: a call that throws synchronously rejects its own promise, and the calls made
   // before it still reach Promise.all (their rejections handled, as in outbox.ts; sim F5).
-  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(async ([key, value]) => storage!.set(key, value)), ...deletes.map(async (key) => storage!.delete(key))]));
+  await writeAll(storage!, sets, deletes);
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;
