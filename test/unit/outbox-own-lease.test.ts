@@ -10,7 +10,7 @@ import { createMemoryStorage } from '../../src/storage/memory.js';
 const time = 1_700_000_000_000;
 
 function event(id: string, seq: number): StoredEvent {
-  const { json, bytes } = serializeEvent(id, 'page_view', time, 's', '', undefined, 65_536);
+  const [json, bytes] = serializeEvent(id, 'page_view', time, 's', '', undefined, 65_536);
   return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
 }
 
