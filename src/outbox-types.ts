@@ -20,7 +20,8 @@ export interface Outbox {
   /**
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
    * first, leaving out chunks with an event under another writer's unexpired lease (this outbox's
-   * own leases hold nothing back: the caller has those events). `nextLeaseExpiry` says when to look again.
+   * own leases hold nothing back: the caller has those events): `[events, nextLeaseExpiry, taken]`.
+   * `nextLeaseExpiry` says when to look again.
    * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
    * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
    * event known before is gone from storage (acknowledged) or leased by someone else.
@@ -47,12 +48,8 @@ export interface Outbox {
   idle(): Promise<void>;
 }
 
-/** What {@link Outbox.load} found. */
-export interface LoadResult {
-  events: StoredEvent[];
-  nextLeaseExpiry: number | undefined;
-  taken(event: StoredEvent): boolean;
-}
+/** What {@link Outbox.load} found: a triple, no object built per read. */
+export type LoadResult = [events: StoredEvent[], nextLeaseExpiry: number | undefined, taken: (event: StoredEvent) => boolean];
 
 /** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
 export type CorruptKind = 'events' | 'lease' | 'rules';

@@ -172,7 +172,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (bad) onCorrupt('events', bad, lost);
     fullReadOwed = owed;
     schedule();
-    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || theirs.has(event.id) };
+    return [events, nextLeaseExpiry, (event) => !present.has(event.chunk!) || theirs.has(event.id)];
   }
 
   // Keys and values of another type are as unusable as torn ones.

@@ -67,7 +67,7 @@ export function createStorageLink(
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
     const storedBefore = all ? [...queueModel.deque.values()].filter((entry) => entry.stored) : [];
     try {
-      const { events, nextLeaseExpiry, taken } = await outbox.load(all);
+      const [events, nextLeaseExpiry, taken] = await outbox.load(all);
       // Only once storage was read. An event whose write failed or is under way (not `stored`),
       // or that shares a chunk with leased ones, stays visible to the unload path; and if the
       // read fails, everything in memory stays and is sent.
