@@ -2,7 +2,7 @@ import { ruledIds } from '../batch-outcome.js';
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
 import { parseJson, writeAll } from '../stored-records.js';
-import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
+import { askReceipt, receiptSettleMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { ownUnloadRids, unloadLeases } from './unload-leases.js';
 
@@ -81,7 +81,7 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   const { storage, options, counters } = core;
   // The ids a receipt lists as dropped by rule (wire.ts ReceiptReply), of its own lease only.
   const ruled = new Set<string>();
-  const answers = await Promise.all(leases.map((lease) => askReceipt(options.fetch, options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
+  const answers = await Promise.all(leases.map((lease) => askReceipt(options, lease.stream, lease.rid, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
   const { acked, release, retry } = decideLeases(leases, answers, options.now());
   const sets: [string, string][] = [];
   const deletes = release.map((lease) => `l:${lease.rid}`);

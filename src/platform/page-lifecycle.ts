@@ -5,7 +5,7 @@ import type { Integration } from '../integration.js';
 import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
 import { followers } from './followers.js';
 import { ownUnloadRids, unloadLeases } from './unload-leases.js';
-import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
+import { askReceipt, receiptSettleMs } from '../receipts.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -91,11 +91,10 @@ export const pageLifecycle: Integration = (core) => {
 
   // Resolves with the receipt (wire.ts ReceiptReply, with its `ruled` ids) when it says received, else false.
   function receiptLater(rid: string, stream: string): Promise<unknown> {
-    const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
-    if (!endpoint || options.transport) return Promise.resolve(false);
+    if (options.transport) return Promise.resolve(false);
     let receipt: unknown;
     return new Promise((resolve) => setTimeout(resolve, receiptSettleMs))
-      .then(() => askReceipt(options.fetch, endpoint, rid, receiptTimeoutMs, (reply) => (receipt = reply)))
+      .then(() => askReceipt(options, stream, rid, (reply) => (receipt = reply)))
       .then((answer) => answer === true && receipt);
   }
 

@@ -60,7 +60,7 @@ describe('a receipt\'s ruled ids (wire.ts ReceiptReply.ruled)', () => {
   // What lease-receipts.ts takes from a receipt: its body, read by ruledIds against the lease's own ids.
   async function ruledOf(fetch: () => Promise<Response>, ids = ['a', 'b']) {
     let ruled: string[] | undefined;
-    const answer = await askReceipt(fetch, 'https://c.example/v1/batch', 'r', 1000, (reply) => (ruled = [...ruledIds(reply, ids)]));
+    const answer = await askReceipt({ fetch, streams: {}, endpoint: 'https://c.example/v1/batch' }, '', 'r', (reply) => (ruled = [...ruledIds(reply, ids)]));
     return { answer, ruled };
   }
 
