@@ -16,15 +16,13 @@ export interface FoundLease {
   at: number;
 }
 
-/** What to do with leases once their receipts are in: see {@link decideLeases}. */
-export interface LeaseDecision {
-  /** Event ids the collector has: acknowledge them, never send them again. */
-  acked: Set<string>;
-  /** Leases answered (received or missing): delete them, so their events are free at once. */
-  release: FoundLease[];
-  /** Leases to ask again (unreachable collector); the others unanswered expire as before. */
-  retry: FoundLease[];
-}
+/**
+ * What to do with leases once their receipts are in (see {@link decideLeases}), a triple:
+ * `acked`, event ids the collector has (acknowledge them, never send them again); `release`, leases
+ * answered (received or missing: delete them, so their events are free at once); `retry`, leases
+ * to ask again (unreachable collector; the others unanswered expire as before).
+ */
+export type LeaseDecision = [acked: Set<string>, release: FoundLease[], retry: FoundLease[]];
 
 /** How often unreachable receipts are asked again while their leases last. */
 export const receiptRetryMs = 2000;
@@ -43,7 +41,7 @@ export function decideLeases(leases: readonly FoundLease[], answers: readonly Re
     if (answer || (answer === false && now - lease.at >= receiptSettleMs)) release.push(lease);
     else if (answer !== null && lease.until - now > receiptRetryMs) retry.push(lease);
   });
-  return { acked, release, retry };
+  return [acked, release, retry];
 }
 
 /**
@@ -82,7 +80,7 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   // The ids a receipt lists as dropped by rule (wire.ts ReceiptReply), of its own lease only.
   const ruled = new Set<string>();
   const answers = await Promise.all(leases.map((lease) => askReceipt(options, lease.stream, lease.rid, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
-  const { acked, release, retry } = decideLeases(leases, answers, options.now());
+  const [acked, release, retry] = decideLeases(leases, answers, options.now());
   const sets: [string, string][] = [];
   const deletes = release.map((lease) => `l:${lease.rid}`);
   const removed: OutboxEventRecord[] = [];
