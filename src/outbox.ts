@@ -234,7 +234,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     async loadRules() {
       const text = await get(rulesKey);
       // Unparseable text reads as null: not an array, so refused (and rewritten) like bad rules.
-      const { rules, rejected } = restoreRules(text === undefined ? undefined : (parseJson<unknown>(text) ?? null), now());
+      const [rules, rejected] = restoreRules(text === undefined ? undefined : (parseJson<unknown>(text) ?? null), now());
       if (rejected) {
         sets.set(rulesKey, JSON.stringify(rules));
         schedule();

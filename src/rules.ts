@@ -42,15 +42,15 @@ export function mergeRules(active: readonly ActiveRule[], reply: unknown, now: n
 /**
  * Rules read back from storage, which is untrusted: each must have a finite `until` and valid
  * fields; expiries are capped at `now + maxRuleTtlMs` (a clock that went back, or a forged
- * `1e300`, cannot silence the tracker for longer than a reply could). Pure. `rejected` counts
- * what was refused, so the caller can report it once.
+ * `1e300`, cannot silence the tracker for longer than a reply could). Pure. Answers `[rules, rejected]`:
+ * `rejected` counts what was refused, so the caller can report it once.
  */
-export function restoreRules(stored: unknown, now: number): { rules: ActiveRule[]; rejected: number } {
+export function restoreRules(stored: unknown, now: number): [rules: ActiveRule[], rejected: number] {
   const parsed = (stored === undefined ? [] : Array.isArray(stored) ? stored : [0]).map((candidate: { until?: unknown } | null) => {
     const until = candidate?.until;
     return typeof until === 'number' && until - until === 0 ? ruleFields(candidate, Math.min(until, now + maxRuleTtlMs)) : undefined;
   });
-  return { rules: keep(parsed, now), rejected: parsed.filter((rule) => !rule).length };
+  return [keep(parsed, now), parsed.filter((rule) => !rule).length];
 }
 
 // Unexpired rules, a later one replacing an earlier one with the same fields, the newest maxRules.
