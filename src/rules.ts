@@ -19,6 +19,9 @@ export interface ActiveRule {
   until: number;
 }
 
+// The fields a rule may match on.
+const ruleKeys = ['name', 'stream', 'sourceId'] as const;
+
 /** Longest TTL honoured: a bad or hostile reply cannot silence a tracker for more than a day (Ramen's cap). */
 export const maxRuleTtlMs = 24 * 60 * 60 * 1000;
 
@@ -58,7 +61,7 @@ function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRu
   const byFields = new Map<string, ActiveRule>();
   for (const rule of rules) {
     if (!rule || !(rule.until > now)) continue;
-    const key = JSON.stringify([rule.name, rule.stream, rule.sourceId]);
+    const key = JSON.stringify(ruleKeys.map((field) => rule[field]));
     byFields.delete(key);
     byFields.set(key, rule);
   }
@@ -70,7 +73,8 @@ function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRu
 function ruleFields(candidate: unknown, until: number): ActiveRule | undefined {
   const rule: ActiveRule = { until };
   let any = false;
-  for (const [field, max] of [['name', maxNameLength], ['stream', maxStreamLength], ['sourceId', maxSourceIdLength]] as const) {
+  for (const field of ruleKeys) {
+    const max = field === 'stream' ? maxStreamLength : field === 'name' ? maxNameLength : maxSourceIdLength;
     const value = (candidate as Record<string, unknown>)[field];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !value || value.length > max) return undefined;
@@ -86,12 +90,5 @@ export function matchRule(
   event: { name: string; stream: string; sourceId: string },
   now: number,
 ): ActiveRule | undefined {
-  for (const rule of rules) {
-    if (rule.until <= now) continue;
-    if (rule.name !== undefined && rule.name !== event.name) continue;
-    if (rule.stream !== undefined && rule.stream !== event.stream) continue;
-    if (rule.sourceId !== undefined && rule.sourceId !== event.sourceId) continue;
-    return rule;
-  }
-  return undefined;
+  return rules.find((rule) => rule.until > now && ruleKeys.every((field) => rule[field] === undefined || rule[field] === event[field]));
 }
