@@ -1,4 +1,3 @@
-import { ruledIds } from '../batch-outcome.js';
 import { OutboxError } from '../errors.js';
 import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
@@ -85,7 +84,7 @@ export const pageLifecycle: Integration = (core) => {
     void (reply ?? receiptLater(rid, events[0]!.stream)).then((body) => {
       if (!body) return;
       unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
-      core.acknowledge(events, new Set(ruledIds(body, events.map((e) => e.id))));
+      core.acknowledge(events, body);
     });
   }
 
