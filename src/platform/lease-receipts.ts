@@ -59,7 +59,7 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
       const lease = JSON.parse((await storage!.get(key)) ?? '0') as FoundLease | 0;
       if (lease && lease.until > now && Array.isArray(lease.ids) && !ownUnloadRids.has(key.slice(2))) found.push({ ...lease, rid: key.slice(2), stream: lease.stream ?? '', at: lease.at ?? 0 });
     }
-    const local = unloadLeases(options.name, now, () => []).filter((lease) => !ownUnloadRids.has(lease.rid) && !found.some((l) => l.rid === lease.rid));
+    const local = unloadLeases(options, () => []).filter((lease) => !ownUnloadRids.has(lease.rid) && !found.some((l) => l.rid === lease.rid));
     for (const lease of local) {
       const at = lease.until - unloadLeaseMs;
       await storage!.set(`l:${lease.rid}`, JSON.stringify({ ...lease, at }));

@@ -76,14 +76,14 @@ export const pageLifecycle: Integration = (core) => {
     for (const event of events) handed.set(event, until);
     ownUnloadRids.add(rid);
     core.holdBack(events, until, rid);
-    unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
+    unloadLeases(options, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
     // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a
     // beacon or fetchLater, which answer nothing, the collector's receipt is asked a little later.
     // Either way the events are acknowledged instead of sent again when the hold-back ends.
     // The reply's (or receipt's) `ruled` ids are counted dropped by rule, not sent.
     void (reply ?? receiptLater(rid, events[0]!.stream)).then((body) => {
       if (!body) return;
-      unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
+      unloadLeases(options, (leases) => leases.filter((lease) => lease.rid !== rid));
       core.acknowledge(events, body);
     });
   }
