@@ -34,11 +34,12 @@ export interface Outbox {
    */
   forget(events: readonly StoredEvent[], whole?: boolean): void;
   /**
-   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
-   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
-   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
+   * Records that `events` (their ids) are being sent by someone until `until`, so no one else
+   * sends them. `leaseId` is the request's `rid`, and the stream of its events is stored with it:
+   * the next sender asks the collector for that request's receipt instead of waiting out the lease
+   * (platform/lease-receipts.ts).
    */
-  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
+  lease(leaseId: string, events: readonly Pick<StoredEvent, 'id' | 'stream'>[], until: number): void;
   /** Ends a lease (the request finished, whatever its outcome). */
   release(leaseId: string): void;
   saveRules(rules: readonly ActiveRule[]): void;

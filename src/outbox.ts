@@ -216,9 +216,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         if ((whole || live?.size === 0) && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
-    lease(leaseId, ids, until, stream) {
+    lease(leaseId, events, until) {
       mine.add(leasePrefix + leaseId);
-      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids: events.map((e) => e.id), stream: events[0]?.stream, at: now() }));
       schedule();
     },
     release(leaseId) {

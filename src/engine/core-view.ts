@@ -51,7 +51,7 @@ export function createCoreView(
     holdBack(events, until, rid) {
       queueModel.hold(events as Entry[], until);
       counters.unloadSent += events.length;
-      storageLink.linkedOutbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
+      storageLink.linkedOutbox?.lease(rid, events, until);
       queueScheduler.arm();
     },
     acknowledge(events, reply) {

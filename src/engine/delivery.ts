@@ -51,7 +51,7 @@ export function createDelivery(
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
-    outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
+    outbox()?.lease(batch.rid, batch.events, started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     const failed = (error: unknown) => landed(batch, { kind: 'retry', error }, started);
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then((outcome) => {

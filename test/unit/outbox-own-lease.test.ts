@@ -40,10 +40,10 @@ describe("a read skips chunks under another's lease, not under this outbox's own
     other.append(event('e1', 1));
     await settle(other);
     const box = open(map, 'mine');
-    if (who.startsWith('mine')) box.lease('r-mine', ['e0'], time + 20_000);
+    if (who.startsWith('mine')) box.lease('r-mine', [{ id: 'e0', stream: '' }], time + 20_000);
     if (who === 'mine, released') box.release('r-mine');
-    if (who === 'another tab' || who === 'mine and another tab') other.lease('r-other', ['e0'], time + 20_000);
-    if (who === 'an earlier page') open(map, 'earlier').lease('r-earlier', ['e0'], time + 20_000);
+    if (who === 'another tab' || who === 'mine and another tab') other.lease('r-other', [{ id: 'e0', stream: '' }], time + 20_000);
+    if (who === 'an earlier page') open(map, 'earlier').lease('r-earlier', [{ id: 'e0', stream: '' }], time + 20_000);
     await settle(box);
     await settle(other);
     const result = await box.load();
@@ -58,7 +58,7 @@ describe("a read skips chunks under another's lease, not under this outbox's own
     other.append(event('e1', 1));
     await settle(other);
     const box = open(map, 'mine');
-    box.lease('r-mine', ['e0'], time + 20_000);
+    box.lease('r-mine', [{ id: 'e0', stream: '' }], time + 20_000);
     await settle(box);
     const [events] = await box.load();
     box.remove(events);
