@@ -66,7 +66,10 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   // empty queue does not mean delivered: the backlog is not in yet.
   const settleWaiters = () => queueScheduler.isReady && flushWaiters.settle(queueModel.deque.values());
   // Events that left the outbox for good: tabs holding copies forget them (sim F6, F15).
-  const onLeft = (ids: readonly string[]) => leftListeners.forEach((listener) => listener(ids));
+  const onLeft = (events: readonly { id: string }[]) => {
+    const ids = events.map((e) => e.id);
+    leftListeners.forEach((listener) => listener(ids));
+  };
   const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
   const queueScheduler = createScheduler(
     options,

@@ -28,7 +28,7 @@ export const records = (events: readonly Entry[]): OutboxEventRecord[] => events
 /**
  * Creates {@link Delivery}: `options` give the clock, the request timeout (a lease lasts two) and
  * the retry policy; `link` is the storage link (its outbox once attached, and whether this tab owns
- * it); `applyRules` takes each acknowledged reply's drop rules; `onLeft` is told the ids of events
+ * it); `applyRules` takes each acknowledged reply's drop rules; `onLeft` is told of events
  * that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
  */
 export function createDelivery(
@@ -40,7 +40,7 @@ export function createDelivery(
   report: (error: OutboxError) => void,
   link: () => StorageLink,
   applyRules: (reply: unknown, now: number) => void,
-  onLeft: (ids: readonly string[]) => void,
+  onLeft: (events: readonly Entry[]) => void,
   settleWaiters: () => void,
 ): Delivery {
   const { now } = options;
@@ -127,14 +127,14 @@ export function createDelivery(
     outbox()?.remove(events);
     counters.sent += events.length - ruled.length;
     counted(ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
-    if (events.length) onLeft(events.map((e) => e.id));
+    if (events.length) onLeft(events);
   }
 
   // Every way out but an acknowledgement: out of storage, counted, reported, forgotten by other tabs.
   function lost(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     outbox()?.remove(events);
     counted(events, reason, message, status, cause);
-    onLeft(events.map((e) => e.id));
+    onLeft(events);
   }
 
   function dropEvents(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {

@@ -31,7 +31,7 @@ export interface StorageLink {
 }
 
 /**
- * Creates the {@link StorageLink}; nothing happens before `attach()`. `onLeft` is told the ids of
+ * Creates the {@link StorageLink}; nothing happens before `attach()`. `onLeft` is told of
  * events that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
  */
 export function createStorageLink(
@@ -44,7 +44,7 @@ export function createStorageLink(
   counters: StatsCounters,
   report: (error: OutboxError) => void,
   settleWaiters: () => void,
-  onLeft: (ids: readonly string[]) => void,
+  onLeft: (events: readonly { id: string }[]) => void,
 ): StorageLink {
   const { now } = options;
   let outbox: Outbox | undefined;
@@ -111,7 +111,7 @@ export function createStorageLink(
             // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
             if (kind === 'events') {
               counters.dropped.corrupt += count;
-              onLeft((lost as OutboxEventRecord[]).map((record) => record.id));
+              onLeft(lost as OutboxEventRecord[]);
             }
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },
