@@ -117,30 +117,24 @@ export function createDelivery(
     queueScheduler.pump();
   }
 
-  // Counted by reason and reported (a ruled reply may list none).
-  function counted(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
-    counters.dropped[reason] += events.length;
-    if (events.length) report(new OutboxError(reason, message, { events: records(events), status, cause }));
-  }
-
-  function acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void {
+  // Every way out: out of storage, forgotten by other tabs; `counted` (all of them, or a reply's
+  // ruled ones, maybe none) are counted by reason and reported.
+  function left(events: readonly Entry[], counted: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     outbox()?.remove(events);
-    counters.sent += events.length - ruled.length;
-    counted(ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
+    counters.dropped[reason] += counted.length;
+    if (counted.length) report(new OutboxError(reason, message, { events: records(counted), status, cause }));
     if (events.length) onLeft(events);
   }
 
-  // Every way out but an acknowledgement: out of storage, counted, reported, forgotten by other tabs.
-  function lost(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
-    outbox()?.remove(events);
-    counted(events, reason, message, status, cause);
-    onLeft(events);
+  function acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void {
+    counters.sent += events.length - ruled.length;
+    left(events, ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
   }
 
   function dropEvents(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     if (!events.length) return;
     events.forEach(queueModel.unlink);
-    lost(events, reason, message, status, cause);
+    left(events, events, reason, message, status, cause);
     settleWaiters();
   }
 
@@ -152,7 +146,7 @@ export function createDelivery(
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
     if (!queueScheduler.isSending && !link().owner && box) return box.forget(events.filter((e) => e.stored), true);
-    lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
+    left(events, events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 
   return { startBatch, dropEvents, evicted, acknowledged };
