@@ -13,7 +13,7 @@ import { createQueueModel } from './engine/queue-model.js';
 import { createRuleBook } from './engine/rule-book.js';
 import { createScheduler } from './engine/scheduler.js';
 import { createSendCall, waitMs, type SendEventInput, type SendResult } from './engine/send-call.js';
-import { createStorageLink, minLeaseCapMs } from './engine/storage-link.js';
+import { createStorageLink } from './engine/storage-link.js';
 import { testConnection, type ConnectionTestResult } from './engine/test-connection.js';
 
 export type { SendEventInput, SendResult, ConnectionTestResult };
@@ -75,7 +75,6 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
     options,
     queueModel,
     batchLimits,
-    Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs),
     (batch) => queueDelivery.startBatch(batch),
     () => void storageLink.rescan(),
   );
