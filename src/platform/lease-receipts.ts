@@ -93,8 +93,7 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  // Async arrows: a call that throws synchronously rejects its own promise, and the calls made
-  // before it still reach Promise.all (their rejections handled, as in outbox.ts; sim F5).
+  // A call that throws synchronously is a rejection (stored-records.ts writeAll; sim F5).
   await writeAll(storage!, sets, deletes);
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
@@ -131,8 +130,9 @@ export function followReceipts(core: TrackerCore, found: readonly FoundLease[], 
     const next = Math.min(receiptRetryMs, ...pending.map((lease) => lease.at + receiptSettleMs - now));
     if (pending.length && timer) timer = setTimeout(run, Math.max(50, next));
   };
-  // A custom transport (Queues) sends elsewhere: no collector of ours to ask.
-  if (pending.length && core.storage && core.options.endpoint && !core.options.transport) timer = setTimeout(run, 0);
+  // A custom transport (Queues) sends elsewhere: no collector of ours to ask. Without one, the
+  // tracker has an endpoint (resolveOptions requires one or the other).
+  if (pending.length && core.storage && !core.options.transport) timer = setTimeout(run, 0);
   return () => {
     clearTimeout(timer);
     timer = undefined;
