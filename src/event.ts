@@ -32,7 +32,7 @@ export interface QueuedEvent {
  * Serializes one event to its wire form, checking exactly what wire format v1 requires (wire.ts),
  * so a collector never refuses a batch for an event `track()` took. Throws an
  * {@link OutboxError} (`invalid` or `too_large`) that `track()` turns into a counted drop; it
- * never throws anything else.
+ * never throws anything else. Answers `[json, bytes]` (a pair: no object built per event).
  */
 export function serializeEvent(
   id: string,
@@ -42,7 +42,7 @@ export function serializeEvent(
   stream: string | undefined,
   properties: unknown,
   maxEventBytes: number,
-): { json: string; bytes: number } {
+): [json: string, bytes: number] {
   const nameIssue = nameProblem(name);
   if (nameIssue) throw new OutboxError('invalid', `event ${nameIssue}, got ${describe(name)}`);
   const issue =
@@ -79,7 +79,7 @@ export function serializeEvent(
   if (bytes > maxEventBytes) {
     throw new OutboxError('too_large', `event "${name as string}" is ${bytes} bytes, over maxEventBytes (${maxEventBytes})`, { events: [JSON.parse(json)] });
   }
-  return { json, bytes };
+  return [json, bytes];
 }
 
 // Flat properties of JSON-safe primitives (the common case) need no replacer, nor a depth scan.

@@ -31,9 +31,10 @@ export interface TrackerCore {
   /**
    * The collector is known to have these events (a keepalive request's 2xx, a receipt): they
    * leave memory and storage and count as sent, as if a batch of theirs was acknowledged; those
-   * whose id is in `ruled` (the reply's or receipt's `ruled` ids) count `dropped.ruled`, reported.
+   * whose id the `reply` lists as `ruled` (a batch reply's or receipt's, unchecked) count
+   * `dropped.ruled`, reported.
    */
-  acknowledge(events: readonly QueuedEvent[], ruled?: ReadonlySet<string>): void;
+  acknowledge(events: readonly QueuedEvent[], reply?: unknown): void;
   /** Calls `listener` after each event is queued (one listener; returns the unsubscribe). */
   onTracked(listener: () => void): () => void;
   /** Tries to send now: resets backoff when `resetBackoff` (the `online` event), else just pumps. */

@@ -20,7 +20,8 @@ export interface Outbox {
   /**
    * Reads chunks this outbox does not know yet (other writers', earlier sessions'), oldest
    * first, leaving out chunks with an event under another writer's unexpired lease (this outbox's
-   * own leases hold nothing back: the caller has those events). `nextLeaseExpiry` says when to look again.
+   * own leases hold nothing back: the caller has those events): `[events, nextLeaseExpiry, taken]`.
+   * `nextLeaseExpiry` says when to look again.
    * With `all` (a new sender), reads every chunk and, only once the read succeeded, forgets the
    * chunks it knew that are gone: a failed read changes nothing. `taken(event)` says whether an
    * event known before is gone from storage (acknowledged) or leased by someone else.
@@ -33,11 +34,12 @@ export interface Outbox {
    */
   forget(events: readonly StoredEvent[], whole?: boolean): void;
   /**
-   * Records that `ids` are being sent by someone until `until`, so no one else sends them.
-   * `leaseId` is the request's `rid` and `stream` its stream: the next sender asks the collector
-   * for that request's receipt instead of waiting out the lease (platform/lease-receipts.ts).
+   * Records that `events` (their ids) are being sent by someone until `until`, so no one else
+   * sends them. `leaseId` is the request's `rid`, and the stream of its events is stored with it:
+   * the next sender asks the collector for that request's receipt instead of waiting out the lease
+   * (platform/lease-receipts.ts).
    */
-  lease(leaseId: string, ids: readonly string[], until: number, stream?: string): void;
+  lease(leaseId: string, events: readonly Pick<StoredEvent, 'id' | 'stream'>[], until: number): void;
   /** Ends a lease (the request finished, whatever its outcome). */
   release(leaseId: string): void;
   saveRules(rules: readonly ActiveRule[]): void;
@@ -47,12 +49,8 @@ export interface Outbox {
   idle(): Promise<void>;
 }
 
-/** What {@link Outbox.load} found. */
-export interface LoadResult {
-  events: StoredEvent[];
-  nextLeaseExpiry: number | undefined;
-  taken(event: StoredEvent): boolean;
-}
+/** What {@link Outbox.load} found: a triple, no object built per read. */
+export type LoadResult = [events: StoredEvent[], nextLeaseExpiry: number | undefined, taken: (event: StoredEvent) => boolean];
 
 /** What a stored record was, when it could not be used (see {@link OutboxSettings.onCorrupt}). */
 export type CorruptKind = 'events' | 'lease' | 'rules';

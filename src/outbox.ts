@@ -2,7 +2,7 @@ import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import type { LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 import { restoreRules } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
-import { parseJson, restoreEvent, serializeChunk } from './stored-records.js';
+import { parseJson, restoreEvent, serializeChunk, writeAll } from './stored-records.js';
 
 export type { CorruptKind, LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 
@@ -72,12 +72,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     sets.clear();
     deletes.clear();
     if (!setList.length && !deleteList.length) return Promise.resolve();
-    // Each call through a promise: an adapter that throws synchronously is a failed write, and
-    // the calls made before it still reach Promise.all (their rejections handled; sim F5).
-    const done = storage.apply
-      ? call(() => storage.apply!(setList, deleteList))
-      : Promise.all([...setList.map(([k, v]) => call(() => storage.set(k, v))), ...deleteList.map((k) => call(() => storage.delete(k)))]);
-    return done.then(
+    // An adapter that throws synchronously is a failed write.
+    return writeAll(storage, setList, deleteList).then(
       () => {
         failures = 0;
         for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;
@@ -176,7 +172,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (bad) onCorrupt('events', bad, lost);
     fullReadOwed = owed;
     schedule();
-    return { events, nextLeaseExpiry, taken: (event) => !present.has(event.chunk!) || theirs.has(event.id) };
+    return [events, nextLeaseExpiry, (event) => !present.has(event.chunk!) || theirs.has(event.id)];
   }
 
   // Keys and values of another type are as unusable as torn ones.
@@ -220,9 +216,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         if ((whole || live?.size === 0) && !dirty.has(event.chunk!)) chunks.delete(event.chunk!);
       }
     },
-    lease(leaseId, ids, until, stream) {
+    lease(leaseId, events, until) {
       mine.add(leasePrefix + leaseId);
-      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids, stream, at: now() }));
+      sets.set(leasePrefix + leaseId, JSON.stringify({ until, ids: events.map((e) => e.id), stream: events[0]?.stream, at: now() }));
       schedule();
     },
     release(leaseId) {
@@ -238,7 +234,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     async loadRules() {
       const text = await get(rulesKey);
       // Unparseable text reads as null: not an array, so refused (and rewritten) like bad rules.
-      const { rules, rejected } = restoreRules(text === undefined ? undefined : (parseJson<unknown>(text) ?? null), now());
+      const [rules, rejected] = restoreRules(text === undefined ? undefined : (parseJson<unknown>(text) ?? null), now());
       if (rejected) {
         sets.set(rulesKey, JSON.stringify(rules));
         schedule();

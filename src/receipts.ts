@@ -1,5 +1,5 @@
 import type { ReceiptReply } from './wire.js';
-import type { FetchFunction } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { readReply } from './transport/http.js';
 
 /**
@@ -31,13 +31,16 @@ export function readReceipt(rid: string, status: number, body: unknown): Receipt
 }
 
 /**
- * Asks the collector behind `endpoint` whether it committed request `rid`, through the tracker's
- * `fetch` (the one its batches use: a proxy, a polyfill or a simulated network). Never rejects.
- * `onReceipt` gets the body of a receipt about `rid` (its `ruled` ids: unchecked, read them with
- * batch-outcome.ts `ruledIds`).
+ * Asks the collector behind `stream`'s endpoint (else the tracker's) whether it committed request
+ * `rid`, through the tracker's `fetch` (the one its batches use: a proxy, a polyfill or a simulated
+ * network), for at most {@link receiptTimeoutMs}. Never rejects; no endpoint is no answer
+ * (undefined). `onReceipt` gets the body of a receipt about `rid` (its `ruled` ids: unchecked, read
+ * them with batch-outcome.ts `ruledIds`).
  */
-export function askReceipt(fetch: FetchFunction, endpoint: string, rid: string, timeoutMs: number, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
-  return fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }).then(
+export function askReceipt(options: Pick<ResolvedOptions, 'fetch' | 'streams' | 'endpoint'>, stream: string, rid: string, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
+  const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
+  if (!endpoint) return Promise.resolve(undefined);
+  return options.fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(receiptTimeoutMs), cache: 'no-store' }).then(
     (response) =>
       // Read like a batch reply, at most 64 KiB: a hostile receipt must not fill memory.
       readReply(response).then((body) => {

@@ -19,6 +19,9 @@ export interface ActiveRule {
   until: number;
 }
 
+// The fields a rule may match on.
+const ruleKeys = ['name', 'stream', 'sourceId'] as const;
+
 /** Longest TTL honoured: a bad or hostile reply cannot silence a tracker for more than a day (Ramen's cap). */
 export const maxRuleTtlMs = 24 * 60 * 60 * 1000;
 
@@ -42,15 +45,15 @@ export function mergeRules(active: readonly ActiveRule[], reply: unknown, now: n
 /**
  * Rules read back from storage, which is untrusted: each must have a finite `until` and valid
  * fields; expiries are capped at `now + maxRuleTtlMs` (a clock that went back, or a forged
- * `1e300`, cannot silence the tracker for longer than a reply could). Pure. `rejected` counts
- * what was refused, so the caller can report it once.
+ * `1e300`, cannot silence the tracker for longer than a reply could). Pure. Answers `[rules, rejected]`:
+ * `rejected` counts what was refused, so the caller can report it once.
  */
-export function restoreRules(stored: unknown, now: number): { rules: ActiveRule[]; rejected: number } {
+export function restoreRules(stored: unknown, now: number): [rules: ActiveRule[], rejected: number] {
   const parsed = (stored === undefined ? [] : Array.isArray(stored) ? stored : [0]).map((candidate: { until?: unknown } | null) => {
     const until = candidate?.until;
     return typeof until === 'number' && until - until === 0 ? ruleFields(candidate, Math.min(until, now + maxRuleTtlMs)) : undefined;
   });
-  return { rules: keep(parsed, now), rejected: parsed.filter((rule) => !rule).length };
+  return [keep(parsed, now), parsed.filter((rule) => !rule).length];
 }
 
 // Unexpired rules, a later one replacing an earlier one with the same fields, the newest maxRules.
@@ -58,7 +61,7 @@ function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRu
   const byFields = new Map<string, ActiveRule>();
   for (const rule of rules) {
     if (!rule || !(rule.until > now)) continue;
-    const key = JSON.stringify([rule.name, rule.stream, rule.sourceId]);
+    const key = JSON.stringify(ruleKeys.map((field) => rule[field]));
     byFields.delete(key);
     byFields.set(key, rule);
   }
@@ -70,7 +73,8 @@ function keep(rules: readonly (ActiveRule | undefined)[], now: number): ActiveRu
 function ruleFields(candidate: unknown, until: number): ActiveRule | undefined {
   const rule: ActiveRule = { until };
   let any = false;
-  for (const [field, max] of [['name', maxNameLength], ['stream', maxStreamLength], ['sourceId', maxSourceIdLength]] as const) {
+  for (const field of ruleKeys) {
+    const max = field === 'stream' ? maxStreamLength : field === 'name' ? maxNameLength : maxSourceIdLength;
     const value = (candidate as Record<string, unknown>)[field];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !value || value.length > max) return undefined;
@@ -86,12 +90,5 @@ export function matchRule(
   event: { name: string; stream: string; sourceId: string },
   now: number,
 ): ActiveRule | undefined {
-  for (const rule of rules) {
-    if (rule.until <= now) continue;
-    if (rule.name !== undefined && rule.name !== event.name) continue;
-    if (rule.stream !== undefined && rule.stream !== event.stream) continue;
-    if (rule.sourceId !== undefined && rule.sourceId !== event.sourceId) continue;
-    return rule;
-  }
-  return undefined;
+  return rules.find((rule) => rule.until > now && ruleKeys.every((field) => rule[field] === undefined || rule[field] === event[field]));
 }

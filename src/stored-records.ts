@@ -1,5 +1,6 @@
 import { utf8Length } from './event.js';
 import type { StoredEvent } from './outbox-types.js';
+import type { StorageAdapter } from './storage/storage.js';
 import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
 
 // The stored form of the outbox's events (chunks: JSON arrays of wire records) and how a record is
@@ -9,6 +10,14 @@ import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
 // nodes per event that the structured clone had to walk and flatten first).
 /** A chunk's stored text: a JSON array of the events' wire records. */
 export const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
+
+/**
+ * Writes `sets` and `deletes`: in one `apply` where the adapter has it. Each call is made in an
+ * async function: one that throws synchronously is a rejection, and the calls made before it
+ * still reach Promise.all (their rejections handled; sim F5).
+ */
+export const writeAll = async (storage: StorageAdapter, sets: [string, string][], deletes: string[]): Promise<unknown> =>
+  storage.apply ? storage.apply(sets, deletes) : Promise.all([...sets.map(async ([key, value]) => storage.set(key, value)), ...deletes.map(async (key) => storage.delete(key))]);
 
 /** JSON.parse that answers undefined for a torn or foreign value: skipped, never fatal. */
 export function parseJson<T>(text: string | undefined): T | undefined {

@@ -13,7 +13,7 @@ import { createQueueModel } from './engine/queue-model.js';
 import { createRuleBook } from './engine/rule-book.js';
 import { createScheduler } from './engine/scheduler.js';
 import { createSendCall, waitMs, type SendEventInput, type SendResult } from './engine/send-call.js';
-import { createStorageLink, minLeaseCapMs } from './engine/storage-link.js';
+import { createStorageLink } from './engine/storage-link.js';
 import { testConnection, type ConnectionTestResult } from './engine/test-connection.js';
 
 export type { SendEventInput, SendResult, ConnectionTestResult };
@@ -66,13 +66,15 @@ export function createTrackerOn(platformDefaults: PlatformDefaults, trackerOptio
   // empty queue does not mean delivered: the backlog is not in yet.
   const settleWaiters = () => queueScheduler.isReady && flushWaiters.settle(queueModel.deque.values());
   // Events that left the outbox for good: tabs holding copies forget them (sim F6, F15).
-  const onLeft = (ids: readonly string[]) => leftListeners.forEach((listener) => listener(ids));
+  const onLeft = (events: readonly { id: string }[]) => {
+    const ids = events.map((e) => e.id);
+    leftListeners.forEach((listener) => listener(ids));
+  };
   const batchLimits = { maxEvents: options.maxBatchEvents, maxBytes: options.maxBatchBytes };
   const queueScheduler = createScheduler(
     options,
     queueModel,
     batchLimits,
-    Math.max(options.flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs),
     (batch) => queueDelivery.startBatch(batch),
     () => void storageLink.rescan(),
   );

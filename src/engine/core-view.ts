@@ -1,3 +1,4 @@
+import { ruledEvents } from '../batch-outcome.js';
 import type { TrackerCore } from '../integration.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StatsCounters } from '../stats.js';
@@ -50,13 +51,13 @@ export function createCoreView(
     holdBack(events, until, rid) {
       queueModel.hold(events as Entry[], until);
       counters.unloadSent += events.length;
-      storageLink.linkedOutbox?.lease(rid, events.map((e) => e.id), until, events[0]?.stream);
+      storageLink.linkedOutbox?.lease(rid, events, until);
       queueScheduler.arm();
     },
-    acknowledge(events, ruled) {
+    acknowledge(events, reply) {
       const done = settledElsewhere(events as Entry[]);
       // As for a batch's 2xx: what the collector says it dropped by rule is counted and reported.
-      queueDelivery.acknowledged(done, done.filter((entry) => ruled?.has(entry.id)));
+      queueDelivery.acknowledged(done, ruledEvents(reply, done));
       settleWaiters();
     },
     onTracked(listener) {

@@ -38,7 +38,7 @@ export const records = (events: readonly Entry[]): OutboxEventRecord[] => events
 /**
  * Creates {@link Delivery}: `options` give the clock, the request timeout (a lease lasts two) and
  * the retry policy; `link` is the storage link (its outbox once attached, and whether this tab owns
- * it); `applyRules` takes each acknowledged reply's drop rules; `onLeft` is told the ids of events
+ * it); `applyRules` takes each acknowledged reply's drop rules; `onLeft` is told of events
  * that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
  */
 export function createDelivery(
@@ -50,7 +50,7 @@ export function createDelivery(
   report: (error: OutboxError) => void,
   link: () => OutboxLink,
   applyRules: (reply: unknown, now: number) => void,
-  onLeft: (ids: readonly string[]) => void,
+  onLeft: (events: readonly Entry[]) => void,
   settleWaiters: () => void,
 ): Delivery {
   const { now } = options;
@@ -61,7 +61,7 @@ export function createDelivery(
     counters.requests++;
     const started = now();
     // The lease tells other tabs (and the next page, after a crash) that this batch is taken.
-    outbox()?.lease(batch.rid, batch.events.map((e) => e.id), started + options.timeoutMs * 2, batch.stream);
+    outbox()?.lease(batch.rid, batch.events, started + options.timeoutMs * 2);
     // Through a promise: a custom transport that throws synchronously must not reach the host page.
     const failed = (error: unknown) => landed(batch, { kind: 'retry', error }, started);
     new Promise<SendOutcome>((resolve) => resolve(transport.send(batch))).then((outcome) => {
@@ -127,30 +127,24 @@ export function createDelivery(
     queueScheduler.pump();
   }
 
-  // Counted by reason and reported (a ruled reply may list none).
-  function counted(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
-    counters.dropped[reason] += events.length;
-    if (events.length) report(new OutboxError(reason, message, { events: records(events), status, cause }));
+  // Every way out: out of storage, forgotten by other tabs; `counted` (all of them, or a reply's
+  // ruled ones, maybe none) are counted by reason and reported.
+  function left(events: readonly Entry[], counted: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
+    outbox()?.remove(events);
+    counters.dropped[reason] += counted.length;
+    if (counted.length) report(new OutboxError(reason, message, { events: records(counted), status, cause }));
+    if (events.length) onLeft(events);
   }
 
   function acknowledged(events: readonly Entry[], ruled: readonly Entry[]): void {
-    outbox()?.remove(events);
     counters.sent += events.length - ruled.length;
-    counted(ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
-    if (events.length) onLeft(events.map((e) => e.id));
-  }
-
-  // Every way out but an acknowledgement: out of storage, counted, reported, forgotten by other tabs.
-  function lost(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
-    outbox()?.remove(events);
-    counted(events, reason, message, status, cause);
-    onLeft(events.map((e) => e.id));
+    left(events, ruled, 'ruled', `${ruled.length} events hit a collector drop rule`);
   }
 
   function dropEvents(events: readonly Entry[], reason: DropReason, message: string, status?: number, cause?: unknown): void {
     if (!events.length) return;
     events.forEach(queueModel.unlink);
-    lost(events, reason, message, status, cause);
+    left(events, events, reason, message, status, cause);
     settleWaiters();
   }
 
@@ -162,7 +156,7 @@ export function createDelivery(
     // event whose write is pending or failed stays the outbox's to write (and retry): forgotten,
     // it was rewritten out of its chunk, lost without a count (sim F8 with storage faults).
     if (!queueScheduler.isSending && !link().owner && box) return box.forget(events.filter((e) => e.stored), true);
-    lost(events, 'overflow', `queue full: evicted ${events.length} oldest events`);
+    left(events, events, 'overflow', `queue full: evicted ${events.length} oldest events`);
   }
 
   return { startBatch, dropEvents, evicted, acknowledged };

@@ -3,6 +3,7 @@ import { maxTimerDelayMs, type ResolvedOptions } from '../options.js';
 import { allowedInFlight, healthy, rebase, type QueueBackoff } from '../queue-backoff.js';
 import type { Batch, QueueModel } from './queue-model.js';
 import { decideDue, decideStarts, decideWake } from './schedule.js';
+import { minLeaseCapMs } from './storage-link.js';
 
 /**
  * The scheduler (see {@link createScheduler}): the engine's only timer and microtask. It applies
@@ -39,19 +40,20 @@ export interface Scheduler {
 
 /**
  * Creates the {@link Scheduler}: sending, not ready, healthy, no timer armed. `options` give the
- * clock, the timers, the flush interval, minBatchEvents and concurrency; a rescan lies at most
- * `maxRescanMs` ahead (a lease's longest life). It calls `startBatch` (delivery) to start a batch's
+ * clock, the timers, the flush interval, minBatchEvents and concurrency; a rescan lies at most a
+ * lease's longest life ahead (their timeout's and the storage link's caps). It calls `startBatch` (delivery) to start a batch's
  * request and `rescan` (the storage link) to read what other writers appended.
  */
 export function createScheduler(
   options: ResolvedOptions,
   queueModel: QueueModel,
   batchLimits: BatchLimits,
-  maxRescanMs: number,
   startBatch: (batch: Batch) => void,
   rescan: () => void,
 ): Scheduler {
   const { now, timers, flushIntervalMs } = options;
+  // A lease lives at most this long (storage-link.ts caps stored leases): a rescan lies no further ahead.
+  const maxRescanMs = Math.max(flushIntervalMs, options.timeoutMs * 2, minLeaseCapMs);
   let pumpQueued = false;
   // Everything unbatched goes now, not only full batches (a flush, the interval, loaded events).
   let draining = false;

@@ -43,12 +43,12 @@ export function createSendCall(
   batchLimits: BatchLimits,
 ): (inputs: readonly SendEventInput[], timeoutMs?: number) => Promise<SendResult> {
   return async (inputs, timeoutMs) => {
-    let list: unknown[];
+    // Not an array: reported, and sent as none (nothing sent, dropped or pending).
+    let list: unknown[] = [];
     try {
       list = Array.from(inputs as Iterable<unknown>);
     } catch (error) {
       report(new OutboxError('invalid', 'send() needs an array', { cause: error }));
-      return { sent: 0, dropped: 0, pending: 0 };
     }
     const entries: Entry[] = [];
     for (const input of list) {

@@ -28,7 +28,7 @@ export interface StorageLink extends OutboxLink {
 }
 
 /**
- * Creates the {@link StorageLink}; nothing happens before `attach()`. `onLeft` is told the ids of
+ * Creates the {@link StorageLink}; nothing happens before `attach()`. `onLeft` is told of
  * events that left the outbox for good; `settleWaiters` resolves the flush() calls nothing keeps waiting.
  */
 export function createStorageLink(
@@ -41,7 +41,7 @@ export function createStorageLink(
   counters: StatsCounters,
   report: (error: OutboxError) => void,
   settleWaiters: () => void,
-  onLeft: (ids: readonly string[]) => void,
+  onLeft: (events: readonly { id: string }[]) => void,
 ): StorageLink {
   const { now } = options;
   let outbox: Outbox | undefined;
@@ -64,7 +64,7 @@ export function createStorageLink(
     // in no listing of it, and must not be taken for gone (it would vanish from memory).
     const storedBefore = all ? [...queueModel.deque.values()].filter((entry) => entry.stored) : [];
     try {
-      const { events, nextLeaseExpiry, taken } = await outbox.load(all);
+      const [events, nextLeaseExpiry, taken] = await outbox.load(all);
       // Only once storage was read. An event whose write failed or is under way (not `stored`),
       // or that shares a chunk with leased ones, stays visible to the unload path; and if the
       // read fails, everything in memory stays and is sent.
@@ -108,7 +108,7 @@ export function createStorageLink(
             // Tabs holding copies of the named ones forget them, as any drop here (sim F15).
             if (kind === 'events') {
               counters.dropped.corrupt += count;
-              onLeft((lost as OutboxEventRecord[]).map((record) => record.id));
+              onLeft(lost as OutboxEventRecord[]);
             }
             report(new OutboxError(kind === 'events' ? 'corrupt' : 'storage', `${count} unusable stored ${kind} deleted`, { events: lost as OutboxEventRecord[] }));
           },

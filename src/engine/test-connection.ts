@@ -17,19 +17,18 @@ export interface ConnectionTestResult {
  * endpoint and signer when given, else the tracker's. Never rejects: a failure is `ok: false`.
  */
 export async function testConnection(options: ResolvedOptions, stream = ''): Promise<ConnectionTestResult> {
-  const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
-  if (!endpoint) return { ok: false, reason: 'no endpoint: a custom transport delivers' };
-  let response: Response | Error;
-  try {
-    const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
-    response = await post(url, body, options);
-  } catch (error) {
-    response = error as Error; // a throwing signer
+  let response: unknown = 'no endpoint: a custom transport delivers';
+  if (options.streams[stream]?.endpoint ?? options.endpoint) {
+    try {
+      const { url, body } = await prepareRequest(options, { rid: randomId(16), stream: String(stream), events: [] }, true);
+      response = await post(url, body, options);
+    } catch (error) {
+      response = error; // a throwing signer
+    }
   }
   if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
-  const redirect = redirectProblem(response);
-  if (redirect) return { ok: false, status: response.status, reason: redirect };
-  if (response.ok) return { ok: true, status: response.status };
-  const reply = await readReply(response, 200); // readReply never rejects
-  return { ok: false, status: response.status, reason: `HTTP ${response.status}${reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`}` };
+  const { status } = response;
+  // readReply never rejects.
+  const reason = redirectProblem(response) ?? (response.ok ? undefined : `HTTP ${status}${await readReply(response, 200).then((reply) => (reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`))}`);
+  return reason ? { ok: false, status, reason } : { ok: true, status };
 }

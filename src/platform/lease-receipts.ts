@@ -1,8 +1,8 @@
 import { ruledIds } from '../batch-outcome.js';
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import type { TrackerCore } from '../integration.js';
-import { parseJson } from '../stored-records.js';
-import { askReceipt, receiptSettleMs, receiptTimeoutMs, type ReceiptAnswer } from '../receipts.js';
+import { parseJson, writeAll } from '../stored-records.js';
+import { askReceipt, receiptSettleMs, type ReceiptAnswer } from '../receipts.js';
 import { unloadLeaseMs } from './page-lifecycle.js';
 import { ownUnloadRids, unloadLeases } from './unload-leases.js';
 
@@ -16,15 +16,13 @@ export interface FoundLease {
   at: number;
 }
 
-/** What to do with leases once their receipts are in: see {@link decideLeases}. */
-export interface LeaseDecision {
-  /** Event ids the collector has: acknowledge them, never send them again. */
-  acked: Set<string>;
-  /** Leases answered (received or missing): delete them, so their events are free at once. */
-  release: FoundLease[];
-  /** Leases to ask again (unreachable collector); the others unanswered expire as before. */
-  retry: FoundLease[];
-}
+/**
+ * What to do with leases once their receipts are in (see {@link decideLeases}), a triple:
+ * `acked`, event ids the collector has (acknowledge them, never send them again); `release`, leases
+ * answered (received or missing: delete them, so their events are free at once); `retry`, leases
+ * to ask again (unreachable collector; the others unanswered expire as before).
+ */
+export type LeaseDecision = [acked: Set<string>, release: FoundLease[], retry: FoundLease[]];
 
 /** How often unreachable receipts are asked again while their leases last. */
 export const receiptRetryMs = 2000;
@@ -43,7 +41,7 @@ export function decideLeases(leases: readonly FoundLease[], answers: readonly Re
     if (answer || (answer === false && now - lease.at >= receiptSettleMs)) release.push(lease);
     else if (answer !== null && lease.until - now > receiptRetryMs) retry.push(lease);
   });
-  return { acked, release, retry };
+  return [acked, release, retry];
 }
 
 /**
@@ -61,7 +59,7 @@ export async function findLeases(core: TrackerCore): Promise<FoundLease[]> {
       const lease = JSON.parse((await storage!.get(key)) ?? '0') as FoundLease | 0;
       if (lease && lease.until > now && Array.isArray(lease.ids) && !ownUnloadRids.has(key.slice(2))) found.push({ ...lease, rid: key.slice(2), stream: lease.stream ?? '', at: lease.at ?? 0 });
     }
-    const local = unloadLeases(options.name, now, () => []).filter((lease) => !ownUnloadRids.has(lease.rid) && !found.some((l) => l.rid === lease.rid));
+    const local = unloadLeases(options, () => []).filter((lease) => !ownUnloadRids.has(lease.rid) && !found.some((l) => l.rid === lease.rid));
     for (const lease of local) {
       const at = lease.until - unloadLeaseMs;
       await storage!.set(`l:${lease.rid}`, JSON.stringify({ ...lease, at }));
@@ -81,8 +79,8 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
   const { storage, options, counters } = core;
   // The ids a receipt lists as dropped by rule (wire.ts ReceiptReply), of its own lease only.
   const ruled = new Set<string>();
-  const answers = await Promise.all(leases.map((lease) => askReceipt(options.fetch, options.streams[lease.stream]?.endpoint ?? options.endpoint!, lease.rid, receiptTimeoutMs, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
-  const { acked, release, retry } = decideLeases(leases, answers, options.now());
+  const answers = await Promise.all(leases.map((lease) => askReceipt(options, lease.stream, lease.rid, (reply) => ruledIds(reply, lease.ids).forEach((id) => ruled.add(id)))));
+  const [acked, release, retry] = decideLeases(leases, answers, options.now());
   const sets: [string, string][] = [];
   const deletes = release.map((lease) => `l:${lease.rid}`);
   const removed: OutboxEventRecord[] = [];
@@ -95,9 +93,8 @@ async function settle(core: TrackerCore, leases: readonly FoundLease[], announce
       else if (rest.length < records.length) sets.push([key, JSON.stringify(rest)]);
     }
   }
-  // Async arrows: a call that throws synchronously rejects its own promise, and the calls made
-  // before it still reach Promise.all (their rejections handled, as in outbox.ts; sim F5).
-  await (storage!.apply ? storage!.apply(sets, deletes) : Promise.all([...sets.map(async ([key, value]) => storage!.set(key, value)), ...deletes.map(async (key) => storage!.delete(key))]));
+  // A call that throws synchronously is a rejection (stored-records.ts writeAll; sim F5).
+  await writeAll(storage!, sets, deletes);
   const dropped = removed.filter((record) => ruled.has(record.id));
   counters.sent += removed.length - dropped.length;
   counters.dropped.ruled += dropped.length;
@@ -133,8 +130,9 @@ export function followReceipts(core: TrackerCore, found: readonly FoundLease[], 
     const next = Math.min(receiptRetryMs, ...pending.map((lease) => lease.at + receiptSettleMs - now));
     if (pending.length && timer) timer = setTimeout(run, Math.max(50, next));
   };
-  // A custom transport (Queues) sends elsewhere: no collector of ours to ask.
-  if (pending.length && core.storage && core.options.endpoint && !core.options.transport) timer = setTimeout(run, 0);
+  // A custom transport (Queues) sends elsewhere: no collector of ours to ask. Without one, the
+  // tracker has an endpoint (resolveOptions requires one or the other).
+  if (pending.length && core.storage && !core.options.transport) timer = setTimeout(run, 0);
   return () => {
     clearTimeout(timer);
     timer = undefined;

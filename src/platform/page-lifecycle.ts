@@ -1,11 +1,10 @@
-import { ruledIds } from '../batch-outcome.js';
 import { OutboxError } from '../errors.js';
 import type { QueuedEvent } from '../event.js';
 import type { Integration } from '../integration.js';
 import { createUnloadTransport, type UnloadSent } from '../transport/beacon.js';
 import { followers } from './followers.js';
 import { ownUnloadRids, unloadLeases } from './unload-leases.js';
-import { askReceipt, receiptSettleMs, receiptTimeoutMs } from '../receipts.js';
+import { askReceipt, receiptSettleMs } from '../receipts.js';
 
 /**
  * How long events handed to the browser at unload stay held back (in memory, and leased in
@@ -77,25 +76,24 @@ export const pageLifecycle: Integration = (core) => {
     for (const event of events) handed.set(event, until);
     ownUnloadRids.add(rid);
     core.holdBack(events, until, rid);
-    unloadLeases(options.name, now, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
+    unloadLeases(options, (leases) => [...leases, { rid, until, ids: events.map((e) => e.id), stream: events[0]!.stream }]);
     // When the page lives on (hidden, not gone), a keepalive fetch's 2xx is delivery; for a
     // beacon or fetchLater, which answer nothing, the collector's receipt is asked a little later.
     // Either way the events are acknowledged instead of sent again when the hold-back ends.
     // The reply's (or receipt's) `ruled` ids are counted dropped by rule, not sent.
     void (reply ?? receiptLater(rid, events[0]!.stream)).then((body) => {
       if (!body) return;
-      unloadLeases(options.name, options.now(), (leases) => leases.filter((lease) => lease.rid !== rid));
-      core.acknowledge(events, new Set(ruledIds(body, events.map((e) => e.id))));
+      unloadLeases(options, (leases) => leases.filter((lease) => lease.rid !== rid));
+      core.acknowledge(events, body);
     });
   }
 
   // Resolves with the receipt (wire.ts ReceiptReply, with its `ruled` ids) when it says received, else false.
   function receiptLater(rid: string, stream: string): Promise<unknown> {
-    const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
-    if (!endpoint || options.transport) return Promise.resolve(false);
+    if (options.transport) return Promise.resolve(false);
     let receipt: unknown;
     return new Promise((resolve) => setTimeout(resolve, receiptSettleMs))
-      .then(() => askReceipt(options.fetch, endpoint, rid, receiptTimeoutMs, (reply) => (receipt = reply)))
+      .then(() => askReceipt(options, stream, rid, (reply) => (receipt = reply)))
       .then((answer) => answer === true && receipt);
   }
 

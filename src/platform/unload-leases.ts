@@ -18,10 +18,11 @@ export const ownUnloadRids = new Set<string>();
  * Unload leases in localStorage, one key per tracker name. The IndexedDB lease written at
  * `pagehide` never lands in WebKit (its transaction dies with the page); a localStorage write is
  * done when the call returns, and the next page of the origin reads it. `update` gets the
- * unexpired leases and returns what to keep; the function returns what it got.
+ * leases unexpired now (`options.now()`) and returns what to keep; the function returns what it got.
  */
-export function unloadLeases(name: string, now: number, update: (leases: UnloadLease[]) => UnloadLease[]): UnloadLease[] {
-  const key = `outbox:${name}:unload`;
+export function unloadLeases(options: { name: string; now(): number }, update: (leases: UnloadLease[]) => UnloadLease[]): UnloadLease[] {
+  const key = `outbox:${options.name}:unload`;
+  const now = options.now();
   try {
     const stored = JSON.parse(localStorage.getItem(key) ?? '[]') as UnloadLease[];
     const leases = Array.isArray(stored) ? stored.filter((lease) => lease?.until > now && Array.isArray(lease.ids)) : [];

@@ -75,15 +75,15 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
   // Our own unload requests still in flight: keepalive fetches until they settle, beacons and
   // activated deferred fetches until a resource timing entry shows them complete (or for
   // `sentInFlightMs`), so two unload requests close together never exceed the budget together.
-  let sent: { url: string; bytes: number; at: number }[] = [];
+  let sent: [url: string, bytes: number, at: number][] = [];
   let keepaliveBytes = 0;
   let deferred: Deferred | undefined;
   let deferRefused = false;
 
   function inFlightBytes(): number {
     const now = Date.now();
-    sent = sent.filter(({ url, at }) => now - at <= sentInFlightMs && !performance.getEntriesByName(url).length);
-    return sent.reduce((sum, request) => sum + request.bytes, keepaliveBytes);
+    sent = sent.filter(([url, , at]) => now - at <= sentInFlightMs && !performance.getEntriesByName(url).length);
+    return sent.reduce((sum, request) => sum + request[1], keepaliveBytes);
   }
 
   function withdraw(): void {
@@ -116,7 +116,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     } catch {
       // a URL the browser refuses: `queued` stays false
     }
-    if (queued) sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
+    if (queued) sent.push([request.url, request.body.length, Date.now()]);
     return queued;
   }
 
@@ -154,7 +154,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
         request = ready && ready.body.length + ready.url.length <= budget ? ready : encodeUnloadRequest(options, cut, budget, true);
         if (request && register(request, key, 0)) {
           deferred = undefined; // activated: it is the browser's now
-          sent.push({ url: request.url, bytes: request.body.length, at: Date.now() });
+          sent.push([request.url, request.body.length, Date.now()]);
           return handed(request, 'fetchLater');
         }
       }

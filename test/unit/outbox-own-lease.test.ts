@@ -10,7 +10,7 @@ import { createMemoryStorage } from '../../src/storage/memory.js';
 const time = 1_700_000_000_000;
 
 function event(id: string, seq: number): StoredEvent {
-  const { json, bytes } = serializeEvent(id, 'page_view', time, 's', '', undefined, 65_536);
+  const [json, bytes] = serializeEvent(id, 'page_view', time, 's', '', undefined, 65_536);
   return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
 }
 
@@ -40,15 +40,15 @@ describe("a read skips chunks under another's lease, not under this outbox's own
     other.append(event('e1', 1));
     await settle(other);
     const box = open(map, 'mine');
-    if (who.startsWith('mine')) box.lease('r-mine', ['e0'], time + 20_000);
+    if (who.startsWith('mine')) box.lease('r-mine', [{ id: 'e0', stream: '' }], time + 20_000);
     if (who === 'mine, released') box.release('r-mine');
-    if (who === 'another tab' || who === 'mine and another tab') other.lease('r-other', ['e0'], time + 20_000);
-    if (who === 'an earlier page') open(map, 'earlier').lease('r-earlier', ['e0'], time + 20_000);
+    if (who === 'another tab' || who === 'mine and another tab') other.lease('r-other', [{ id: 'e0', stream: '' }], time + 20_000);
+    if (who === 'an earlier page') open(map, 'earlier').lease('r-earlier', [{ id: 'e0', stream: '' }], time + 20_000);
     await settle(box);
     await settle(other);
     const result = await box.load();
-    expect(result.events.map((e) => e.id)).toEqual(ids);
-    expect(result.nextLeaseExpiry).toBe(expiry);
+    expect(result[0].map((e) => e.id)).toEqual(ids);
+    expect(result[1]).toBe(expiry);
   });
 
   it('the chunk read under its own lease is deleted once both of its events are removed', async () => {
@@ -58,9 +58,9 @@ describe("a read skips chunks under another's lease, not under this outbox's own
     other.append(event('e1', 1));
     await settle(other);
     const box = open(map, 'mine');
-    box.lease('r-mine', ['e0'], time + 20_000);
+    box.lease('r-mine', [{ id: 'e0', stream: '' }], time + 20_000);
     await settle(box);
-    const { events } = await box.load();
+    const [events] = await box.load();
     box.remove(events);
     box.release('r-mine');
     await settle(box);

@@ -9,7 +9,7 @@ import { createMemoryStorage } from '../../src/storage/memory.js';
 
 const event = (i: number) => {
   const id = `e${i}`;
-  const { json, bytes } = serializeEvent(id, 'click', 1000 + i, 'src', undefined, { i }, 32_768);
+  const [json, bytes] = serializeEvent(id, 'click', 1000 + i, 'src', undefined, { i }, 32_768);
   return { id, name: 'click', sourceId: 'src', stream: '', json, bytes, seq: i };
 };
 

@@ -10,7 +10,7 @@ import type { StorageAdapter } from '../../src/storage/storage.js';
 import { manualTimers } from './manual-timers.js';
 
 function event(id: string, seq: number): StoredEvent {
-  const { json, bytes } = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
+  const [json, bytes] = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
   return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
 }
 

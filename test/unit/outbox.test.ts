@@ -7,7 +7,7 @@ import { createMemoryStorage } from '../../src/storage/memory.js';
 import type { StorageAdapter } from '../../src/storage/storage.js';
 
 function event(id: string, seq: number): StoredEvent {
-  const { json, bytes } = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
+  const [json, bytes] = serializeEvent(id, 'page_view', 1_700_000_000_000, 's', '', undefined, 65_536);
   return { id, name: 'page_view', sourceId: 's', stream: '', json, bytes, seq };
 }
 
@@ -50,7 +50,7 @@ describe('outbox write ticks', () => {
       await settle(box);
       expect(errors).toHaveLength(1);
       expect(map.size).toBe(1); // the failed delete left the chunk in storage
-      const { events: loaded } = await box.load(all);
+      const [loaded] = await box.load(all);
       expect(loaded.map((e) => e.id)).toEqual([]);
       await settle(box);
       expect(map.size).toBe(0); // retried on the tick after the read
@@ -72,7 +72,7 @@ describe('outbox stored format', () => {
     const earlier = '[{"id":"o1","name":"café ☕","timestamp":1,"sourceId":"s","properties":{"a":{"b":[1,"é"]}}},{"id":"o2","name":"n","timestamp":2}]';
     const other = new Map([['c:00000000a:old:000000', earlier]]);
     const reader = createOutbox(createMemoryStorage(other), { writerId: 'r', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined });
-    const { events } = await reader.load(true);
+    const [events] = await reader.load(true);
     expect(events.map((e) => [e.id, e.name, e.json, e.bytes])).toEqual(
       (JSON.parse(earlier) as { id: string; name: string }[]).map((record) => [record.id, record.name, JSON.stringify(record), new TextEncoder().encode(JSON.stringify(record)).length]),
     );
@@ -117,7 +117,7 @@ describe('outbox chunk membership', () => {
     const events = [event('e0', 0), event('e1', 1)];
     events.forEach((e) => box.append(e));
     await settle(box);
-    const { events: loaded } = await box.load(true);
+    const [loaded] = await box.load(true);
     expect(loaded.map((e) => e.id)).toEqual(['e0', 'e1']);
     expect(loaded[0]).not.toBe(events[0]);
     box.remove([events[0]!]);
@@ -141,7 +141,7 @@ describe('outbox chunk membership', () => {
     box.remove([events[1]!, events[2]!]);
     await settle(box);
     expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // left for a read: e0 was never acknowledged
-    const { events: again } = await box.load();
+    const [again] = await box.load();
     expect(again.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
   });
 
@@ -151,8 +151,8 @@ describe('outbox chunk membership', () => {
     [event('e0', 0), event('e1', 1)].forEach((e) => writer.append(e));
     await settle(writer);
     const box = open(map, 'b');
-    const { events: first } = await box.load(true);
-    const { events: second } = await box.load(true);
+    const [first] = await box.load(true);
+    const [second] = await box.load(true);
     expect(second[1]).not.toBe(first[1]);
     box.remove([first[1]!]);
     await settle(box);
@@ -197,14 +197,14 @@ describe('outbox full read of a chunk whose write is pending', () => {
     await settle(box);
     expect(errors).toHaveLength(1);
     expect(idsIn(map)).toEqual([]);
-    const { events } = await box.load(true);
+    const [events] = await box.load(true);
     // Not stored: a caller that takes the chunk's absence for an acknowledgement asks `stored` first.
     expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', false], ['e1', false]]);
     await settle(box); // the read's tick writes what the failed one did not
     expect(idsIn(map)).toEqual(['e0', 'e1']);
     expect(events.every((e) => e.stored)).toBe(true);
     // A read of new chunks (not a full one) does not take this writer's chunk in again.
-    expect((await box.load()).events).toEqual([]);
+    expect((await box.load())[0]).toEqual([]);
   });
 
   // With maxBatchEvents 3 (seed-free variants of the history above): the chunk of the evicted
@@ -220,12 +220,12 @@ describe('outbox full read of a chunk whose write is pending', () => {
     expect(idsIn(map)).toEqual([]);
     map.set('l:r1', JSON.stringify({ until: time + 1000, ids: ['e2'] }));
     const first = await box.load(true);
-    expect(first.events).toEqual([]);
-    expect(first.nextLeaseExpiry).toBe(time + 1000);
+    expect(first[0]).toEqual([]);
+    expect(first[1]).toBe(time + 1000);
     await settle(box); // the chunk is written now: no write pending any more
     expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']);
     time += 1000;
-    const { events } = await box.load(); // the rescan at the lease's end
+    const [events] = await box.load(); // the rescan at the lease's end
     expect(events.map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
   });
 
@@ -241,7 +241,7 @@ describe('outbox full read of a chunk whose write is pending', () => {
     map.set(failGet, `[${row('e3')}]`);
     await expect(box.load()).rejects.toThrow('get failed'); // after the first chunk was marked for quarantine
     failGet = '';
-    const { events } = await box.load();
+    const [events] = await box.load();
     expect(events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3']);
     await settle(box);
     expect(idsIn(map)).toEqual(['e1', 'e2', 'e3']); // quarantined: rewritten without the bad record
@@ -261,7 +261,7 @@ describe('outbox full read of a chunk whose write is pending', () => {
     await settle(box);
     expect(errors).toHaveLength(1);
     expect(idsIn(map)).toEqual(['e0', 'e1', 'e2']); // storage still holds the acknowledged e1
-    const { events } = await box.load(true);
+    const [events] = await box.load(true);
     expect(events.map((e) => [e.id, e.stored])).toEqual([['e0', true], ['e2', true]]);
     await settle(box);
     expect(idsIn(map)).toEqual(['e0', 'e2']);

@@ -181,8 +181,8 @@ it("a page that becomes the sender after its own unload request does not ask tha
   expect(core.holdBack).toHaveBeenCalledTimes(1);
   const own = (core.holdBack as unknown as { mock: { calls: [unknown, number, string][] } }).mock.calls[0]![2];
   // A closed page's unload lease, as it left it in localStorage.
-  unloadLeases(core.options.name, core.options.now(), (leases) => [...leases, { rid: 'closed-page', until: core.options.now() + 5000, ids: ['x'], stream: '' }]);
-  expect(unloadLeases(core.options.name, core.options.now(), (leases) => leases).map((lease) => lease.rid)).toEqual([own, 'closed-page']);
+  unloadLeases(core.options, (leases) => [...leases, { rid: 'closed-page', until: core.options.now() + 5000, ids: ['x'], stream: '' }]);
+  expect(unloadLeases(core.options, (leases) => leases).map((lease) => lease.rid)).toEqual([own, 'closed-page']);
   const found = await findLeases(core);
   expect(found.map((lease) => lease.rid)).toEqual(['closed-page']);
   stop();

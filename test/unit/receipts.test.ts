@@ -34,24 +34,24 @@ describe('decideLeases', () => {
     ['unsupported: the lease stays, never asked again', null, { acked: [], release: [], retry: [] }],
     ['unreachable: the lease stays, asked again', undefined, { acked: [], release: [], retry: ['u'] }],
   ] as const)('%s', (_, answer, want) => {
-    const decision = decideLeases([lease('u', ['a', 'b'])], [answer], now);
-    expect({ acked: [...decision.acked], release: decision.release.map((l) => l.rid), retry: decision.retry.map((l) => l.rid) }).toEqual(want);
+    const [acked, release, retry] = decideLeases([lease('u', ['a', 'b'])], [answer], now);
+    expect({ acked: [...acked], release: release.map((l) => l.rid), retry: retry.map((l) => l.rid) }).toEqual(want);
   });
 
   it('trusts no "missing" for a request younger than the settle time: it is asked again', () => {
-    const decision = decideLeases([lease('young', ['a'], receiptSettleMs - 1)], [false], now);
-    expect(decision.release).toEqual([]);
-    expect(decision.retry.map((l) => l.rid)).toEqual(['young']);
+    const [, release, retry] = decideLeases([lease('young', ['a'], receiptSettleMs - 1)], [false], now);
+    expect(release).toEqual([]);
+    expect(retry.map((l) => l.rid)).toEqual(['young']);
   });
 
   it('stops asking about a lease that ends before the next try (the outbox takes it back)', () => {
-    expect(decideLeases([lease('ending', ['a'], 5000, receiptRetryMs)], [undefined], now).retry).toEqual([]);
+    expect(decideLeases([lease('ending', ['a'], 5000, receiptRetryMs)], [undefined], now)[2]).toEqual([]);
   });
 
   it('acknowledges an event received in any request: an unload request and a batch in flight may share it', () => {
-    const decision = decideLeases([lease('batch', ['a', 'b']), lease('unload', ['b', 'c'])], [false, true], now);
-    expect([...decision.acked].sort()).toEqual(['b', 'c']);
-    expect(decision.release.map((l) => l.rid)).toEqual(['batch', 'unload']);
+    const [acked, release] = decideLeases([lease('batch', ['a', 'b']), lease('unload', ['b', 'c'])], [false, true], now);
+    expect([...acked].sort()).toEqual(['b', 'c']);
+    expect(release.map((l) => l.rid)).toEqual(['batch', 'unload']);
   });
 });
 
@@ -60,7 +60,7 @@ describe('a receipt\'s ruled ids (wire.ts ReceiptReply.ruled)', () => {
   // What lease-receipts.ts takes from a receipt: its body, read by ruledIds against the lease's own ids.
   async function ruledOf(fetch: () => Promise<Response>, ids = ['a', 'b']) {
     let ruled: string[] | undefined;
-    const answer = await askReceipt(fetch, 'https://c.example/v1/batch', 'r', 1000, (reply) => (ruled = [...ruledIds(reply, ids)]));
+    const answer = await askReceipt({ fetch, streams: {}, endpoint: 'https://c.example/v1/batch' }, '', 'r', (reply) => (ruled = [...ruledIds(reply, ids)]));
     return { answer, ruled };
   }
 

@@ -33,7 +33,7 @@ it('TrackerCore.acknowledge counts the ruled ids dropped by rule and reports the
   for (const id of ['a', 'b', 'c']) tracker.track('n', {}, { id });
   const queued: QueuedEvent[] = [];
   core.pending((event) => void queued.push(event));
-  core.acknowledge(queued, new Set(['b', 'not-ours']));
+  core.acknowledge(queued, { ruled: ['b', 'not-ours'] });
   const stats = tracker.stats();
   expect(stats.sent).toBe(2);
   expect(stats.dropped.ruled).toBe(1);
