@@ -155,6 +155,12 @@ export const defaults = {
   coordinateTabs: true,
 } as const;
 
+/**
+ * Stored leases are cut to at most max(2 x timeoutMs, this) from now (the unload path holds 10 s);
+ * the scheduler rescans at least that often, so an expired lease frees its events.
+ */
+export const minLeaseCapMs = 10_000;
+
 /** Longest delay a timer can take: larger ones fire at once in browsers and Node (a 32-bit signed int). */
 export const maxTimerDelayMs = 2 ** 31 - 1;
 

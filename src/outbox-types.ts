@@ -72,7 +72,7 @@ export interface OutboxSettings {
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
   maxLeaseMs?: number;
   /**
-   * After each failed write: call `write` in `delayMs` (outbox.ts `writeRetryDelay`). The caller
+   * After each failed write: call `write` in `delayMs` (outbox-write-retry.ts `writeRetryDelay`). The caller
    * owns the timer, so it can stop it (a closed tracker); a newer call replaces the older one.
    * Without it, a failed write waits for the next append, removal or lease.
    */

@@ -1,7 +1,9 @@
+import { without, type Live } from './chunk-events.js';
 import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import type { LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 import { restoreRules } from './rules.js';
 import type { StorageAdapter } from './storage/storage.js';
+import { writeRetryDelay } from './outbox-write-retry.js';
 import { parseJson, restoreEvent, serializeChunk, writeAll } from './stored-records.js';
 
 export type { CorruptKind, LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
@@ -17,9 +19,7 @@ const rulesKey = 'rules';
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
   const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry } = settings;
-  // chunk key → events of it not yet removed. Our own chunks hold the appended objects (a Set:
-  // hashing each new id cost track() 0.3-0.6 µs); chunks read back are indexed by id (a chunk
-  // loaded twice holds other objects with the same ids: removal must still find them).
+  // chunk key → events of it not yet removed (chunk-events.ts).
   const chunks = new Map<string, Live>();
   // Adapter calls through a promise: one that throws synchronously is a failed operation.
   const call = <T>(fn: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
@@ -248,18 +248,3 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     },
   };
 }
-
-/**
- * Milliseconds before the write after the `failures`-th failed tick in a row: 100 ms doubling to
- * 51.2 s. Storage that keeps failing is tried 4 times in the first second (t = 0, 0.1, 0.3, 0.7 s),
- * then ever more rarely, at most once a minute: a storage broken for hours must not wake every
- * tab every few seconds (with a 3.2 s cap the simulation's idle hours ran twice as long). No
- * jitter: the only contenders are this origin's few tabs.
- */
-export const writeRetryDelay = (failures: number): number => 100 << Math.min(failures - 1, 9);
-
-// The events of a chunk not yet removed: the appended objects themselves, or by id when read back.
-type Live = Set<StoredEvent> | Map<string, StoredEvent>;
-
-// Removes an event from its chunk's live events; true when it was there.
-const without = (live: Live, event: StoredEvent): boolean => (live as { delete(key: unknown): boolean }).delete(live instanceof Set ? event : event.id);

@@ -1,9 +1,8 @@
 import type { BatchLimits } from '../batch.js';
-import { maxTimerDelayMs, type ResolvedOptions } from '../options.js';
+import { maxTimerDelayMs, minLeaseCapMs, type ResolvedOptions } from '../options.js';
 import { allowedInFlight, healthy, rebase, type QueueBackoff } from '../queue-backoff.js';
 import type { Batch, QueueModel } from './queue-model.js';
 import { decideDue, decideStarts, decideWake } from './schedule.js';
-import { minLeaseCapMs } from './storage-link.js';
 
 /**
  * The scheduler (see {@link createScheduler}): the engine's only timer and microtask. It applies

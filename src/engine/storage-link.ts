@@ -1,7 +1,7 @@
 import { OutboxError, type OutboxEventRecord } from '../errors.js';
 import { randomId } from '../event.js';
 import type { PlatformDefaults } from '../integration.js';
-import type { ResolvedOptions } from '../options.js';
+import { minLeaseCapMs, type ResolvedOptions } from '../options.js';
 import { createOutbox, type Outbox, type StoredEvent } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
 import type { StorageAdapter } from '../storage/storage.js';
@@ -9,9 +9,6 @@ import type { Delivery, OutboxLink } from './delivery.js';
 import type { Entry, QueueModel } from './queue-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
-
-/** Stored leases are cut to at most max(2 x timeoutMs, this) from now: the unload path holds 10 s. */
-export const minLeaseCapMs = 10_000;
 
 /**
  * The storage link (see {@link createStorageLink}): attaches the durable outbox, loads what other
