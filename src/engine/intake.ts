@@ -7,6 +7,7 @@ import type { Entry, QueueModel } from './queue-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { Scheduler } from './scheduler.js';
 import type { StorageLink } from './storage-link.js';
+import { TrackedEntry } from './tracked-entry.js';
 
 /** Intake (see {@link createIntake}): how an event becomes an entry in the queue, or is refused. */
 export interface Intake {
@@ -53,13 +54,13 @@ export function createIntake(
     },
     admit(name, properties, callOptions) {
       // Each option read once: a getter may answer differently (or throw) on a second read.
-      const id = callOptions?.id ?? nextId();
+      const id = callOptions?.id;
       const sourceId = callOptions?.sourceId ?? options.sourceId;
       const stream = callOptions?.stream;
-      const [json, bytes] = serializeEvent(id, name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes);
+      const [json, bytes] = serializeEvent(id ?? nextId(), name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes, id === undefined);
       // Checked once the event is built: the refusal names the event it loses (sim F12).
       if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
-      const entry: Entry = { id, name: name as string, sourceId: sourceId ?? '', stream: stream ?? '', json, bytes, seq: seq++ };
+      const entry: Entry = new TrackedEntry(name as string, sourceId ?? '', stream ?? '', json, bytes, seq++);
       if (ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;
     },
