@@ -1,5 +1,6 @@
 // outbox's own Chromium measurements (the cross-SDK comparison is in browser.mjs): a burst of
-// track() calls until persisted, sustained enqueue, and delivery to the reference collector.
+// track() calls until persisted, sustained enqueue, memory per queued event, and delivery to the
+// reference collector.
 import { openPage } from './browser.mjs';
 
 /**
