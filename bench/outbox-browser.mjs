@@ -1,6 +1,39 @@
 // outbox's own Chromium measurements (the cross-SDK comparison is in browser.mjs): a burst of
-// track() calls until persisted, sustained enqueue, and delivery to the reference collector.
+// track() calls until persisted, sustained enqueue, memory per queued event, and delivery to the
+// reference collector.
 import { openPage } from './browser.mjs';
+
+/**
+ * Runs in the page: `window.benchIdb`, to open a tracker's IndexedDB database by the tracker's
+ * `name` and to wait for its writes. `barrier(db)` is a read-only transaction, which IndexedDB
+ * runs only once every read-write transaction created before it has committed.
+ */
+function installIdbProbe() {
+  window.benchIdb = {
+    async open(name) {
+      for (let i = 0; i < 200; i++) {
+        const found = (await indexedDB.databases()).find((d) => d.name && d.name.includes(name));
+        if (found) {
+          return new Promise((resolve, reject) => {
+            const request = indexedDB.open(found.name);
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error('the tracker created no IndexedDB database');
+    },
+    barrier: (db) =>
+      new Promise((resolve, reject) => {
+        const stores = [...db.objectStoreNames];
+        const tx = db.transaction(stores, 'readonly');
+        tx.objectStore(stores[0]).count();
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      }),
+  };
+}
 
 /**
  * outbox, a burst of `n` track() calls in one task with the default browser storage
@@ -13,6 +46,7 @@ import { openPage } from './browser.mjs';
 export async function outboxBurstRun(browser, url, { n, warm }) {
   const tab = await openPage(browser, url);
   try {
+    await tab.page.evaluate(installIdbProbe);
     await tab.page.evaluate(async ([count, warmCount]) => {
       const name = `bench-burst-${Math.random().toString(36).slice(2)}`;
       const tracker = window.Outbox.createTracker({
@@ -22,29 +56,8 @@ export async function outboxBurstRun(browser, url, { n, warm }) {
         maxQueueEvents: 10 * (count + warmCount),
         maxQueueBytes: 1024 ** 3,
       });
-      const openDb = async () => {
-        for (let i = 0; i < 200; i++) {
-          const found = (await indexedDB.databases()).find((d) => d.name && d.name.includes(name));
-          if (found) {
-            return new Promise((resolve, reject) => {
-              const request = indexedDB.open(found.name);
-              request.onsuccess = () => resolve(request.result);
-              request.onerror = () => reject(request.error);
-            });
-          }
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        throw new Error('the tracker created no IndexedDB database');
-      };
-      // Completes after every read-write transaction created before it.
-      const barrier = (db) =>
-        new Promise((resolve, reject) => {
-          const stores = [...db.objectStoreNames];
-          const tx = db.transaction(stores, 'readonly');
-          tx.objectStore(stores[0]).count();
-          tx.oncomplete = () => resolve();
-          tx.onerror = () => reject(tx.error);
-        });
+      const { open, barrier } = window.benchIdb;
+      const openDb = () => open(name);
       const countEvents = (db) =>
         new Promise((resolve, reject) => {
           const stores = [...db.objectStoreNames];
@@ -215,6 +228,66 @@ export async function outboxDeliverRun(browser, url, collector, { n, compression
     }, n);
     const after = await tab.clock();
     return { ...result, cpuUsPerEvent: ((after.threadMs - before.threadMs) * 1000) / n };
+  } finally {
+    await tab.close();
+  }
+}
+
+/**
+ * outbox, memory per queued event in Chromium: the V8 heap (CDP `Runtime.getHeapUsage`, after
+ * three forced collections) before and after `n` track() calls, collector unreachable, with
+ * `storage` ('default' = IndexedDB, or false). With IndexedDB, "after" waits until the burst's
+ * write has committed, then `settleMs`, so that its transaction is garbage. Queue caps are raised
+ * so that nothing is evicted and the delta is `n` entries exactly (Node's case keeps the default
+ * 10,000 cap, which evicts its 300 warm-up events); `warm` events come first, so the code paths,
+ * the database and the first failed request are not in the delta.
+ */
+export async function outboxMemoryRun(browser, url, { n, warm = 300, storage, settleMs = 500 }) {
+  const tab = await openPage(browser, url);
+  try {
+    await tab.page.evaluate(installIdbProbe);
+    await tab.page.evaluate(async ([warmCount, store, total]) => {
+      const name = `bench-memory-${Math.random().toString(36).slice(2)}`;
+      const tracker = window.Outbox.createTracker({
+        endpoint: 'http://127.0.0.1:9/unreachable',
+        name,
+        ...(store === false ? { storage: false } : {}),
+        flushIntervalMs: 3_600_000,
+        retry: { baseMs: 3_600_000 },
+        maxQueueEvents: 2 * total,
+        maxQueueBytes: 1024 ** 3,
+        onError: () => {},
+      });
+      for (let i = 0; i < warmCount; i++) tracker.track('click', { id: 7 });
+      // Opened before "before", so the connection is in both heaps.
+      const db = store === false ? undefined : await window.benchIdb.open(name);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      window.bench = { tracker, db };
+    }, [warm, storage, n + warm]);
+    await tab.cdp.send('HeapProfiler.enable');
+    const heap = async () => {
+      for (let i = 0; i < 3; i++) await tab.cdp.send('HeapProfiler.collectGarbage');
+      return (await tab.cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    const before = await heap();
+    await tab.page.evaluate(async ([count, ms]) => {
+      const { tracker, db } = window.bench;
+      for (let i = 0; i < count; i++) tracker.track('click', { id: 7 });
+      if (db) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        await window.benchIdb.barrier(db);
+      }
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    }, [n, settleMs]);
+    const after = await heap();
+    const stats = await tab.page.evaluate(() => {
+      const s = window.bench.tracker.stats();
+      return { queued: s.queued, queuedBytes: s.queuedBytes, dropped: Object.values(s.dropped).reduce((a, b) => a + b, 0) };
+    });
+    if (stats.queued !== n + warm || stats.dropped > 0) throw new Error(`memory: ${stats.queued}/${n + warm} events queued, ${stats.dropped} dropped`);
+    const bytesPerEvent = (after - before) / n;
+    const queuedBytesPerEvent = stats.queuedBytes / stats.queued;
+    return { n, bytesPerEvent, queued: stats.queued, queuedBytesPerEvent, heapPerSerialized: bytesPerEvent / queuedBytesPerEvent, pageErrors: tab.errors.length };
   } finally {
     await tab.close();
   }

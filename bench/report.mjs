@@ -1,6 +1,6 @@
 // Turns bench/results.json into the targets table, the peer comparison and docs/benchmarks.md.
 import { busy } from './machine.mjs';
-import { fmt } from './stats.mjs';
+import { fmt, ratio } from './stats.mjs';
 import { collectorSection } from './collector-report.mjs';
 
 const KiB = 1024;
@@ -24,6 +24,8 @@ export function targets(r) {
     { label: 'Wire bytes per small event, body, gzip (batches of 100)', target: 120, unit: 'B', measured: n.wire?.['identical/gzip']?.bodyBytesPerEvent },
     { label: 'Wire bytes per small event, body, no compression', target: 120, unit: 'B', measured: n.wire?.['identical/none']?.bodyBytesPerEvent },
     { label: 'Wire bytes per small event, TCP incl. HTTP headers, gzip', target: 120, unit: 'B', measured: n.wire?.['identical/gzip']?.tcpBytesPerEvent },
+    { label: 'Heap per queued event / serialized bytes, Chromium, storage: false', target: 2, unit: '×', measured: c.memory?.memory?.heapPerSerialized },
+    { label: 'Heap per queued event / serialized bytes, Chromium, IndexedDB', target: 2, unit: '×', measured: c.memory?.indexeddb?.heapPerSerialized },
   ].map((t) => ({ ...t, ratio: t.measured / t.target, met: t.measured === undefined ? undefined : t.measured <= t.target }));
 }
 
@@ -124,11 +126,20 @@ function detailTables(r) {
       }),
     ),
   );
-  out.push(`\n### Memory per queued event (Node, --expose-gc, ${fmt(r.config?.memoryEvents)} small events, collector unreachable)`);
+  out.push(`\n### Memory per queued event (${fmt(r.config?.memoryEvents)} small events, collector unreachable)`);
+  out.push('Node measures V8 on 64 bits without pointer compression, so every field of an entry costs 8 B (`heapUsed` after `gc()`, '
+    + 'run with --expose-gc); Chromium\'s V8 compresses pointers, so a field costs 4 B (CDP `Runtime.getHeapUsage` after '
+    + '`HeapProfiler.collectGarbage`). The same entries therefore cost less in Chromium. The IndexedDB row is read once the '
+    + 'burst\'s write has committed: it adds what the storage path keeps per queued event.\n');
+  const memoryRow = (label, m) => [label, fmt(m?.bytesPerEvent), fmt(m?.queuedBytesPerEvent), m ? ratio(m.bytesPerEvent, m.queuedBytesPerEvent) : '—'];
   out.push(
     table(
-      ['heap bytes/event', 'serialized bytes/event (queuedBytes)'],
-      [[fmt(n.memory?.bytesPerEvent), fmt(n.memory?.queuedBytesPerEvent)]],
+      ['runtime, storage', 'heap bytes/event', 'serialized bytes/event (queuedBytes)', 'heap / serialized'],
+      [
+        memoryRow('Node, storage: false', n.memory),
+        memoryRow('Chromium, storage: false', c.memory?.memory),
+        memoryRow('Chromium, IndexedDB', c.memory?.indexeddb),
+      ],
     ),
   );
   return out.join('\n');
@@ -166,6 +177,7 @@ function configNotes(r) {
     '- **CPU vs wall**: Chromium CPU figures are the renderer main thread\'s ThreadTime (CDP `Performance.getMetrics`), which other processes on the machine do not inflate. "Call only" pauses the page in the debugger right after the loop, before any microtask or deferred work runs; the cost of one evaluate and pause is subtracted. Wall figures come from `performance.now()` in a cross-origin-isolated page (5 µs resolution).',
     `- **Burst**: ${fmt(cfg.trackEvents)} calls in one task after ${fmt(cfg.trackWarmup)} warm-up calls, default browser storage (IndexedDB), queue caps raised so the burst is not evicted, a transport that never answers (no delivery). "Persisted" ends when a read-only IndexedDB transaction opened after the burst completes: IndexedDB runs it only after every read-write transaction created before it has committed. The events stored are counted afterwards.`,
     `- **Sustained**: ${fmt(cfg.trackEvents)} events in bursts of ${fmt(cfg.sustainedBurst)} per task (MessageChannel in Chromium, setImmediate in Node), default options, a transport that acknowledges at once: persistence, batching and acknowledgement bookkeeping run, HTTP does not. Ends when \`flush()\` resolves.`,
+    `- **Memory per queued event**: ${fmt(cfg.memoryEvents)} \`track('click', { id: 7 })\` after 300 warm-up events and 0.3 s, collector unreachable (\`http://127.0.0.1:9\`), flush interval and retry backoff of an hour; the heap delta divided by ${fmt(cfg.memoryEvents)}. Node: its own process, \`storage: false\`, default queue caps (the cap of 10,000 events evicts the 300 warm-up ones, so the delta holds 9,700 more entries, not 10,000). Chromium: a fresh context per sample, \`storage: false\` or IndexedDB, caps raised so nothing is evicted; "after" waits for the IndexedDB write to commit, then 0.5 s. With IndexedDB, about one sample in ten reads some 25 B/event higher (a one-off of about 250 KB during the burst, never seen with \`storage: false\`): the median of 3 absorbs it, a single \`--quick\` sample may not.`,
     `- **Delivery**: ${fmt(cfg.deliverEvents)} events tracked, then \`flush()\`, default options, to the reference collector (demo/collector) on 127.0.0.1, cross-origin from the page; timed from the first \`track()\`; the collector's count of unique events is checked.`,
     `- **Peer comparison**: every SDK (outbox included, default options and IndexedDB) is loaded as a script tag in a fresh context, initialised against a local sink (bench/sink.mjs: 200 to everything, CORS, counts events by their name in the decoded body), warmed up with ${fmt(cfg.compareWarmup)} events that must arrive, then ${fmt(cfg.compareEvents)} calls in one loop. "CPU until delivered" is the main thread's CPU from the loop until the sink has every event plus 0.5 s.`,
     '- **Sizes**: min+gzip at level 9. "Script tag" is the SDK\'s own published minified bundle where the package ships one (named below), else the esbuild bundle. "esbuild bundle" is the entry that the page loads (the API it uses) bundled and minified with esbuild (`--bundle --minify`, IIFE, es2020), lazily imported chunks included.',
@@ -282,6 +294,10 @@ function baselineTable(r) {
     row('track() call only, Node, storage: false (wall)', 'µs/event', (s) => s.track?.callUs),
     row('Heap per queued event, Node', 'B', (s) => s.memory?.bytesPerEvent, 0),
     row('Heap per queued event / its serialized bytes', '×', heapRatio),
+    row('Heap per queued event, Chromium, storage: false', 'B', (s) => s.chromiumMemory?.memory?.bytesPerEvent, 0),
+    row('Heap per queued event / its serialized bytes, Chromium, storage: false', '×', (s) => s.chromiumMemory?.memory?.heapPerSerialized),
+    row('Heap per queued event, Chromium, IndexedDB', 'B', (s) => s.chromiumMemory?.indexeddb?.bytesPerEvent, 0),
+    row('Heap per queued event / its serialized bytes, Chromium, IndexedDB', '×', (s) => s.chromiumMemory?.indexeddb?.heapPerSerialized),
   ])}
 
 Medians of ${r.baseline.runs} samples per side, taken alternately (before, after, before...) in one run, so load on the machine weighs on both.`;

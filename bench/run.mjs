@@ -4,7 +4,8 @@
 //   node bench/run.mjs [--quick] [--no-peers] [--peers=segment,posthog] [--no-collector] [--baseline=<git ref>]
 //
 // --baseline also builds that commit and measures the per-event figures of both builds, alternating
-// samples (track() call and persistence in Chromium, Node call, heap per queued event, script tag).
+// samples (track() call and persistence in Chromium, Node call, heap per queued event in Node and
+// Chromium, script tag).
 //
 // Writes bench/results.json (every sample's median, the configuration, the machine) and
 // docs/benchmarks.md (the tables). Peers are installed on demand into .tmp/peers/ (git-ignored),
@@ -20,7 +21,7 @@ import { bundleBlocks, measureBlocks } from './blocks.mjs';
 import { benchCollector, collectorBenchConfig } from './collector.mjs';
 import { compareRun, html, launch, outboxAdapter } from './browser.mjs';
 import { measureEngines } from './engines.mjs';
-import { outboxBurstRun, outboxDeliverRun, outboxSustainedRun } from './outbox-browser.mjs';
+import { outboxBurstRun, outboxDeliverRun, outboxMemoryRun, outboxSustainedRun } from './outbox-browser.mjs';
 import { machine } from './machine.mjs';
 import { startPageServer } from './page-server.mjs';
 import { bundlePeer, ensurePeer, peers, publishedBundle } from './peers.mjs';
@@ -213,6 +214,14 @@ if (browser) {
       );
     });
   }
+  // Keys as for sustained: 'memory' is storage: false.
+  results.chromium.memory = {};
+  for (const storage of [false, 'default']) {
+    const key = storage === false ? 'memory' : 'indexeddb';
+    await section(`chromium: memory per queued event (${key})`, async () => {
+      results.chromium.memory[key] = await sampled(`chromium memory ${key}`, config.browserRuns, () => outboxMemoryRun(browser, outboxUrl, { n: config.memoryEvents, storage }));
+    });
+  }
   if (baseline) {
     await section(`before/after: ${baseline.ref} (${baseline.commit}) against this build, alternating samples`, async () => {
       results.baseline = await compareBaseline(browser, server.page('/outbox-baseline.html', html(['/baseline-dist/outbox.iife.js'], outboxAdapter)), outboxUrl);
@@ -269,7 +278,8 @@ await Promise.all([server.close(), sink.close(), collector.close()]);
  */
 async function compareBaseline(browser, beforeUrl, afterUrl) {
   const sides = { before: { url: beforeUrl, dist: pathToFileURL(join(baseline.dist, 'index.js')).href }, after: { url: afterUrl, dist: distIndex } };
-  const samples = { before: { burst: [], sustained: [], track: [], memory: [] }, after: { burst: [], sustained: [], track: [], memory: [] } };
+  const fresh = () => ({ burst: [], sustained: [], track: [], memory: [], chromiumMemory: { memory: [], indexeddb: [] } });
+  const samples = { before: fresh(), after: fresh() };
   for (let i = 0; i < config.browserRuns; i++) {
     for (const side of ['before', 'after']) {
       const { url, dist: sideDist } = sides[side];
@@ -278,9 +288,17 @@ async function compareBaseline(browser, beforeUrl, afterUrl) {
       s.sustained.push(await outboxSustainedRun(browser, url, { n: config.trackEvents, burst: config.sustainedBurst, storage: 'default' }));
       s.track.push(await nodeCase({ case: 'track', n: config.trackEvents, warm: config.trackWarmup, dist: sideDist }));
       s.memory.push(await nodeCase({ case: 'memory', n: config.memoryEvents, dist: sideDist }, ['--expose-gc']));
+      s.chromiumMemory.memory.push(await outboxMemoryRun(browser, url, { n: config.memoryEvents, storage: false }));
+      s.chromiumMemory.indexeddb.push(await outboxMemoryRun(browser, url, { n: config.memoryEvents, storage: 'default' }));
     }
   }
-  const reduce = (s) => ({ burst: medianOf(s.burst), sustained: medianOf(s.sustained), track: medianOf(s.track), memory: medianOf(s.memory) });
+  const reduce = (s) => ({
+    burst: medianOf(s.burst),
+    sustained: medianOf(s.sustained),
+    track: medianOf(s.track),
+    memory: medianOf(s.memory),
+    chromiumMemory: { memory: medianOf(s.chromiumMemory.memory), indexeddb: medianOf(s.chromiumMemory.indexeddb) },
+  });
   return {
     ref: baseline.ref,
     commit: baseline.commit,
