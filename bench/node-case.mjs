@@ -92,6 +92,10 @@ const cases = {
       storage: false,
       flushIntervalMs: 3_600_000,
       retry: { baseMs: 3_600_000 },
+      // Raised so that the warm-up and the N events all stay queued: with the default cap the
+      // 300 oldest were evicted and the delta held 9,700 more entries, not N (3% low).
+      maxQueueEvents: 10 * (n + 300),
+      maxQueueBytes: 1024 ** 3,
       onError: (e) => errors.push(e.code),
     });
     // Warm the code paths (and let the first failed requests settle) so that the delta is the queue.
@@ -102,6 +106,7 @@ const cases = {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const after = heap();
     const stats = tracker.stats();
+    if (stats.queued !== n + 300) throw new Error(`memory case: ${stats.queued} queued, expected ${n + 300}`);
     return {
       n,
       bytesPerEvent: (after - base) / n,
