@@ -99,7 +99,7 @@ export const nameProblem = (name: unknown): string | undefined => stringProblem(
 /** See {@link idProblem}. */
 export const timestampProblem = (timestamp: unknown): string | undefined =>
   // NaN and ±Infinity fail the comparison too.
-  typeof timestamp !== 'number' || !(Math.abs(timestamp) <= maxTimestamp) ? 'timestamp must be epoch milliseconds (a finite number a Date can hold)' : undefined;
+  typeof timestamp !== 'number' || !(Math.abs(timestamp) <= maxTimestamp) ? 'timestamp must be epoch milliseconds a Date can hold' : undefined;
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
 export const sourceIdProblem = (sourceId: unknown): string | undefined => stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);
