@@ -79,9 +79,11 @@ export interface ReceiptReply {
   ruled?: string[];
 }
 
-// One check for the four string fields, whose messages differ only in the name and the limit
-// (one copy of the wording in the script tag).
-function stringProblem(value: unknown, field: string, max: number, optional?: boolean): string | undefined {
+/**
+ * One check for the four string fields, whose messages differ only in the name and the limit
+ * (one copy of the wording in the script tag); rules.ts checks a drop rule's fields with it.
+ */
+export function stringProblem(value: unknown, field: string, max: number, optional?: boolean): string | undefined {
   if (optional && value === undefined) return undefined;
   if (typeof value !== 'string' || (!optional && !value)) return `${field} must be a ${optional ? '' : 'non-empty '}string`;
   return value.length > max ? `${field} is longer than ${max} characters` : undefined;
