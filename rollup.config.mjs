@@ -91,8 +91,9 @@ export default [
       freeze: false,
       compact: true,
       // inline: 1 inlines only simple functions (terser inlines ones with arguments and variables
-      // too by default): the script tag gzips 6 B smaller.
-      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 4, unsafe_arrows: true, inline: 1 }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
+      // too by default): the script tag gzips 6 B smaller. Methods kept as methods (arrows: false)
+      // and comparisons left as written (comparisons: false): longer, yet 9 B smaller gzipped.
+      plugins: [shortNamesByUse, terser({ ecma: 2020, compress: { passes: 4, unsafe_arrows: true, inline: 1, arrows: false, comparisons: false }, mangle: { properties: { regex: internalProperties, builtins: true } }, nameCache })],
     },
   },
 ];
