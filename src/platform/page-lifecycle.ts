@@ -92,9 +92,8 @@ export const pageLifecycle: Integration = (core) => {
   async function receiptLater(rid: string, stream: string): Promise<unknown> {
     if (options.transport) return false;
     let receipt: unknown;
-    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs))
-      .then(() => askReceipt(options, stream, rid, (reply) => (receipt = reply)))
-      .then((answer) => answer === true && receipt);
+    await new Promise((resolve) => setTimeout(resolve, receiptSettleMs));
+    return (await askReceipt(options, stream, rid, (reply) => (receipt = reply))) === true && receipt;
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the
