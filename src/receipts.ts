@@ -37,10 +37,9 @@ export function readReceipt(rid: string, status: number, body: unknown): Receipt
  * (undefined). `onReceipt` gets the body of a receipt about `rid` (its `ruled` ids: unchecked, read
  * them with batch-outcome.ts `ruledIds`).
  */
-export function askReceipt(options: Pick<ResolvedOptions, 'fetch' | 'streams' | 'endpoint'>, stream: string, rid: string, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
+export async function askReceipt(options: Pick<ResolvedOptions, 'fetch' | 'streams' | 'endpoint'>, stream: string, rid: string, onReceipt?: (reply: ReceiptReply) => void): Promise<ReceiptAnswer> {
   const endpoint = options.streams[stream]?.endpoint ?? options.endpoint;
-  if (!endpoint) return Promise.resolve(undefined);
-  return options.fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(receiptTimeoutMs), cache: 'no-store' }).then(
+  if (endpoint) return options.fetch(receiptUrl(endpoint, rid), { signal: AbortSignal.timeout(receiptTimeoutMs), cache: 'no-store' }).then(
     (response) =>
       // Read like a batch reply, at most 64 KiB: a hostile receipt must not fill memory.
       readReply(response).then((body) => {

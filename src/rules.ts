@@ -1,4 +1,4 @@
-import { maxNameLength, maxRules, maxSourceIdLength, maxStreamLength } from './wire.js';
+import { maxNameLength, maxRules, maxSourceIdLength, maxStreamLength, stringProblem } from './wire.js';
 
 /**
  * A server drop rule (Ramen's "blacklist"): stop sending events that match, for `ttlMs`. A rule
@@ -77,8 +77,8 @@ function ruleFields(candidate: unknown, until: number): ActiveRule | undefined {
     const max = field === 'stream' ? maxStreamLength : field === 'name' ? maxNameLength : maxSourceIdLength;
     const value = (candidate as Record<string, unknown>)[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || !value || value.length > max) return undefined;
-    rule[field] = value;
+    if (stringProblem(value, field, max)) return undefined;
+    rule[field] = value as string;
     any = true;
   }
   return any ? rule : undefined;

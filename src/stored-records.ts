@@ -1,6 +1,7 @@
 import { utf8Length } from './event.js';
 import type { StoredEvent } from './outbox-types.js';
 import type { StorageAdapter } from './storage/storage.js';
+import { jsonArray } from './transport/encode.js';
 import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
 
 // The stored form of the outbox's events (chunks: JSON arrays of wire records) and how a record is
@@ -9,7 +10,7 @@ import { eventProblem, jsonDepthExceeds, maxDepth } from './wire.js';
 // One join: a flat string, which storage clones in one copy (appending built a tree of two
 // nodes per event that the structured clone had to walk and flatten first).
 /** A chunk's stored text: a JSON array of the events' wire records. */
-export const serializeChunk = (events: Iterable<StoredEvent>): string => `[${Array.from(events, (event) => event.json).join()}]`;
+export const serializeChunk: (events: Iterable<StoredEvent>) => string = jsonArray;
 
 /**
  * Writes `sets` and `deletes`: in one `apply` where the adapter has it. Each call is made in an

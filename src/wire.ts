@@ -79,9 +79,11 @@ export interface ReceiptReply {
   ruled?: string[];
 }
 
-// One check for the four string fields, whose messages differ only in the name and the limit
-// (one copy of the wording in the script tag).
-function stringProblem(value: unknown, field: string, max: number, optional?: boolean): string | undefined {
+/**
+ * One check for the four string fields, whose messages differ only in the name and the limit
+ * (one copy of the wording in the script tag); rules.ts checks a drop rule's fields with it.
+ */
+export function stringProblem(value: unknown, field: string, max: number, optional?: boolean): string | undefined {
   if (optional && value === undefined) return undefined;
   if (typeof value !== 'string' || (!optional && !value)) return `${field} must be a ${optional ? '' : 'non-empty '}string`;
   return value.length > max ? `${field} is longer than ${max} characters` : undefined;
@@ -99,7 +101,7 @@ export const nameProblem = (name: unknown): string | undefined => stringProblem(
 /** See {@link idProblem}. */
 export const timestampProblem = (timestamp: unknown): string | undefined =>
   // NaN and ±Infinity fail the comparison too.
-  typeof timestamp !== 'number' || !(Math.abs(timestamp) <= maxTimestamp) ? 'timestamp must be epoch milliseconds (a finite number a Date can hold)' : undefined;
+  typeof timestamp !== 'number' || !(Math.abs(timestamp) <= maxTimestamp) ? 'timestamp must be epoch milliseconds a Date can hold' : undefined;
 
 /** See {@link idProblem}. `undefined` is allowed: the field is optional. */
 export const sourceIdProblem = (sourceId: unknown): string | undefined => stringProblem(sourceId, 'sourceId', maxSourceIdLength, true);

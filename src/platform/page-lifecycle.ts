@@ -89,12 +89,11 @@ export const pageLifecycle: Integration = (core) => {
   }
 
   // Resolves with the receipt (wire.ts ReceiptReply, with its `ruled` ids) when it says received, else false.
-  function receiptLater(rid: string, stream: string): Promise<unknown> {
-    if (options.transport) return Promise.resolve(false);
+  async function receiptLater(rid: string, stream: string): Promise<unknown> {
+    if (options.transport) return false;
     let receipt: unknown;
-    return new Promise((resolve) => setTimeout(resolve, receiptSettleMs))
-      .then(() => askReceipt(options, stream, rid, (reply) => (receipt = reply)))
-      .then((answer) => answer === true && receipt);
+    await new Promise((resolve) => setTimeout(resolve, receiptSettleMs));
+    return (await askReceipt(options, stream, rid, (reply) => (receipt = reply))) === true && receipt;
   }
 
   // A deferred request the browser sent on its own (it may, for example on entering the

@@ -57,7 +57,7 @@ interface Deferred {
   abort: AbortController;
   request: UnloadRequest;
   /** Which cut of the queue it was made from, so an unchanged head is not encoded again. */
-  key: string;
+  cutKey: string;
 }
 
 // The request itself (its rid and events), with how it left.
@@ -91,14 +91,14 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     deferred = undefined;
   }
 
-  function register(request: UnloadRequest, key: string, activateAfter?: number): boolean {
+  function register(request: UnloadRequest, cutKey: string, activateAfter?: number): boolean {
     const api = senders.findFetchLater();
     if (!api) return false;
     const abort = new AbortController();
     try {
       // An undefined `activateAfter` is an absent one (WebIDL dictionaries): the browser's default.
       const result = api(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal, activateAfter });
-      deferred = { result, abort, request, key };
+      deferred = { result, abort, request, cutKey };
       return true;
     } catch (error) {
       // A TypeError (an endpoint that is not https or localhost) will not change; a
@@ -147,12 +147,12 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
       let request: UnloadRequest | undefined;
       if (senders.findFetchLater() && !deferRefused) {
         // The deferred request, when it holds this very cut, is sent as it is: no encoding at unload.
-        const key = keyOf(cut);
-        const ready = deferred && !deferred.result.activated && deferred.key === key ? deferred.request : undefined;
+        const cutKey = keyOf(cut);
+        const ready = deferred && !deferred.result.activated && deferred.cutKey === cutKey ? deferred.request : undefined;
         // Aborting our deferred request frees its share of the per-origin quota at once (measured).
         withdraw();
         request = ready && ready.body.length + ready.url.length <= budget ? ready : encodeUnloadRequest(options, cut, budget, true);
-        if (request && register(request, key, 0)) {
+        if (request && register(request, cutKey, 0)) {
           deferred = undefined; // activated: it is the browser's now
           sent.push([request.url, request.body.length, Date.now()]);
           return handed(request, 'fetchLater');
@@ -174,13 +174,13 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     defer(candidates) {
       if (!senders.findFetchLater() || deferRefused) return false;
       const cut = cutUnloadBatch(options, candidates, unloadBudgetBytes);
-      const key = keyOf(cut);
-      if (deferred && !deferred.result.activated && deferred.key === key) return true;
+      const cutKey = keyOf(cut);
+      if (deferred && !deferred.result.activated && deferred.cutKey === cutKey) return true;
       withdraw();
       if (!cut.length) return true;
       const request = encodeUnloadRequest(options, cut, unloadBudgetBytes, true);
       // Over the quota (other deferred fetches to this origin) is worth another try later.
-      return (!!request && register(request, key)) || !deferRefused;
+      return (!!request && register(request, cutKey)) || !deferRefused;
     },
 
     takeActivated() {

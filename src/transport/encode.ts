@@ -5,8 +5,11 @@ const encoder = new TextEncoder();
  * never re-stringifying them (analytics-next re-stringifies its whole buffer per event: O(n²)).
  */
 export function encodeBody(events: readonly { json: string }[], sentAt: number): Uint8Array {
-  return encoder.encode(`{"sentAt":${sentAt},"events":[${Array.from(events, (event) => event.json).join()}]}`);
+  return encoder.encode(`{"sentAt":${sentAt},"events":${jsonArray(events)}}`);
 }
+
+/** A JSON array of the events' serialized records, joined as they are. */
+export const jsonArray = (events: Iterable<{ json: string }>): string => `[${Array.from(events, (event) => event.json).join()}]`;
 
 /**
  * Gzips through the platform's `CompressionStream` (every current browser, Node >= 18, workerd);
