@@ -123,19 +123,16 @@ function replacer(key: string, value: unknown): unknown {
 
 const nonAscii = /[^\x00-\x7f]/;
 
-/** UTF-8 byte length of a string, without allocating an encoded copy. */
+/**
+ * UTF-8 byte length of a string. ASCII (most events) is its length; anything else is encoded,
+ * which also counts a lone surrogate as the 3-byte U+FFFD that goes on the wire.
+ */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
-  if (!nonAscii.test(text)) return bytes;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) continue;
-    bytes += code < 0x800 ? 1 : 2;
-    // A surrogate pair: 2 UTF-16 units, 4 bytes.
-    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) i++;
-  }
-  return bytes;
+  return nonAscii.test(text) ? utf8.encode(text).length : text.length;
 }
+
+/** The one UTF-8 encoder: request bodies (transport/encode.ts) and non-ASCII sizes. */
+export const utf8 = new TextEncoder();
 
 function describe(value: unknown): string {
   try {
@@ -152,7 +149,7 @@ export function errorText(error: unknown): string {
   try {
     return error instanceof Error ? error.message : String(error);
   } catch {
-    return 'an unprintable error';
+    return 'an unreadable value';
   }
 }
 

@@ -1,11 +1,11 @@
-const encoder = new TextEncoder();
+import { utf8 } from '../event.js';
 
 /**
  * The wire format v1 body: `{"sentAt":…,"events":[…]}`, built by joining the events' JSON,
  * never re-stringifying them (analytics-next re-stringifies its whole buffer per event: O(n²)).
  */
 export function encodeBody(events: readonly { json: string }[], sentAt: number): Uint8Array {
-  return encoder.encode(`{"sentAt":${sentAt},"events":${jsonArray(events)}}`);
+  return utf8.encode(`{"sentAt":${sentAt},"events":${jsonArray(events)}}`);
 }
 
 /** A JSON array of the events' serialized records, joined as they are. */
