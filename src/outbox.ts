@@ -50,10 +50,10 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     // one tick rewrote 47 MB in IndexedDB as one chunk; 1.2 MB in chunks of a batch).
     for (let start = 0; start < appended.length; start += chunkEvents) {
       const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
-      const live = new Set(appended.slice(start, start + chunkEvents));
-      for (const event of live) event.chunk = key;
-      chunks.set(key, live);
-      sets.set(key, serializeChunk(live));
+      const events = appended.slice(start, start + chunkEvents);
+      for (const event of events) event.chunk = key;
+      chunks.set(key, new Set(events));
+      sets.set(key, serializeChunk(events));
     }
     appended = [];
     for (const key of dirty) {
