@@ -192,7 +192,7 @@ export const pageLifecycle: Integration = (core) => {
   if (typeof (globalThis as { fetchLater?: unknown }).fetchLater === 'function') refresh = setInterval(refreshDeferred, deferRefreshMs);
   // An acknowledged event must not stay in the deferred request: the browser would send it again
   // at teardown (seen within a second of the last acknowledgement). The next refresh rebuilds it.
-  const stopAcks = core.onAcknowledged((ids) => transport.withdrawIfHolding(new Set(ids)));
+  const stopAcks = core.onAcknowledged(transport.withdrawIfHolding);
 
   return () => {
     document.removeEventListener('visibilitychange', onVisibilityChange);

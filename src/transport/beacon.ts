@@ -49,7 +49,7 @@ export interface UnloadTransport {
   /** Withdraws the deferred request. */
   cancel(): void;
   /** Withdraws the deferred request if it holds any of these (acknowledged) events. */
-  withdrawIfHolding(ids: ReadonlySet<string>): void;
+  withdrawIfHolding(ids: readonly string[]): void;
 }
 
 interface Deferred {
@@ -58,6 +58,11 @@ interface Deferred {
   request: UnloadRequest;
   /** Which cut of the queue it was made from, so an unchanged head is not encoded again. */
   cutKey: string;
+  /**
+   * Its events' ids, read once: every acknowledgement asks, and a tracked event's id is parsed
+   * from its JSON (a deferred request holds up to ~500).
+   */
+  heldIds: Set<string>;
 }
 
 // The request itself (its rid and events), with how it left.
@@ -98,7 +103,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     try {
       // An undefined `activateAfter` is an absent one (WebIDL dictionaries): the browser's default.
       const result = api(request.url, { method: 'POST', body: request.body as Uint8Array<ArrayBuffer>, signal: abort.signal, activateAfter });
-      deferred = { result, abort, request, cutKey };
+      deferred = { result, abort, request, cutKey, heldIds: new Set(request.events.map((event) => event.id)) };
       return true;
     } catch (error) {
       // A TypeError (an endpoint that is not https or localhost) will not change; a
@@ -193,7 +198,7 @@ export function createUnloadTransport(options: UnloadOptions, senders: UnloadSen
     cancel: withdraw,
 
     withdrawIfHolding(ids) {
-      if (deferred && !deferred.result.activated && deferred.request.events.some((event) => ids.has(event.id))) withdraw();
+      if (deferred && !deferred.result.activated && ids.some((id) => deferred!.heldIds.has(id))) withdraw();
     },
   };
 }
