@@ -29,7 +29,7 @@ export interface QueuedEvent {
 }
 
 let lastName: unknown;
-let lastNameJson = '';
+let lastNameJson: string;
 
 /**
  * Serializes one event to its wire form, checking exactly what wire format v1 requires (wire.ts),
