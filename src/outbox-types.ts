@@ -67,8 +67,10 @@ export interface OutboxSettings {
    * `count` event records (an unparseable chunk counts as one), or leases, or rules.
    */
   onCorrupt: (kind: CorruptKind, count: number, records?: unknown[]) => void;
-  /** Events per chunk. @default 100 */
+  /** Most events in one chunk. @default 100 */
   chunkEvents?: number;
+  /** Most bytes in one chunk (its events' JSON and the commas between them): more starts another. @default Infinity */
+  chunkBytes?: number;
   /** A stored lease expiring later than this from now is cut to it (the clock went back). @default Infinity */
   maxLeaseMs?: number;
   /**

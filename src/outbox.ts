@@ -1,4 +1,5 @@
 import { without, type Live } from './chunk-events.js';
+import { cutBySize, joinedBytes } from './cut-by-size.js';
 import { outboxChunkPrefix as chunkPrefix } from './outbox-records.js';
 import type { LoadResult, Outbox, OutboxSettings, StoredEvent } from './outbox-types.js';
 import { restoreRules } from './rules.js';
@@ -18,7 +19,7 @@ const rulesKey = 'rules';
  * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
-  const { writerId, now, onError, onCorrupt, chunkEvents = 100, maxLeaseMs = Infinity, retry } = settings;
+  const { writerId, now, onError, onCorrupt, chunkEvents = 100, chunkBytes = Infinity, maxLeaseMs = Infinity, retry } = settings;
   // chunk key → events of it not yet removed (chunk-events.ts).
   const chunks = new Map<string, Live>();
   // Adapter calls through a promise: one that throws synchronously is a failed operation.
@@ -45,12 +46,11 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   }
 
   function writeTick(): Promise<void> {
-    // At most `chunkEvents` per chunk: batches then mostly cover whole chunks, and an
-    // acknowledgement deletes a chunk instead of rewriting a large one (10,000 events tracked in
-    // one tick rewrote 47 MB in IndexedDB as one chunk; 1.2 MB in chunks of a batch).
-    for (let start = 0; start < appended.length; start += chunkEvents) {
+    // At most `chunkEvents` and `chunkBytes` per chunk: a few batches, so an acknowledgement
+    // rewrites a small chunk or deletes it (10,000 events tracked in one tick rewrote 47 MB in
+    // IndexedDB as one chunk; 1.2 MB in chunks of a batch).
+    for (const events of cutBySize(appended, joinedBytes, { maxBytes: chunkBytes, maxCount: chunkEvents })) {
       const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
-      const events = appended.slice(start, start + chunkEvents);
       for (const event of events) event.chunk = key;
       chunks.set(key, new Set(events));
       sets.set(key, serializeChunk(events));
