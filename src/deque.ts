@@ -41,7 +41,7 @@ export function createDeque<T extends DequeItem>(limits: DequeLimits): Deque<T> 
     item.gone = true;
     size--;
     bytes -= item.bytes;
-    while (head < items.length && items[head]!.gone) head++;
+    while (items[head]?.gone) head++; // past the end there is no item: the walk stops
     // Not while evict() walks the array by index: compacting under it skipped half the items
     // (20,000 loaded with a cap of 1,000 left ~10,000 in memory).
     if (!evicting) compact();

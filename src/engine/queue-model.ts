@@ -79,10 +79,8 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
 
   const isFlying = (entry: Entry): boolean => !!entry.batch && flying.has(entry.batch);
   const canEvict = (entry: Entry): boolean => !isFlying(entry);
-  const unwait = (batch: Batch): void => {
-    const index = waitingBatches.indexOf(batch);
-    if (index >= 0) waitingBatches.splice(index, 1);
-  };
+  // Not found (-1) >>> 0 is 2^32 - 1, past the end: splice removes nothing.
+  const unwait = (batch: Batch): void => void waitingBatches.splice(waitingBatches.indexOf(batch) >>> 0, 1);
 
   // Out of its batch: a waiting batch loses the entry (new content, new request id) and, empty,
   // leaves the line; a batch in flight keeps it (its outcome still names it).
@@ -121,8 +119,7 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
       // (other tabs' recent appends) behind, so the caps still evict the oldest events first.
       // With nothing in memory (no head) no chunk compares newer: all go in front.
       const head = deque.first()?.chunk;
-      const newer = entries.findIndex((e) => e.chunk! > head!);
-      const cut = newer < 0 ? entries.length : newer;
+      const cut = entries.findIndex((e) => e.chunk! > head!) >>> 0; // none newer (-1 >>> 0, past the end): all of them
       const out = deque.prepend(entries.slice(0, cut), canEvict);
       for (const entry of entries.slice(cut)) out.push(...deque.push(entry, canEvict));
       return evicted(out);
@@ -144,7 +141,7 @@ export function createQueueModel(batchLimits: DequeLimits): QueueModel {
     enqueueBatch(batch) {
       const first = batch.events[0]!.seq;
       const index = waitingBatches.findIndex((other) => other.events[0]!.seq > first);
-      waitingBatches.splice(index < 0 ? waitingBatches.length : index, 0, batch);
+      waitingBatches.splice(index >>> 0, 0, batch); // none later (-1 >>> 0 is past the end): appended
     },
     fly(batch) {
       unwait(batch);

@@ -20,7 +20,7 @@ export function createRuleBook(queueModel: QueueModel, queueDelivery: () => Deli
   let rules: ActiveRule[] = [];
 
   function dropRuled(now: number): void {
-    if (!rules.length) return;
+    // With no rule nothing matches, and dropEvents ignores an empty list: no early exit needed.
     const matching = [...queueModel.deque.values()].filter((e) => !queueModel.isFlying(e) && matchRule(rules, e, now));
     queueDelivery().dropEvents(matching, 'ruled', `${matching.length} queued events hit a drop rule`);
   }

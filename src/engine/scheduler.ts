@@ -94,7 +94,7 @@ export function createScheduler(
       if (queueModel.unbatched >= batchLimits.maxEvents) self.soon();
     },
     rescanBy(at, loaded) {
-      if (at !== undefined) nextRescanAt = Math.min(nextRescanAt ?? Infinity, at);
+      if (at! < (nextRescanAt ?? Infinity)) nextRescanAt = at; // undefined compares false: no change
       // Their tab's flush() may wait on this one.
       if (loaded && queueModel.unbatched > 0 && nextFlushAt === undefined) nextFlushAt = now();
     },

@@ -24,7 +24,8 @@ export function unloadLeases(options: { name: string; now(): number }, update: (
   const key = `outbox:${options.name}:unload`;
   const now = options.now();
   try {
-    const stored = JSON.parse(localStorage.getItem(key) ?? '[]') as UnloadLease[];
+    // No key: getItem answers null, which JSON.parse reads as null (String(null)), not an array: no leases.
+    const stored = JSON.parse(localStorage.getItem(key)!) as UnloadLease[] | null;
     const leases = Array.isArray(stored) ? stored.filter((lease) => lease?.until > now && Array.isArray(lease.ids)) : [];
     const kept = update(leases);
     if (kept.length) localStorage.setItem(key, JSON.stringify(kept));
