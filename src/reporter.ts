@@ -26,7 +26,7 @@ export function createReporter(
     for (let delivered = 0, next; (next = queue.shift()); delivered++) {
       try {
         if (delivered < maxReportsPerCall) onError(next);
-        else counters!.unreportedErrors++; // without counters this throws, into the catch below: nothing counts
+        else if (counters) counters.unreportedErrors++;
       } catch {
         // ignored: see above
       }
