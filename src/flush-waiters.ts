@@ -34,8 +34,8 @@ export function createFlushWaiters(timers: WaiterTimers = globalThis as unknown 
       });
     },
     settle(queue) {
-      // The oldest event is almost always first: stop at one that keeps every waiter waiting (with
-      // no waiter, lowest is Infinity: the first event stops it).
+      if (!waiters.length) return;
+      // The oldest event is almost always first: stop at one that keeps every waiter waiting.
       const lowest = Math.min(...waiters.map((waiter) => waiter.upTo));
       let oldest = Infinity;
       for (const { seq } of queue) {
