@@ -68,7 +68,7 @@ export const logUnloadApis = `(() => {
 /**
  * Init script: with \`?idbReadDelayMs=N\` in the page URL, every \`get\` / \`getAllKeys\` of an
  * \`outbox:\` database answers N ms late (the onsuccess handler idb-keyval sets is called later;
- * listeners added with addEventListener are not delayed).
+ * listeners added with addEventListener are not delayed). \`window.chunkReads\` counts the chunk reads begun.
  */
 export const slowIndexedDbReads = `(() => {
   const ms = Number(new URLSearchParams(location.search).get('idbReadDelayMs') || 0);
@@ -78,6 +78,7 @@ export const slowIndexedDbReads = `(() => {
     IDBObjectStore.prototype[name] = function () {
       const request = original.apply(this, arguments);
       if (String(this.transaction.db.name).startsWith('outbox:')) {
+        if (name === 'get' && String(arguments[0]).startsWith('c:')) window.chunkReads = (window.chunkReads || 0) + 1;
         Object.defineProperty(request, 'onsuccess', {
           configurable: true,
           get: () => null,

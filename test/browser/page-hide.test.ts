@@ -138,4 +138,22 @@ describe.each(engines)('%s', (engine) => {
     await collector.waitFor(() => ids('s-').length >= 20, 10_000).catch(() => undefined);
     expect(ids('s-').filter((id) => /^s-\d+$/.test(id))).toEqual(Array.from({ length: 20 }, (_, i) => `s-${i}`).sort());
   });
+
+  it('a tab merely hidden while it re-reads a slow IndexedDB: the reply acknowledges the events, the read does not take them in again', async () => {
+    // CI, Firefox: the keepalive reply acknowledged the events while the new sender's read awaited
+    // their chunk; the read took them in again and sent them (sent 11 of 6, 5 duplicates).
+    const url = hideAppUrl(server, 'r', { endpoint: collector.endpoint, flushIntervalMs: 600_000, name: name() }, { idbReadDelayMs: 700 });
+    const page = await context.newPage(url);
+    await page.evaluate(() => (window as unknown as { trackMany(n: number): void }).trackMany(5));
+    // Hidden while the read awaits the chunk: its events' acknowledgement lands during the read.
+    await page.waitForFunction(() => ((window as unknown as { chunkReads?: number }).chunkReads ?? 0) > 0);
+    await page.hide();
+    await collector.waitFor(() => ids('r-').length === 6, 10_000);
+    // Past the read (keys, rules and the chunk: 700 ms each) and the hold-back of the unload request.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const stats = await page.evaluate(() => (window as unknown as { tracker: { stats(): { sent: number; queued: number } } }).tracker.stats());
+    expect(stats).toMatchObject({ sent: 6, queued: 0 });
+    expect(collector.stats().duplicates).toBe(0);
+    expect(ids('r-')).toEqual([...Array.from({ length: 5 }, (_, i) => `r-${i}`), 'r-visibilitychange'].sort());
+  });
 });

@@ -270,3 +270,51 @@ describe('outbox full read of a chunk whose write is pending', () => {
     expect(idsIn(map)).toEqual([]);
   });
 });
+
+describe('outbox read racing an acknowledgement', () => {
+  // A memory adapter whose chunk reads wait for `release()`: the read is under way when the
+  // acknowledgement comes (CI, Firefox: a hidden tab's keepalive reply during its takeover read).
+  function gated(map: Map<string, string>) {
+    const inner = createMemoryStorage(map);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let reads = 0;
+    const adapter: StorageAdapter = {
+      ...inner,
+      async get(key) {
+        if (key.startsWith('c:')) {
+          reads++;
+          await gate;
+        }
+        return inner.get(key);
+      },
+    };
+    return { adapter, release: open, reads: () => reads };
+  }
+
+  it.each([
+    { way: 'removed (acknowledged here)', leave: (box: ReturnType<typeof createOutbox>, events: StoredEvent[]) => box.remove(events) },
+    { way: 'forgotten (acknowledged by another tab)', leave: (box: ReturnType<typeof createOutbox>, events: StoredEvent[]) => box.forget(events) },
+  ])('an event $way while a takeover read awaits its chunk is not taken in, and storage loses it', async ({ leave }) => {
+    const map = new Map<string, string>();
+    const { adapter, release, reads } = gated(map);
+    const box = createOutbox(adapter, { writerId: 'w', now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined });
+    const events = [event('e0', 0), event('e1', 1), event('e2', 2)];
+    events.forEach((e) => box.append(e));
+    await settle(box);
+    const loading = box.load(true);
+    while (reads() === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    leave(box, [events[0]!, events[2]!]);
+    release();
+    const [loaded] = await loading;
+    expect(loaded.map((e) => e.id)).toEqual(['e1']);
+    await settle(box);
+    const stored = [...map].filter(([key]) => key.startsWith('c:')).flatMap(([, text]) => (JSON.parse(text) as { id: string }[]).map((e) => e.id));
+    // Rewritten without them (forgotten ones: the other tab's rewrite may have raced this read's).
+    expect(stored).toEqual(['e1']);
+    // A second read takes in nothing this outbox already holds.
+    release();
+    const [again] = await box.load(false);
+    expect(again).toEqual([]);
+  });
+});
