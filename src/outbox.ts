@@ -168,7 +168,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     }
     // Delivered while the read awaited storage (a keepalive's reply, another tab): not taken in, and
     // rewritten out of storage (CI, Firefox: taken in, a hidden tab sent and counted them twice).
-    for (const live of loaded.values()) for (const id of gone) live.delete(id);
+    for (const [key, live] of loaded) for (const id of gone) if (live.delete(id)) dirty.add(key);
     const events = [...loaded.values()].flatMap((live) => [...live.values()]);
     // Only now that the read succeeded: forget what a new sender must not trust any more.
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
@@ -177,7 +177,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     fullReadOwed = owed;
     gone = undefined;
     schedule();
-    return [events, nextLeaseExpiry, (event) => !present.has(event.chunk!) || theirs.has(event.id)];
+    // Taken: its chunk is gone, leased, or read without it (another tab acknowledged part of it).
+    return [events, nextLeaseExpiry, (event) => !present.has(event.chunk!) || theirs.has(event.id) || loaded.get(event.chunk!)?.has(event.id) === false];
   }
 
   // Keys and values of another type are as unusable as torn ones.

@@ -318,3 +318,26 @@ describe('outbox read racing an acknowledgement', () => {
     expect(again).toEqual([]);
   });
 });
+
+describe('a new sender reading a chunk another tab acknowledged in part', () => {
+  it('takes its own copies of the acknowledged events for delivered, and keeps the rest', async () => {
+    // CI-like, Chromium: a follower's chunk held two batches; the sender acknowledged one, rewrote
+    // the chunk, and closed before its acknowledgement reached the follower. The follower, now the
+    // sender, kept its copies of that batch (the chunk was still there) and sent them again.
+    const map = new Map<string, string>();
+    const storage = createMemoryStorage(map);
+    const settings = { now: () => 1_700_000_000_000, onError: () => undefined, onCorrupt: () => undefined, chunkEvents: 400 };
+    const follower = createOutbox(storage, { ...settings, writerId: 'f' });
+    const mine = [0, 1, 2, 3].map((i) => event(`e${i}`, i));
+    mine.forEach((e) => follower.append(e));
+    await settle(follower);
+    const sender = createOutbox(storage, { ...settings, writerId: 's' });
+    const [theirs] = await sender.load(true);
+    sender.remove(theirs.slice(0, 2)); // the first batch acknowledged: the chunk is rewritten
+    await settle(sender);
+    expect([...map.keys()].filter((k) => k.startsWith('c:'))).toHaveLength(1);
+    const [loaded, , taken] = await follower.load(true);
+    expect(loaded.map((e) => e.id)).toEqual(['e2', 'e3']);
+    expect(mine.map(taken)).toEqual([true, true, false, false]);
+  });
+});
