@@ -149,8 +149,10 @@ describe.each(engines)('%s', (engine) => {
     await page.waitForFunction(() => ((window as unknown as { chunkReads?: number }).chunkReads ?? 0) > 0);
     await page.hide();
     await collector.waitFor(() => ids('r-').length === 6, 10_000);
-    // Past the read (keys, rules and the chunk: 700 ms each) and the hold-back of the unload request.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Acknowledged (by a keepalive's reply, or by a receipt 3 s later where fetchLater took them),
+    // then past the end of the slowed read (700 ms a read), after which the copies went again.
+    await page.waitForFunction(() => (window as unknown as { tracker: { stats(): { queued: number } } }).tracker.stats().queued === 0, undefined, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const stats = await page.evaluate(() => (window as unknown as { tracker: { stats(): { sent: number; queued: number } } }).tracker.stats());
     expect(stats).toMatchObject({ sent: 6, queued: 0 });
     expect(collector.stats().duplicates).toBe(0);
