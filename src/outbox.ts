@@ -13,10 +13,9 @@ const leasePrefix = 'l:';
 const rulesKey = 'rules';
 
 /**
- * Creates the durable queue over any storage adapter. Keys sort in arrival order
- * (`c:<time>:<writer>:<seq>`), one chunk per tick per writer, so a crash loses at most the
- * events of the current tick. Only acknowledged or dropped events are ever deleted. Everything
- * read back is untrusted: events are checked against wire format v1, leases and rules for shape.
+ * Creates the durable queue over any storage adapter. Keys sort in arrival order (`c:<time>:<writer>:<seq>`),
+ * chunks of one tick per writer, so a crash loses at most the events of the current tick. Only acknowledged or
+ * dropped events are ever deleted. What is read back is untrusted: events are checked against wire format v1.
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
   const { writerId, now, onError, onCorrupt, chunkEvents = 100, chunkBytes = Infinity, maxLeaseMs = Infinity, retry } = settings;
@@ -47,9 +46,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
   }
 
   function writeTick(): Promise<void> {
-    // At most `chunkEvents` and `chunkBytes` per chunk: a few batches, so an acknowledgement
-    // rewrites a small chunk or deletes it (10,000 events tracked in one tick rewrote 47 MB in
-    // IndexedDB as one chunk; 1.2 MB in chunks of a batch).
+    // At most `chunkEvents` and `chunkBytes` (a few batches): an acknowledgement rewrites a small
+    // chunk or deletes it (10,000 events of one tick rewrote 47 MB in IndexedDB as one chunk).
     for (const events of cutBySize(appended, joinedBytes, { maxBytes: chunkBytes, maxCount: chunkEvents })) {
       const key = `${chunkPrefix}${now().toString(36).padStart(9, '0')}:${writerId}:${(chunkSeq++).toString(36).padStart(6, '0')}`;
       for (const event of events) event.chunk = key;
@@ -80,9 +78,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
         for (const [key] of setList) for (const event of chunks.get(key)?.values() ?? []) event.stored = true;
       },
       (error: unknown) => {
-        // Nothing of a failed tick is given up: each operation is queued again (unless a newer one
-        // replaced it) and written on the next tick. A delete given up let a later read take
-        // acknowledged events in again, counted twice (sim F10). New chunks stay `stored`-unset.
+        // Nothing of a failed tick is given up (a lost delete let a read take acknowledged events in
+        // again, counted twice: sim F10): each operation goes again unless a newer one replaced it.
         for (const [key, value] of setList) if (!sets.has(key) && !deletes.has(key)) chunks.has(key) ? dirty.add(key) : key.startsWith(chunkPrefix) || sets.set(key, value);
         for (const key of deleteList) sets.has(key) || chunks.has(key) || deletes.add(key);
         // One report per streak of failures, not one per tick. Written again by itself: a tab that
@@ -101,9 +98,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     const time = now();
     const knownBefore = all ? new Set(chunks.keys()) : undefined;
     const [chunkKeys, leaseKeys] = await Promise.all([keys(chunkPrefix), keys(leasePrefix)]);
-    // Ids leased by another tab or an earlier page. This tab's own leases hold nothing back from
-    // it: a page that hid (its events handed to an unload request, leased) and only then became
-    // the sender took them for a closed page's, and its takeover dropped them uncounted.
+    // Ids leased by another tab or an earlier page; never this tab's own (a page that hid, leased
+    // its unload request, then became the sender took them for a closed page's: dropped uncounted).
     const theirs = new Set<string>();
     let nextLeaseExpiry: number | undefined;
     let badLeases = 0;
@@ -128,9 +124,8 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     let owed = false;
     const lost: unknown[] = []; // unusable records that still name an id: the report lists them
     const present = new Set(chunkKeys);
-    // A chunk with a write pending (a failed write, a rewrite) is what memory says, not what
-    // storage holds: a full read takes it from memory. It may hold events this tab evicted while
-    // another tab sent, kept for that sender, that no later read would see (seed 527197183).
+    // A chunk with a write pending is what memory says: a full read takes it from there (it may hold
+    // events this tab evicted for another sender, which no later read would see: seed 527197183).
     for (const key of [...new Set([...chunkKeys, ...dirty])].sort()) {
       if ((chunks.has(key) && !all) || deletes.has(key)) continue;
       // Not a quarantine a failed read marked (dirty, never taken in): that one is in storage.
@@ -147,16 +142,14 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
           badHere++;
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
-        // Only another's lease holds the chunk: an id this tab's own request carries (the host
-        // reused it) is known to the tracker, which takes in the rest now, not after the lease.
+        // Only another's lease holds the chunk: an id of this tab's own request is the tracker's.
         else if (theirs.has(event.id)) anyLeased = true;
         else {
           event.stored = present.has(key); // a chunk taken from memory may not be written yet
           live.set(event.id, event);
         }
       }
-      // A chunk with leased events is read again once the lease expires; until then it is not ours.
-      // One with a write pending stays known, which only a full read looks past: the next is one.
+      // Read again once the lease expires; one with a write pending stays known: the next read is full.
       if (anyLeased) {
         owed ||= dirty.has(key);
         continue;
@@ -208,8 +201,7 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       schedule();
     },
     load(all = false) {
-      // One load at a time, after the writes issued so far: a load must see our own chunks that
-      // are being written, and two loads must not both take in the same chunk.
+      // One at a time, after the writes issued so far (two loads must not take in the same chunk).
       const run = loading.then(() => writing).then(() => read(all));
       loading = run.catch(() => undefined);
       return run;
