@@ -18,13 +18,7 @@ function wrapPage(page: Page): EnginePage {
       closed = true;
       // runBeforeUnload makes Playwright close the tab as the user does, with the unload events.
       await page.close({ runBeforeUnload: true });
-      if (page.isClosed()) return;
-      // A tab that has not closed in 15 s is closed without them, and said so: CI saw a context
-      // close wait out the test's 2 minutes once every ~10 runs, after all its assertions passed.
-      const gone = await page.waitForEvent('close', { timeout: 15_000 }).then(() => true, () => false);
-      if (gone || page.isClosed()) return;
-      console.warn(`[harness] chromium: a tab at ${page.url()} did not close within 15 s of page.close({ runBeforeUnload: true }); closing it without unload handlers`);
-      await page.close();
+      if (!page.isClosed()) await page.waitForEvent('close');
     },
   };
 }
@@ -47,11 +41,7 @@ export function chromiumContext(context: BrowserContext, onClose: () => Promise<
     close() {
       closing ??= (async () => {
         await Promise.all(pages.map((page) => page.close().catch(() => undefined)));
-        // Bounded like a tab's close: the browser's own close at the end takes what is left.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const stuck = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 20_000)));
-        if (await Promise.race([context.close().then(() => false), stuck])) console.warn(`[harness] chromium: a context close took over 20 s (open tabs: ${context.pages().map((p) => p.url()).join(', ') || 'none'}); left to the browser's close`);
-        clearTimeout(timer);
+        await context.close();
         await onClose();
       })();
       return closing;
