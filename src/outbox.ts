@@ -137,17 +137,14 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       let anyLeased = false;
       let badHere = Array.isArray(records) ? 0 : 1; // an unparseable chunk counts as one
       for (const record of badHere ? [] : records!) {
-        const event = restoreEvent(record, key);
+        const event = restoreEvent(record, key, present.has(key));
         if (!event) {
           badHere++;
           if (typeof (record as { id?: unknown } | null)?.id === 'string') lost.push(record);
         }
         // Only another's lease holds the chunk: an id of this tab's own request is the tracker's.
         else if (theirs.has(event.id)) anyLeased = true;
-        else {
-          event.stored = present.has(key); // a chunk taken from memory may not be written yet
-          live.set(event.id, event);
-        }
+        else live.set(event.id, event);
       }
       // Read again once the lease expires; one with a write pending stays known: the next read is full.
       if (anyLeased) {
@@ -159,13 +156,16 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
       if (badHere) dirty.add(key);
       bad += badHere;
     }
-    // Delivered while the read awaited storage (a keepalive's reply, another tab): not taken in, and
-    // rewritten out of storage (CI, Firefox: taken in, a hidden tab sent and counted them twice).
-    for (const [key, live] of loaded) for (const id of gone) if (live.delete(id)) dirty.add(key);
-    const events = [...loaded.values()].flatMap((live) => [...live.values()]);
     // Only now that the read succeeded: forget what a new sender must not trust any more.
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
-    for (const [key, live] of loaded) chunks.set(key, live);
+    const events: StoredEvent[] = [];
+    for (const [key, live] of loaded) {
+      // Delivered while the read awaited storage (a keepalive's reply, another tab): not taken in,
+      // and rewritten out of storage (CI, Firefox: taken in, a hidden tab sent and counted them twice).
+      for (const id of gone) if (live.delete(id)) dirty.add(key);
+      chunks.set(key, live);
+      events.push(...live.values());
+    }
     if (bad) onCorrupt('events', bad, lost);
     fullReadOwed = owed;
     gone = undefined;

@@ -33,9 +33,10 @@ export function parseJson<T>(text: string | undefined): T | undefined {
 /**
  * Rebuilds a queued event from its stored wire form, or undefined when it is not a valid wire
  * format v1 event (it would poison its batch). Its `json` is re-serialized from the parsed record
- * (same content) and `seq` is set by the tracker when it takes the event in.
+ * (same content) and `seq` is set by the tracker when it takes the event in. `stored`: whether its
+ * chunk is in storage (a chunk read from memory may not be written yet).
  */
-export function restoreEvent(record: unknown, chunk: string): StoredEvent | undefined {
+export function restoreEvent(record: unknown, chunk: string, stored: boolean): StoredEvent | undefined {
   if (eventProblem(record)) return undefined;
   const event = record as { id: string; name: string; sourceId?: string; stream?: string };
   const json = JSON.stringify(record);
@@ -50,6 +51,6 @@ export function restoreEvent(record: unknown, chunk: string): StoredEvent | unde
     bytes: utf8Length(json),
     seq: 0,
     chunk,
-    stored: true,
+    stored,
   };
 }
