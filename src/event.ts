@@ -144,10 +144,14 @@ function describe(value: unknown): string {
   }
 }
 
-/** The message of anything thrown, without ever throwing itself (a Proxy, a throwing getter). */
+/**
+ * Anything thrown in words (an Error as `name: message`), without ever throwing itself: a Proxy,
+ * a throwing getter, a null-prototype object, which `String()` refuses (a custom transport may
+ * reject with one: its batch never settled).
+ */
 export function errorText(error: unknown): string {
   try {
-    return error instanceof Error ? error.message : String(error);
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   } catch {
     return 'an unreadable value';
   }

@@ -160,9 +160,9 @@ export function createOutbox(storage: StorageAdapter, settings: OutboxSettings):
     if (all) for (const key of chunks.keys()) if (!loaded.has(key) && !dirty.has(key) && knownBefore!.has(key)) chunks.delete(key);
     const events: StoredEvent[] = [];
     for (const [key, live] of loaded) {
-      // Delivered while the read awaited storage (a keepalive's reply, another tab): not taken in,
-      // and rewritten out of storage (CI, Firefox: taken in, a hidden tab sent and counted them twice).
-      for (const id of gone) if (live.delete(id)) dirty.add(key);
+      // Delivered while the read awaited storage: not taken in (CI, Firefox: sent and counted twice).
+      // Storage loses them by the rewrite their removal marked, or by the acknowledging tab's own.
+      for (const id of gone) live.delete(id);
       chunks.set(key, live);
       events.push(...live.values());
     }

@@ -1,5 +1,6 @@
 import { decideSettle, ruledEvents } from '../batch-outcome.js';
 import { OutboxError, type DropReason, type OutboxEventRecord } from '../errors.js';
+import { errorText } from '../event.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Outbox } from '../outbox.js';
 import type { StatsCounters } from '../stats.js';
@@ -101,7 +102,7 @@ export function createDelivery(
     } else {
       counters.failedRequests++;
       const { status, error } = outcome as { status?: number; error?: unknown };
-      const why = status === undefined ? describeError(error) : `HTTP ${status}`;
+      const why = status === undefined ? errorText(error) : `HTTP ${status}`;
       if (decision === 'retry') {
         counters.retried += events.length;
         queueModel.enqueueBatch(batch);
@@ -160,9 +161,4 @@ export function createDelivery(
   }
 
   return { startBatch, dropEvents, evicted, acknowledged };
-}
-
-/** An error in words, for a report. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

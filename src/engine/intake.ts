@@ -59,7 +59,7 @@ export function createIntake(
       const stream = callOptions?.stream;
       const [json, bytes] = serializeEvent(id ?? nextId(), name, callOptions?.timestamp ?? now(), sourceId, stream, properties, options.maxEventBytes, id === undefined);
       // Checked once the event is built: the refusal names the event it loses (sim F12).
-      if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${errorText(name)}" after close()`, { events: [JSON.parse(json)] });
+      if (queueScheduler.isClosed) throw new OutboxError('invalid', `"${name as string}" after close()`, { events: [JSON.parse(json)] });
       const entry: Entry = new TrackedEntry(name as string, sourceId ?? '', stream ?? '', json, bytes, seq++);
       if (ruleBook.ruleMatches(entry, now)) throw new OutboxError('ruled', `"${entry.name}" matches a drop rule`, { events: [JSON.parse(json)] });
       return entry;

@@ -130,7 +130,7 @@ export function createStorageLink(
         if (queueScheduler.isSending) await read(false);
       }
     } catch (error) {
-      report(new OutboxError('storage', 'storage is unusable; keeping events in memory', { cause: error }));
+      report(new OutboxError('storage', 'storage unusable; events stay in memory', { cause: error }));
       storage = undefined;
       outbox = undefined;
     }

@@ -1,7 +1,6 @@
-import { randomId } from '../event.js';
+import { errorText, randomId } from '../event.js';
 import type { ResolvedOptions } from '../options.js';
 import { post, prepareRequest, readReply, redirectProblem } from '../transport/http.js';
-import { describeError } from './delivery.js';
 
 /** How a `testConnection()` ended. */
 export interface ConnectionTestResult {
@@ -26,7 +25,7 @@ export async function testConnection(options: ResolvedOptions, stream = ''): Pro
       response = error; // a throwing signer
     }
   }
-  if (!(response instanceof Response)) return { ok: false, reason: describeError(response) };
+  if (!(response instanceof Response)) return { ok: false, reason: errorText(response) };
   const { status } = response;
   // readReply never rejects.
   const reason = redirectProblem(response) ?? (response.ok ? undefined : `HTTP ${status}${await readReply(response, 200).then((reply) => (reply === undefined ? '' : `: ${JSON.stringify(reply).slice(0, 200)}`))}`);
