@@ -94,6 +94,24 @@ describe('track() and send() with hostile input', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it('a custom transport rejecting with values String() refuses (a null-prototype object, a throwing toString, a Proxy): retried and reported, then delivered', async () => {
+    // Putting the rejection in words threw for the first: the batch never settled (the event stuck).
+    const rejections: unknown[] = [Object.create(null), { toString: () => { throw new Error('no'); } }, new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); } })];
+    const errors: OutboxError[] = [];
+    const tracker = createTracker({
+      storage: false,
+      retry: { baseMs: 1, maxDelayMs: 2 },
+      onError: (error) => errors.push(error),
+      transport: { send: async () => (rejections.length ? Promise.reject(rejections.shift()) : { kind: 'ok' }) },
+    });
+    tracker.track('a');
+    expect(await tracker.flush(5000)).toBe(true);
+    expect(tracker.stats()).toMatchObject({ sent: 1, failedRequests: 3, queued: 0 });
+    expect(errors.map((e) => [e.code, e.message])).toEqual(Array.from({ length: 3 }, () => ['retry', expect.stringContaining('1 events failed (an unreadable value)')]));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(unhandled).toEqual([]);
+  });
+
   // Found by the simulation suite (sim F1): send() pushed events of a batch not yet in `waiting`;
   // an eviction then spliced an unrelated batch out and the second stream's batch was never built.
   it.each([false, true])('send() of two streams into a queue full of events in flight balances (onError re-entering track(): %s)', async (reenter) => {
