@@ -13,9 +13,9 @@ const leasePrefix = 'l:';
 const rulesKey = 'rules';
 
 /**
- * Creates the durable queue over any storage adapter. Keys sort in arrival order (`c:<time>:<writer>:<seq>`),
- * chunks of one tick per writer, so a crash loses at most the events of the current tick. Only acknowledged or
- * dropped events are ever deleted. What is read back is untrusted: events are checked against wire format v1.
+ * Creates the durable queue over any storage adapter. Keys sort in arrival order (`c:<time>:<writer>:<seq>`), chunks
+ * of one tick per writer: a crash loses what is not written yet (the last tick, and ticks waiting on a slow write).
+ * Only acknowledged or dropped events are ever deleted. What is read back is untrusted (checked against wire format v1).
  */
 export function createOutbox(storage: StorageAdapter, settings: OutboxSettings): Outbox {
   const { writerId, now, onError, onCorrupt, chunkEvents = 100, chunkBytes = Infinity, maxLeaseMs = Infinity, retry } = settings;
