@@ -62,6 +62,10 @@ export function createStorageLink(
     const storedBefore = all ? [...queueModel.deque.values()].filter((entry) => entry.stored) : [];
     try {
       const [events, nextLeaseExpiry, taken] = await outbox.load(all);
+      // Closed while storage was read: nothing is taken in. The events stay stored for the next
+      // sender; taken in, they were stranded here, or evicted and counted as this tab's overflow
+      // while the tabs that tracked them kept their copies (a random seed, 1390015432).
+      if (queueScheduler.isClosed) return;
       // Only once storage was read. An event whose write failed or is under way (not `stored`),
       // or that shares a chunk with leased ones, stays visible to the unload path; and if the
       // read fails, everything in memory stays and is sent.
@@ -80,7 +84,7 @@ export function createStorageLink(
     } catch (error) {
       // Tried again a flush interval later, until a read succeeds (sim F7: a sender whose takeover
       // read failed never read storage again); at most 10 s, other tabs' events wait (sim F14).
-      report(new OutboxError('storage', 'storage read failed; trying again', { cause: error }));
+      report(new OutboxError('storage', 'reading storage failed; retrying', { cause: error }));
       queueScheduler.rescanBy(now() + Math.min(options.flushIntervalMs, minLeaseCapMs));
     }
     if (all) settleWaiters();

@@ -570,3 +570,27 @@ describe('evicted stored events of a tab that then sends', () => {
       steps: [advance(1), { t: 'burst', tab: 1, count: 10, sources: 1 }, advance(3), { t: 'burst', tab: 1, count: 5, sources: 1 }, advance(500)],
     }));
 });
+
+// seed 1390015432 (SIM_SEED=random, 40,000 histories): the sender (tab 2) closes while its read
+// of the other tabs' chunks runs. close() resolved with an empty queue; the read then finished,
+// took 12 events into the closed tab, and evicted the 2 oldest past the cap of 10: counted as
+// its overflow, their chunks deleted, no tab told (its channel was closed). Tab 1 kept its copy
+// of one of them, e13, so its flush() never resolved true (and as the next sender it would
+// have sent an event counted dropped). A closed tracker now takes nothing in from a read.
+describe('a read that ends after close()', () => {
+  const closing: SimConfig = { ...config, storage: true, tabs: 3, maxBatchEvents: 100, maxQueueEvents: 10, flushIntervalMs: 100, timeoutMs: 1000, retry: { limit: Infinity, baseMs: 10, maxDelayMs: 100 }, concurrency: 1, reentrant: true, latencyMs: 1, storageLatencyMs: 5, storageApply: false, coordinate: true, seed: -1489598966 };
+  const none: Partial<EventSpec> = { name: 'view', props: 'none', source: 'none', pick: 0 };
+  const before: Step[] = [
+    advance(3),
+    { t: 'burst', tab: 2, count: 1, sources: 1 },
+    { t: 'burst', tab: 0, count: 1, sources: 1 },
+    track({ ...none, stream: 'long' }),
+    { t: 'burst', tab: 0, count: 10, sources: 1 },
+    { t: 'close', tab: 2 },
+  ];
+
+  it('as found: a send() on another tab right after the close', () =>
+    holds({ config: closing, script: [], steps: [...before, { t: 'send', tab: 1, events: [{ ...valid, ...none }, { ...valid, ...none, ts: 'nan' }] }] }));
+
+  it('a track() on another tab right after the close', () => holds({ config: closing, script: [], steps: [...before, track(none, 1)] }));
+});
